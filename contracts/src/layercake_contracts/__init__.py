@@ -1,0 +1,1 @@
+"""The LayerCake wire contract: event models, value types and bus conventions."""

@@ -1,0 +1,340 @@
+"""The event catalogue: one frozen model per event and the union of all of them.
+
+An event is a fact, named in the past tense. Every event carries the envelope
+(`EventBase`); `follow` builds an event caused by another, so correlation and
+causation are never set by hand. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self, TypeAlias
+
+from pydantic import AwareDatetime, Field, TypeAdapter, field_validator
+
+from layercake_contracts.values import (
+    Diagnostic,
+    Frozen,
+    Gate,
+    Manifest,
+    RejectedPath,
+    Role,
+    Sha256,
+    Step,
+    StepResult,
+    Usage,
+)
+
+SCHEMA_VERSION = 1
+
+# A project id is one token of a NATS subject: no dots, wildcards or spaces.
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ProjectId = Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventBase(Frozen):
+    """The envelope every event carries."""
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    project_id: ProjectId
+    occurred_at: AwareDatetime = Field(default_factory=_now)
+    correlation_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    causation_id: uuid.UUID | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @classmethod
+    def follow(cls, cause: EventBase, **fields: Any) -> Self:  # noqa: ANN401  # fields are validated by the model
+        """An event of this type caused by `cause`, in the same project and run."""
+        return cls(
+            project_id=cause.project_id,
+            correlation_id=cause.correlation_id,
+            causation_id=cause.event_id,
+            **fields,
+        )
+
+
+class ProjectCreated(EventBase):
+    """A person described a project (G0 intake)."""
+
+    type: Literal["ProjectCreated"] = "ProjectCreated"
+    name: str = Field(min_length=1, max_length=200)
+    intake: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    has_ui: bool = False
+
+
+class GateOpened(EventBase):
+    """A gate began: its agents may now work."""
+
+    type: Literal["GateOpened"] = "GateOpened"
+    gate: Gate
+
+
+class ArtifactRecorded(EventBase):
+    """A proof artifact for a gate: a document, a design option, a report."""
+
+    type: Literal["ArtifactRecorded"] = "ArtifactRecorded"
+    gate: Gate
+    kind: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    blob: Sha256 | None = None
+    facts: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class GateApproved(EventBase):
+    """A person approved a gate."""
+
+    type: Literal["GateApproved"] = "GateApproved"
+    gate: Gate
+    by: str
+
+
+class GateRejected(EventBase):
+    """A person rejected a gate; its agent works again with the reason."""
+
+    type: Literal["GateRejected"] = "GateRejected"
+    gate: Gate
+    by: str
+    reason: str = Field(min_length=1)
+
+
+class OptionSelected(EventBase):
+    """A person chose one of a gate's options (the G4 designs)."""
+
+    type: Literal["OptionSelected"] = "OptionSelected"
+    gate: Gate
+    option: str = Field(min_length=1)
+    by: str
+
+
+class AgentRequested(EventBase):
+    """A role agent is asked to produce its work for a gate."""
+
+    type: Literal["AgentRequested"] = "AgentRequested"
+    role: Role
+    gate: Gate
+    attempt: int = Field(default=1, ge=1)
+    instructions: str = ""
+    base: Manifest = Field(default_factory=Manifest)
+
+
+class CodeGenerated(EventBase):
+    """A model answered; the answer text is a blob."""
+
+    type: Literal["CodeGenerated"] = "CodeGenerated"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    answer: Sha256
+    base: Manifest
+    model: str
+    usage: Usage
+    duration_s: float = Field(ge=0)
+
+
+class AgentFailed(EventBase):
+    """A role agent could not answer."""
+
+    type: Literal["AgentFailed"] = "AgentFailed"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    reason: str
+    retryable: bool
+
+
+class FilesWritten(EventBase):
+    """Files came out of an answer (or a person) and form a new tree."""
+
+    type: Literal["FilesWritten"] = "FilesWritten"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    manifest: Manifest
+    changed: tuple[str, ...] = ()
+    rejected: tuple[RejectedPath, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class FilesRejected(EventBase):
+    """Nothing usable came out of an answer."""
+
+    type: Literal["FilesRejected"] = "FilesRejected"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    rejected: tuple[RejectedPath, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class BuildRequested(EventBase):
+    """Someone asked for steps to run on a tree."""
+
+    type: Literal["BuildRequested"] = "BuildRequested"
+    role: Role
+    gate: Gate
+    attempt: int = Field(default=1, ge=1)
+    manifest: Manifest
+    steps: tuple[Step, ...] = tuple(Step)
+
+
+class BuildStarted(EventBase):
+    """The builder took a tree and began its steps."""
+
+    type: Literal["BuildStarted"] = "BuildStarted"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    toolchains: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+
+class BuildSucceeded(EventBase):
+    """Every step passed."""
+
+    type: Literal["BuildSucceeded"] = "BuildSucceeded"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    manifest: Manifest
+    results: tuple[StepResult, ...]
+
+
+class BuildFailed(EventBase):
+    """A step failed; its diagnostics are what the model heals from."""
+
+    type: Literal["BuildFailed"] = "BuildFailed"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    manifest: Manifest
+    results: tuple[StepResult, ...]
+    failed_step: Step
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Every diagnostic of every step."""
+        return tuple(d for r in self.results for d in r.diagnostics)
+
+
+class HealRequested(EventBase):
+    """The ledger asks a role to fix what failed."""
+
+    type: Literal["HealRequested"] = "HealRequested"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=2)
+    base: Manifest
+    failed_step: Step | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    rejected: tuple[RejectedPath, ...] = ()
+    history: tuple[str, ...] = ()
+
+
+class EscalationRaised(EventBase):
+    """A person must decide: healing ran out or an agent cannot go on."""
+
+    type: Literal["EscalationRaised"] = "EscalationRaised"
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    reason: str
+
+
+class CommitCreated(EventBase):
+    """The git service committed a tree."""
+
+    type: Literal["CommitCreated"] = "CommitCreated"
+    gate: Gate
+    role: Role
+    sha: str = Field(pattern=r"^[0-9a-f]{40}$")
+    branch: str
+    files_changed: int = Field(ge=0)
+    trailer: str
+
+
+class ExportRequested(EventBase):
+    """Push the project's repository to a remote."""
+
+    type: Literal["ExportRequested"] = "ExportRequested"
+    remote_url: str
+    branch: str = "main"
+
+
+class PushCompleted(EventBase):
+    """The repository reached the remote."""
+
+    type: Literal["PushCompleted"] = "PushCompleted"
+    remote_url: str
+    branch: str
+    sha: str = Field(pattern=r"^[0-9a-f]{40}$")
+
+
+class PushFailed(EventBase):
+    """The push did not happen; `reason` says why."""
+
+    type: Literal["PushFailed"] = "PushFailed"
+    remote_url: str
+    branch: str
+    reason: str
+
+
+class ProcessingFailed(EventBase):
+    """Dead letter: a service gave up on a message, which was terminated."""
+
+    type: Literal["ProcessingFailed"] = "ProcessingFailed"
+    service: str
+    subject: str
+    stream_sequence: int = Field(ge=0)
+    deliveries: int = Field(ge=0)
+    original_event_id: uuid.UUID | None = None
+    original_type: str | None = None
+    error: str
+
+
+Event: TypeAlias = Annotated[
+    ProjectCreated
+    | GateOpened
+    | ArtifactRecorded
+    | GateApproved
+    | GateRejected
+    | OptionSelected
+    | AgentRequested
+    | CodeGenerated
+    | AgentFailed
+    | FilesWritten
+    | FilesRejected
+    | BuildRequested
+    | BuildStarted
+    | BuildSucceeded
+    | BuildFailed
+    | HealRequested
+    | EscalationRaised
+    | CommitCreated
+    | ExportRequested
+    | PushCompleted
+    | PushFailed
+    | ProcessingFailed,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    cls.model_fields["type"].default: cls for cls in EventBase.__subclasses__()
+}
+
+
+def parse_event(data: bytes | str) -> Event:
+    """Decode an event from JSON; a `pydantic.ValidationError` names what was wrong."""
+    return EVENT_ADAPTER.validate_json(data)

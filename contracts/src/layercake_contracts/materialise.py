@@ -1,0 +1,213 @@
+"""Turn a manifest into files in a folder, incrementally and without leaving it.
+
+Only files whose content or mode differ are written; files the previous
+manifest had and the new one lacks are removed; files neither manifest names
+(node_modules, build output) are left alone. Every path is walked with
+`O_NOFOLLOW` relative to an open directory, so a symlink planted in the folder
+is replaced, never followed. Each file is written whole: temp file, then rename.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import os
+import shutil
+import stat
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, Self
+
+from layercake_contracts.errors import UnsafeTree
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from layercake_contracts.values import FileEntry, Manifest
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+_HASH_CHUNK = 1 << 20
+
+
+class BlobSource(Protocol):
+    """Where file contents come from (the blob store, or a fake in a unit test)."""
+
+    async def get(self, digest: str) -> bytes:
+        """The bytes stored under `digest`."""
+        ...
+
+
+@dataclass(frozen=True)
+class MaterialiseReport:
+    """What materialising did: paths written, removed and left as they were."""
+
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+async def materialise(
+    manifest: Manifest,
+    root: Path,
+    blobs: BlobSource,
+    previous: Manifest | None = None,
+) -> MaterialiseReport:
+    """Make `root` hold exactly `manifest`'s files, writing only what differs."""
+    removed = tuple(sorted(previous.diff(manifest).deleted)) if previous else ()
+    stale = await asyncio.to_thread(_stale_paths, root, manifest)
+    contents = dict(
+        zip(
+            stale,
+            await asyncio.gather(*(blobs.get(manifest[p].sha256) for p in stale)),
+            strict=True,
+        )
+    )
+    await asyncio.to_thread(_apply, root, manifest, contents, removed)
+    unchanged = tuple(p for p in sorted(manifest) if p not in contents)
+    return MaterialiseReport(tuple(stale), removed, unchanged)
+
+
+def _stale_paths(root: Path, manifest: Manifest) -> list[str]:
+    root.mkdir(parents=True, exist_ok=True)
+    with _RootDir(root) as top:
+        return [path for path, entry in manifest.items() if not top.holds(path, entry)]
+
+
+def _apply(
+    root: Path, manifest: Manifest, contents: dict[str, bytes], removed: tuple[str, ...]
+) -> None:
+    with _RootDir(root) as top:
+        for path in removed:
+            top.remove(path)
+        for path, data in contents.items():
+            top.write(path, data, manifest[path].mode)
+
+
+class _RootDir:
+    """An open directory that every path is resolved against, one segment at a time."""
+
+    def __init__(self, root: Path) -> None:
+        self._fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        os.close(self._fd)
+
+    def holds(self, path: str, entry: FileEntry) -> bool:
+        """True when `path` is a regular file (not a link) with this content and mode."""
+        *parents, name = path.split("/")
+        dir_fd = self._descend(parents, create=False)
+        if dir_fd is None:
+            return False
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        except OSError:
+            return False
+        finally:
+            os.close(dir_fd)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size != entry.size:
+                return False
+            if stat.S_IMODE(info.st_mode) != entry.mode:
+                return False
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+                digest.update(chunk)
+        return digest.hexdigest() == entry.sha256
+
+    def write(self, path: str, data: bytes, mode: int) -> None:
+        """Write `path` whole, replacing whatever (file, link, folder) stood there."""
+        *parents, name = path.split("/")
+        dir_fd = self._descend(parents, create=True)
+        if dir_fd is None:  # pragma: no cover - create=True always yields a folder
+            raise UnsafeTree(path, "parent folder could not be made")
+        temp = f".{name[:200]}.{uuid.uuid4().hex}.lc-tmp"
+        try:
+            fd = os.open(
+                temp,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                0o600,
+                dir_fd=dir_fd,
+            )
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                os.fchmod(handle.fileno(), mode)
+            _clear_folder(name, dir_fd)
+            os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except BaseException:
+            _unlink_quietly(temp, dir_fd)
+            raise
+        finally:
+            os.close(dir_fd)
+
+    def remove(self, path: str) -> None:
+        """Remove `path` if it is there, then any folders it leaves empty."""
+        *parents, name = path.split("/")
+        dir_fd = self._descend(parents, create=False)
+        if dir_fd is None:
+            return
+        try:
+            _unlink_quietly(name, dir_fd)
+        finally:
+            os.close(dir_fd)
+        for depth in range(len(parents), 0, -1):
+            parent_fd = self._descend(parents[: depth - 1], create=False)
+            if parent_fd is None:
+                return
+            try:
+                os.rmdir(parents[depth - 1], dir_fd=parent_fd)
+            except OSError:
+                return
+            finally:
+                os.close(parent_fd)
+
+    def _descend(self, parts: list[str], *, create: bool) -> int | None:
+        """Open the folder `parts` under the root without following any link."""
+        fd = os.dup(self._fd)
+        for part in parts:
+            try:
+                next_fd = _open_folder(part, fd, create=create)
+            finally:
+                os.close(fd)
+            if next_fd is None:
+                return None
+            fd = next_fd
+        return fd
+
+
+def _open_folder(name: str, dir_fd: int, *, create: bool) -> int | None:
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        if not create:
+            return None
+    except OSError as exc:
+        # ELOOP: a symlink; ENOTDIR: a file. Either way it is not our folder.
+        if exc.errno not in {errno.ELOOP, errno.ENOTDIR} or not create:
+            return None
+        os.unlink(name, dir_fd=dir_fd)
+    os.mkdir(name, 0o755, dir_fd=dir_fd)
+    return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+
+
+def _clear_folder(name: str, dir_fd: int) -> None:
+    """A folder where a file must go is removed (rmtree never follows links)."""
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        shutil.rmtree(name, dir_fd=dir_fd)
+
+
+def _unlink_quietly(name: str, dir_fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        shutil.rmtree(name, dir_fd=dir_fd)

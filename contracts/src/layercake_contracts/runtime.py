@@ -1,0 +1,292 @@
+"""The consumer runtime every service shares: durable pull consumers that never lose a message.
+
+A service builds its broker with `create_broker` and registers handlers with
+`subscribe`. The `Reliability` middleware then owns acknowledgement for every
+message: it acks on success, sends in-progress acks while a handler works, naks
+with backoff on failure, and after the last allowed delivery (or at once, for a
+message that does not validate) publishes `ProcessingFailed` and terminates the
+original. A message is never redelivered forever and never dropped in silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from faststream import AckPolicy, BaseMiddleware
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, PullSub
+from nats.js.api import AckPolicy as JsAckPolicy
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from layercake_contracts.bus import (
+    STREAM_NAME,
+    SUBJECT_ROOT,
+    Bus,
+    ensure_stream,
+    subject_filter,
+)
+from layercake_contracts.events import PROJECT_ID_PATTERN, ProcessingFailed, parse_event
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from faststream._internal.context import ContextRepo
+    from faststream.message import StreamMessage
+    from faststream.nats import NatsRouter
+    from nats.aio.msg import Msg
+
+    from layercake_contracts.events import EventBase
+
+log = structlog.get_logger(__name__)
+
+# Declared by `ensure_stream`, never by FastStream, so every service agrees on it.
+EVENTS = JStream(name=STREAM_NAME, declare=False)
+_DEAD_LETTER_NAMESPACE = uuid.UUID("8d0b6a52-4f4e-4d47-9a51-52b0c4c6a0f1")
+_UNKNOWN_PROJECT = "unknown"
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How often, and how patiently, a message is tried before it is dead-lettered."""
+
+    max_deliver: int = 5
+    ack_wait_s: float = 30.0
+    backoff_s: tuple[float, ...] = (0.5, 2.0, 5.0, 10.0)
+
+    def backoff_after(self, deliveries: int) -> float:
+        """The delay before the next delivery, after `deliveries` failed ones."""
+        return self.backoff_s[min(deliveries, len(self.backoff_s)) - 1]
+
+    @property
+    def heartbeat_s(self) -> float:
+        """How often a working handler tells the server it is still busy."""
+        return self.ack_wait_s / 3
+
+
+class Malformed(Exception):  # a message, not an error of ours
+    """A message that is not the event its subject names."""
+
+
+class _PastBound(Exception):
+    """A message delivered again after its last allowed delivery."""
+
+
+class ServiceRuntime:
+    """One service's broker, bus and delivery policy."""
+
+    def __init__(self, service: str, nats_url: str, policy: DeliveryPolicy | None = None) -> None:
+        self.service = service
+        self.policy = policy or DeliveryPolicy()
+        self.broker = NatsBroker(
+            nats_url, middlewares=[self._reliability], max_reconnect_attempts=-1
+        )
+        self.bus = Bus(self.broker)
+
+    def _reliability(self, msg: Msg | None, /, *, context: ContextRepo) -> BaseMiddleware[Any, Any]:
+        if msg is None:  # FastStream asks for a middleware without a message to publish
+            return BaseMiddleware(msg, context=context)
+        return Reliability(msg, context=context, runtime=self)
+
+    def subscribe(
+        self,
+        router: NatsRouter | NatsBroker,
+        event_type: type[EventBase] | None,
+        *,
+        name: str | None = None,
+        max_workers: int = 1,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        """Register a handler on a durable pull consumer for one event type (or all)."""
+        type_name = None if event_type is None else event_type.model_fields["type"].default
+        durable = f"{self.service}-{name or type_name or 'all'}"
+        subject = subject_filter(type_name)
+        return router.subscriber(
+            subject,
+            stream=EVENTS,
+            durable=durable,
+            pull_sub=PullSub(batch_size=max_workers, timeout=1.0),
+            config=ConsumerConfig(
+                durable_name=durable,
+                filter_subject=subject,
+                ack_policy=JsAckPolicy.EXPLICIT,
+                ack_wait=self.policy.ack_wait_s,
+                # The bound is ours (see Reliability); the server only redelivers.
+                max_deliver=-1,
+                deliver_policy=DeliverPolicy.ALL,
+            ),
+            ack_policy=AckPolicy.MANUAL,
+        )
+
+    async def start(self) -> None:
+        """Connect, make sure the stream exists, then start the consumers."""
+        await self.broker.connect()
+        await ensure_stream(self.broker.connection.jetstream())
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        """Drain: finish the messages in hand, then close."""
+        await self.broker.stop()
+
+    async def dead_letter(self, msg: Msg, error: str) -> None:
+        """Publish `ProcessingFailed` for `msg`, naming its event when it can."""
+        meta = msg.metadata
+        project_id, original_type = _project_and_type(msg.subject)
+        original_id: uuid.UUID | None = None
+        correlation = uuid.uuid5(_DEAD_LETTER_NAMESPACE, msg.subject)
+        with contextlib.suppress(ValueError):
+            original = parse_event(msg.data)
+            original_id, correlation = original.event_id, original.correlation_id
+            original_type = original.type
+        event = ProcessingFailed(
+            # Deterministic: a dead letter published twice is stored once.
+            event_id=uuid.uuid5(
+                _DEAD_LETTER_NAMESPACE,
+                f"{self.service}/{meta.stream}/{meta.sequence.stream}",
+            ),
+            project_id=project_id,
+            correlation_id=correlation,
+            causation_id=original_id,
+            service=self.service,
+            subject=msg.subject,
+            stream_sequence=meta.sequence.stream,
+            deliveries=meta.num_delivered,
+            original_event_id=original_id,
+            original_type=original_type,
+            error=error[:4000],
+        )
+        await self.bus.publish(event)
+
+
+def _project_and_type(subject: str) -> tuple[str, str | None]:
+    """The project id and event type a subject names, as far as it names them."""
+    prefix = f"{SUBJECT_ROOT}."
+    if not subject.startswith(prefix):
+        return _UNKNOWN_PROJECT, None
+    project_id, _, event_type = subject.removeprefix(prefix).partition(".")
+    if not re.fullmatch(PROJECT_ID_PATTERN, project_id):
+        project_id = _UNKNOWN_PROJECT
+    return project_id, event_type or None
+
+
+class Reliability(BaseMiddleware):
+    """Acknowledgement, heartbeats, bounded redelivery and dead letters for one message."""
+
+    def __init__(self, msg: Msg, /, *, context: ContextRepo, runtime: ServiceRuntime) -> None:
+        super().__init__(msg, context=context)
+        self._raw = msg
+        self._runtime = runtime
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def on_receive(self) -> None:
+        """Start telling the server the message is being worked on."""
+        self._heartbeat = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._runtime.policy.heartbeat_s)
+            await self._raw.in_progress()
+
+    async def consume_scope(
+        self,
+        call_next: Callable[[StreamMessage[Any]], Any],
+        msg: StreamMessage[Any],
+    ) -> Any:  # noqa: ANN401  # whatever the handler returns
+        """Refuse, before the handler runs, a message past its bound or not its subject's event."""
+        deliveries = self._raw.metadata.num_delivered
+        if deliveries > self._runtime.policy.max_deliver:
+            raise _PastBound(deliveries)
+        expected = self._raw.subject.rsplit(".", 1)[-1]
+        try:
+            event = parse_event(self._raw.data)
+        except ValidationError as exc:
+            raise Malformed(str(exc)) from exc
+        if event.type != expected:
+            raise Malformed(f"type: subject says {expected!r}, message says {event.type!r}")
+        with structlog.contextvars.bound_contextvars(
+            project_id=event.project_id,
+            event_id=str(event.event_id),
+            correlation_id=str(event.correlation_id),
+        ):
+            return await call_next(msg)
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,  # noqa: ARG002  # the base class's signature
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,  # noqa: ARG002
+    ) -> bool:
+        """Ack, nak with backoff, or dead-letter and terminate."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        if exc_val is None:
+            await self._raw.ack()
+            return False
+        if not isinstance(exc_val, Exception):
+            return False  # cancellation or exit: the server redelivers after AckWait
+        await self._on_failure(exc_val)
+        return True
+
+    async def _on_failure(self, exc: Exception) -> None:
+        policy, raw = self._runtime.policy, self._raw
+        deliveries = raw.metadata.num_delivered
+        final = isinstance(exc, Malformed | _PastBound) or deliveries >= policy.max_deliver
+        logger = log.bind(
+            service=self._runtime.service,
+            subject=raw.subject,
+            deliveries=deliveries,
+            error=repr(exc),
+        )
+        if not final:
+            logger.warning("handler_failed_will_retry")
+            await raw.nak(delay=policy.backoff_after(deliveries))
+            return
+        error = (
+            f"{type(exc.__cause__ or exc).__name__}: {exc}"
+            if not isinstance(exc, _PastBound)
+            else f"delivered {deliveries} times, more than the {policy.max_deliver} allowed"
+        )
+        try:
+            await self._runtime.dead_letter(raw, error)
+        except Exception:
+            # The dead letter is not stored yet: keep the message, try again later.
+            logger.exception("dead_letter_publish_failed")
+            await raw.nak(delay=policy.backoff_after(deliveries))
+            return
+        logger.error("message_dead_lettered")
+        await raw.term()
+
+
+class BusSettings(BaseSettings):
+    """Settings every service shares; each service's `Settings` extends these."""
+
+    model_config = SettingsConfigDict(env_prefix="LAYERCAKE_", env_file=".env", extra="ignore")
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    max_deliver: int = Field(default=5, ge=1)
+    ack_wait_s: float = Field(default=30.0, gt=0)
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """The delivery policy these settings describe."""
+        return DeliveryPolicy(max_deliver=self.max_deliver, ack_wait_s=self.ack_wait_s)
+
+
+async def serve(runtime: ServiceRuntime) -> None:
+    """Run a service until SIGINT or SIGTERM, then drain and stop."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await runtime.start()
+    log.info("service_started", service=runtime.service)
+    try:
+        await stopping.wait()
+    finally:
+        await runtime.stop()
+        log.info("service_stopped", service=runtime.service)

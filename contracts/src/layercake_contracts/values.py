@@ -1,0 +1,259 @@
+"""Value types that travel inside events: manifests, diagnostics, step results, usage.
+
+Pure data with validation; nothing here touches the disk or the network.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
+
+FileMode = Literal[0o644, 0o755]
+REGULAR_FILE_MODE: FileMode = 0o644
+EXECUTABLE_FILE_MODE: FileMode = 0o755
+
+MAX_PATH_LENGTH = 4096
+MAX_SEGMENT_LENGTH = 255
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Frozen(BaseModel):
+    """Base of every wire model: immutable, and unknown fields are an error."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        # Serialised events always carry every field: say so to integrators.
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+class Gate(StrEnum):
+    """The ten gates a project passes, in order."""
+
+    G0 = "G0"
+    G1 = "G1"
+    G2 = "G2"
+    G3 = "G3"
+    G4 = "G4"
+    G5 = "G5"
+    G6 = "G6"
+    G7 = "G7"
+    G8 = "G8"
+    G9 = "G9"
+
+
+class Role(StrEnum):
+    """Who wrote something: a role agent or a person."""
+
+    PRODUCT_MANAGER = "product_manager"
+    ARCHITECT = "architect"
+    DESIGNER = "designer"
+    FRONTEND_DEVELOPER = "frontend_developer"
+    BACKEND_DEVELOPER = "backend_developer"
+    QA_ENGINEER = "qa_engineer"
+    SECURITY_ENGINEER = "security_engineer"
+    DEVOPS_ENGINEER = "devops_engineer"
+    USER = "user"
+
+
+def project_path_problem(path: str) -> str | None:
+    """Say why `path` is not a safe, normalised path inside a project, or None.
+
+    The parser and the git service apply stricter rules of their own; this is
+    the floor every manifest keeps, so that no consumer has to trust a producer.
+    """
+    segments = path.split("/")
+    rules = (
+        (not path, "empty path"),
+        (len(path) > MAX_PATH_LENGTH, f"path longer than {MAX_PATH_LENGTH} characters"),
+        (bool(_CONTROL_CHARACTERS.search(path)), "control character in path"),
+        ("\\" in path, "backslash in path"),
+        (path.startswith("/"), "absolute path"),
+        (".." in segments, "path has a '..' segment"),
+        (posixpath.normpath(path) != path or path.startswith("./"), "path is not normalised"),
+        (segments[0] == ".git", "path inside .git"),
+        (
+            any(len(segment) > MAX_SEGMENT_LENGTH for segment in segments),
+            f"path segment longer than {MAX_SEGMENT_LENGTH} characters",
+        ),
+    )
+    return next((problem for broken, problem in rules if broken), None)
+
+
+class FileEntry(Frozen):
+    """One file of a manifest: its content address, size and mode."""
+
+    sha256: Sha256
+    size: int = Field(ge=0)
+    mode: FileMode = REGULAR_FILE_MODE
+
+
+class ManifestDiff(Frozen):
+    """What changed between two manifests, each list sorted."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the two manifests describe the same tree."""
+        return not (self.added or self.changed or self.deleted)
+
+
+class Manifest(RootModel[dict[str, FileEntry]]):
+    """A project tree as `path -> FileEntry`; contents live in the blob store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root: dict[str, FileEntry] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _paths_are_safe(self) -> Manifest:
+        for path in self.root:
+            problem = project_path_problem(path)
+            if problem is not None:
+                msg = f"manifest path {path!r}: {problem}"
+                raise ValueError(msg)
+        return self
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]  # a manifest iterates its paths, like a dict
+        return iter(self.root)
+
+    def __len__(self) -> int:
+        return len(self.root)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.root
+
+    def __getitem__(self, path: str) -> FileEntry:
+        return self.root[path]
+
+    def items(self) -> Iterator[tuple[str, FileEntry]]:
+        """Pairs of path and entry, in path order."""
+        return iter(sorted(self.root.items()))
+
+    def diff(self, newer: Manifest) -> ManifestDiff:
+        """What `newer` adds, changes (content or mode) and deletes relative to this."""
+        old, new = self.root, newer.root
+        return ManifestDiff(
+            added=tuple(sorted(new.keys() - old.keys())),
+            changed=tuple(sorted(p for p in new.keys() & old.keys() if new[p] != old[p])),
+            deleted=tuple(sorted(old.keys() - new.keys())),
+        )
+
+    def updated(
+        self, changes: Mapping[str, FileEntry], deleted: frozenset[str] = frozenset()
+    ) -> Manifest:
+        """A new manifest with `changes` applied and `deleted` removed."""
+        merged = {p: e for p, e in self.root.items() if p not in deleted}
+        merged.update(changes)
+        return Manifest(merged)
+
+
+class Severity(StrEnum):
+    """How bad a diagnostic is."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Diagnostic(Frozen):
+    """One finding of a tool, located in the project when the tool says where."""
+
+    tool: str
+    severity: Severity
+    file: str | None = None
+    line: int | None = Field(default=None, ge=1)
+    column: int | None = Field(default=None, ge=1)
+    code: str | None = None
+    message: str
+
+
+class Step(StrEnum):
+    """The build steps, in the order they run."""
+
+    INSTALL = "install"
+    BUILD = "build"
+    LINT = "lint"
+    TEST = "test"
+    AUDIT = "audit"
+
+
+class TestCounts(Frozen):
+    """How many tests passed, failed and were skipped."""
+
+    __test__ = False  # a value type, not a pytest class
+
+    passed: int = Field(default=0, ge=0)
+    failed: int = Field(default=0, ge=0)
+    skipped: int = Field(default=0, ge=0)
+
+
+class StepResult(Frozen):
+    """What one build step did."""
+
+    step: Step
+    command: tuple[str, ...]
+    exit_code: int | None
+    duration_s: float = Field(ge=0)
+    timed_out: bool = False
+    cached: bool = False
+    output: str = ""
+    log_blob: Sha256 | None = None
+    tests: TestCounts | None = None
+    coverage_percent: float | None = Field(default=None, ge=0, le=100)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when the step exited 0 within its time."""
+        return self.exit_code == 0 and not self.timed_out
+
+
+class Usage(Frozen):
+    """Tokens and cost of model calls."""
+
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cache_read_tokens: int = Field(default=0, ge=0)
+    cache_write_tokens: int = Field(default=0, ge=0)
+    cost_usd: float = Field(default=0.0, ge=0)
+
+    @property
+    def total_tokens(self) -> int:
+        """Every token counted against a budget."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
+
+
+class RejectedPath(Frozen):
+    """A path that was refused, and why."""
+
+    path: str
+    reason: str

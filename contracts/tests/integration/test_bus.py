@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+from faststream.nats import NatsBroker
+
+from layercake_contracts.bus import STREAM_NAME, Bus, ensure_stream
+from layercake_contracts.events import parse_event
+
+pytestmark = pytest.mark.nats
+
+
+@pytest.fixture
+async def bus(nats_server):
+    broker = NatsBroker(nats_server.url)
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream())
+    yield Bus(broker)
+    await broker.stop()
+
+
+async def test_every_event_type_is_stored_and_read_back_equal(bus, every_event):
+    """Each event published to a real server comes back as an equal model, on its subject."""
+    js = bus._broker.connection.jetstream()
+    for event in every_event:
+        published = await bus.publish(event)
+        assert not published.duplicate
+        raw = await js.get_msg(STREAM_NAME, published.sequence)
+        assert raw.subject == f"lc.evt.{event.project_id}.{event.type}"
+        assert raw.headers["Nats-Msg-Id"] == str(event.event_id)
+        assert parse_event(raw.data) == event
+
+
+async def test_publishing_the_same_event_twice_stores_one_message(bus, every_event):
+    """Nats-Msg-Id is the event id, so a retried publish is deduplicated by the stream."""
+    js = bus._broker.connection.jetstream()
+    first = await bus.publish(every_event[0])
+    second = await bus.publish(every_event[0])
+    assert second.duplicate
+    assert second.sequence == first.sequence
+    info = await js.stream_info(STREAM_NAME)
+    assert info.state.messages == 1
+
+
+async def test_ensure_stream_is_idempotent(bus):
+    """A second service declaring the stream finds it and keeps one copy."""
+    js = bus._broker.connection.jetstream()
+    await ensure_stream(js)
+    info = await js.stream_info(STREAM_NAME)
+    assert info.config.subjects == ["lc.evt.>"]
+    assert info.config.storage == "file"

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from faststream.nats import NatsBroker
+
+from layercake_contracts.bus import Bus, sha256_of
+from layercake_contracts.errors import BlobMissing
+from layercake_contracts.materialise import materialise
+from layercake_contracts.values import FileEntry, Manifest
+
+pytestmark = pytest.mark.nats
+
+
+class CountingBlobs:
+    """The real blob store, counting how many contents materialise fetched."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.fetched: list[str] = []
+
+    async def get(self, digest: str) -> bytes:
+        self.fetched.append(digest)
+        return await self.store.get(digest)
+
+
+@pytest.fixture
+async def blobs(nats_server):
+    broker = NatsBroker(nats_server.url)
+    await broker.connect()
+    yield await Bus(broker).blobs()
+    await broker.stop()
+
+
+async def manifest_of(blobs, files: dict[str, bytes | tuple[bytes, int]]) -> Manifest:
+    entries = {}
+    for path, value in files.items():
+        data, mode = value if isinstance(value, tuple) else (value, 0o644)
+        entries[path] = FileEntry(sha256=await blobs.put(data), size=len(data), mode=mode)
+    return Manifest(entries)
+
+
+async def test_blob_store_put_get_exists(blobs):
+    """put returns the sha256, get returns the bytes, exists tells; a second put stores nothing new."""
+    data = b"hello\n" * 1000
+    digest = await blobs.put(data)
+    assert digest == sha256_of(data)
+    assert await blobs.exists(digest)
+    assert await blobs.get(digest) == data
+    assert await blobs.put(data) == digest
+    assert not await blobs.exists("0" * 64)
+    with pytest.raises(BlobMissing, match="0000"):
+        await blobs.get("0" * 64)
+
+
+async def test_newer_manifest_writes_only_what_changed(blobs, tmp_path):
+    """On top of an older tree, only changed and added files are written, deleted ones removed, others untouched."""
+    counting = CountingBlobs(blobs)
+    old = await manifest_of(
+        blobs,
+        {
+            "keep.txt": b"same\n",
+            "src/change.py": b"v1\n",
+            "src/gone.py": b"bye\n",
+            "old/only/file.txt": b"x\n",
+            "run.sh": b"#!/bin/sh\n",
+        },
+    )
+    first = await materialise(old, tmp_path, counting)
+    assert len(first.written) == 5
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "dep.js").write_text("untracked")
+    before = os.stat(tmp_path / "keep.txt")
+
+    new = await manifest_of(
+        blobs,
+        {
+            "keep.txt": b"same\n",
+            "src/change.py": b"v2\n",
+            "src/new.py": b"hi\n",
+            "run.sh": (b"#!/bin/sh\n", 0o755),
+        },
+    )
+    counting.fetched.clear()
+    report = await materialise(new, tmp_path, counting, previous=old)
+
+    assert report.written == ("run.sh", "src/change.py", "src/new.py")
+    assert len(counting.fetched) == 3
+    assert report.removed == ("old/only/file.txt", "src/gone.py")
+    assert report.unchanged == ("keep.txt",)
+    after = os.stat(tmp_path / "keep.txt")
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert (tmp_path / "src/change.py").read_bytes() == b"v2\n"
+    assert os.stat(tmp_path / "run.sh").st_mode & 0o777 == 0o755
+    assert not (tmp_path / "src/gone.py").exists()
+    assert not (tmp_path / "old").exists(), "emptied folders are pruned"
+    assert (tmp_path / "node_modules/dep.js").read_text() == "untracked"
+
+    counting.fetched.clear()
+    again = await materialise(new, tmp_path, counting, previous=new)
+    assert again.written == ()
+    assert counting.fetched == []
+
+
+async def test_file_edited_on_disk_is_rewritten(blobs, tmp_path):
+    """The disk, not memory, decides what is stale: a file a build step changed is restored."""
+    manifest = await manifest_of(blobs, {"a.txt": b"original\n"})
+    await materialise(manifest, tmp_path, blobs)
+    (tmp_path / "a.txt").write_text("tampered\n")
+    report = await materialise(manifest, tmp_path, blobs, previous=manifest)
+    assert report.written == ("a.txt",)
+    assert (tmp_path / "a.txt").read_bytes() == b"original\n"
+
+
+async def test_planted_symlinks_are_replaced_not_followed(blobs, tmp_path):
+    """A symlinked folder or file inside the target is replaced; the outside files stay as they were."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("keep me")
+    target = tmp_path / "work"
+    target.mkdir()
+    os.symlink(outside, target / "src")
+    os.symlink(outside / "secret.txt", target / "top.txt")
+
+    manifest = await manifest_of(blobs, {"src/secret.txt": b"overwritten?\n", "top.txt": b"mine\n"})
+    report = await materialise(manifest, target, blobs)
+
+    assert sorted(report.written) == ["src/secret.txt", "top.txt"]
+    assert (outside / "secret.txt").read_text() == "keep me"
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert not (target / "src").is_symlink()
+    assert not (target / "top.txt").is_symlink()
+    assert (target / "src/secret.txt").read_bytes() == b"overwritten?\n"
+
+
+async def test_removal_does_not_follow_a_symlinked_folder(blobs, tmp_path):
+    """Deleting a path whose folder became a symlink removes nothing outside."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "gone.py").write_text("outside file")
+    target = tmp_path / "work"
+    old = await manifest_of(blobs, {"src/gone.py": b"bye\n"})
+    await materialise(old, target, blobs)
+    (target / "src/gone.py").unlink()
+    (target / "src").rmdir()
+    os.symlink(outside, target / "src")
+
+    await materialise(Manifest({}), target, blobs, previous=old)
+    assert (outside / "gone.py").read_text() == "outside file"
+
+
+async def test_missing_blob_writes_nothing(blobs, tmp_path):
+    """If any content is missing, materialise fails before touching the folder."""
+    good = await manifest_of(blobs, {"a.txt": b"a\n"})
+    broken = Manifest({**good.root, "b.txt": FileEntry(sha256="f" * 64, size=1)})
+    with pytest.raises(BlobMissing):
+        await materialise(broken, tmp_path, blobs)
+    assert list(tmp_path.iterdir()) == []

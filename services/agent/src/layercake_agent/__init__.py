@@ -1,0 +1,1 @@
+"""LayerCake agent service; see README.md for what it consumes and produces."""

@@ -1,0 +1,1 @@
+"""LayerCake builder service; see README.md for what it consumes and produces."""

@@ -1,0 +1,7 @@
+"""Settings of the builder service (env vars `LAYERCAKE_...`, or a `.env` file)."""
+
+from layercake_contracts.runtime import BusSettings
+
+
+class Settings(BusSettings):
+    """The builder service's settings: the shared bus settings, so far nothing more."""

@@ -1,0 +1,20 @@
+"""`layercake git ...`: the git service's commands."""
+
+import asyncio
+
+import typer
+
+from layercake_contracts.runtime import serve
+from layercake_git.app import create_runtime
+from layercake_git.settings import Settings
+
+app = typer.Typer(
+    help="The git service (see its README).",
+    no_args_is_help=True,
+)
+
+
+@app.command()
+def run() -> None:
+    """Start the git service's bus worker; Ctrl-C drains and stops it."""
+    asyncio.run(serve(create_runtime(Settings())))

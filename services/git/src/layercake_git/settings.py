@@ -1,0 +1,7 @@
+"""Settings of the git service (env vars `LAYERCAKE_...`, or a `.env` file)."""
+
+from layercake_contracts.runtime import BusSettings
+
+
+class Settings(BusSettings):
+    """The git service's settings: the shared bus settings, so far nothing more."""

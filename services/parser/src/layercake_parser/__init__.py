@@ -1,0 +1,1 @@
+"""LayerCake parser service; see README.md for what it consumes and produces."""

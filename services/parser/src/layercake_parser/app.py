@@ -1,0 +1,11 @@
+"""Wiring of the parser service: settings in, a runtime with its handlers out."""
+
+from layercake_contracts.runtime import ServiceRuntime
+from layercake_parser.settings import Settings
+
+SERVICE = "parser"
+
+
+def create_runtime(settings: Settings) -> ServiceRuntime:
+    """The parser service's broker and consumers, built from `settings`."""
+    return ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())

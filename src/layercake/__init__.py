@@ -1,0 +1,1 @@
+"""LayerCake: the umbrella distribution that gives the `layercake` command."""
