@@ -10,8 +10,9 @@ from pathlib import Path
 
 import nats
 import pytest
-from layercake_contracts.bus import STREAM_NAME
 from nats.js.errors import NotFoundError
+
+from layercake_contracts.bus import STREAM_NAME
 
 pytestmark = pytest.mark.nats
 
