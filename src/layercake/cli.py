@@ -7,6 +7,7 @@ from layercake_builder.cli import app as builder_app
 from layercake_gateway.cli import app as gateway_app
 from layercake_git.cli import app as git_app
 from layercake_parser.cli import app as parser_app
+from layercake_parser.cli import parse
 
 app = typer.Typer(
     help="LayerCake: a project description in, a tested, committed codebase out.",
@@ -17,6 +18,7 @@ app.add_typer(builder_app, name="builder")
 app.add_typer(agent_app, name="agent")
 app.add_typer(git_app, name="git")
 app.add_typer(gateway_app, name="gateway")
+app.command(name="parse")(parse)
 
 
 def main() -> None:

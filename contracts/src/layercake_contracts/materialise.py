@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 from layercake_contracts.errors import UnsafeTree
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from layercake_contracts.values import FileEntry, Manifest
@@ -77,11 +78,25 @@ def _stale_paths(root: Path, manifest: Manifest) -> list[str]:
 def _apply(
     root: Path, manifest: Manifest, contents: dict[str, bytes], removed: tuple[str, ...]
 ) -> None:
+    write_tree(
+        root, {path: (data, manifest[path].mode) for path, data in contents.items()}, removed
+    )
+
+
+def write_tree(
+    root: Path, files: Mapping[str, tuple[bytes, int]], removed: Iterable[str] = ()
+) -> None:
+    """Remove `removed`, then write each `path -> (content, mode)` whole under `root`.
+
+    Paths must already be safe (see `project_path_problem`); links in `root`
+    are replaced, never followed.
+    """
+    root.mkdir(parents=True, exist_ok=True)
     with _RootDir(root) as top:
         for path in removed:
             top.remove(path)
-        for path, data in contents.items():
-            top.write(path, data, manifest[path].mode)
+        for path, (data, mode) in files.items():
+            top.write(path, data, mode)
 
 
 class _RootDir:

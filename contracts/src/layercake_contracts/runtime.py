@@ -277,6 +277,11 @@ class BusSettings(BaseSettings):
         return DeliveryPolicy(max_deliver=self.max_deliver, ack_wait_s=self.ack_wait_s)
 
 
+def run_worker(make_runtime: Callable[[], ServiceRuntime]) -> None:
+    """The body of every `layercake <service> run`: build the runtime, serve until a signal."""
+    asyncio.run(serve(make_runtime()))
+
+
 async def serve(runtime: ServiceRuntime) -> None:
     """Run a service until SIGINT or SIGTERM, then drain and stop."""
     stopping = asyncio.Event()

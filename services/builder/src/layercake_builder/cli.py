@@ -1,12 +1,10 @@
 """`layercake builder ...`: the builder service's commands."""
 
-import asyncio
-
 import typer
 
 from layercake_builder.app import create_runtime
 from layercake_builder.settings import Settings
-from layercake_contracts.runtime import serve
+from layercake_contracts.runtime import run_worker
 
 app = typer.Typer(
     help="The builder service (see its README).",
@@ -17,4 +15,4 @@ app = typer.Typer(
 @app.command()
 def run() -> None:
     """Start the builder service's bus worker; Ctrl-C drains and stops it."""
-    asyncio.run(serve(create_runtime(Settings())))
+    run_worker(lambda: create_runtime(Settings()))

@@ -1,10 +1,8 @@
 """`layercake gateway ...`: the gateway service's commands."""
 
-import asyncio
-
 import typer
 
-from layercake_contracts.runtime import serve
+from layercake_contracts.runtime import run_worker
 from layercake_gateway.app import create_runtime
 from layercake_gateway.settings import Settings
 
@@ -17,4 +15,4 @@ app = typer.Typer(
 @app.command()
 def run() -> None:
     """Start the gateway service's bus worker; Ctrl-C drains and stops it."""
-    asyncio.run(serve(create_runtime(Settings())))
+    run_worker(lambda: create_runtime(Settings()))

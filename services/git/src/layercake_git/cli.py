@@ -1,10 +1,8 @@
 """`layercake git ...`: the git service's commands."""
 
-import asyncio
-
 import typer
 
-from layercake_contracts.runtime import serve
+from layercake_contracts.runtime import run_worker
 from layercake_git.app import create_runtime
 from layercake_git.settings import Settings
 
@@ -17,4 +15,4 @@ app = typer.Typer(
 @app.command()
 def run() -> None:
     """Start the git service's bus worker; Ctrl-C drains and stops it."""
-    asyncio.run(serve(create_runtime(Settings())))
+    run_worker(lambda: create_runtime(Settings()))

@@ -1,11 +1,14 @@
 """Wiring of the parser service: settings in, a runtime with its handlers out."""
 
 from layercake_contracts.runtime import ServiceRuntime
+from layercake_parser import handlers
 from layercake_parser.settings import Settings
 
 SERVICE = "parser"
 
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
-    """The parser service's broker and consumers, built from `settings`."""
-    return ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    """The parser's broker and its CodeGenerated consumer, built from `settings`."""
+    runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    handlers.register(runtime)
+    return runtime

@@ -1,20 +1,96 @@
-"""`layercake parser ...`: the parser service's commands."""
+"""`layercake parse` and `layercake parser run`: the parser's commands."""
 
-import asyncio
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from layercake_contracts.runtime import serve
+from layercake_contracts.materialise import write_tree
+from layercake_contracts.runtime import run_worker
+from layercake_parser.adapters.tree import read_tree
 from layercake_parser.app import create_runtime
+from layercake_parser.core.answer import decode_answer
+from layercake_parser.core.extract import Extraction, extract
 from layercake_parser.settings import Settings
 
-app = typer.Typer(
-    help="The parser service (see its README).",
-    no_args_is_help=True,
-)
+app = typer.Typer(help="The parser service (see its README).", no_args_is_help=True)
 
 
 @app.command()
 def run() -> None:
     """Start the parser service's bus worker; Ctrl-C drains and stops it."""
-    asyncio.run(serve(create_runtime(Settings())))
+    run_worker(lambda: create_runtime(Settings()))
+
+
+def parse(
+    answer: Annotated[
+        str, typer.Argument(help="A file holding the model's answer, or - for stdin.")
+    ],
+    base: Annotated[
+        Path | None,
+        typer.Option(help="The project folder edits apply to.", exists=True, file_okay=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    write: Annotated[
+        Path | None, typer.Option(help="Write the files into this folder.", file_okay=False)
+    ] = None,
+) -> None:
+    """Extract the files a model's answer writes; exit 0 when at least one came out, else 1."""
+    data = sys.stdin.buffer.read() if answer == "-" else _read_answer(Path(answer))
+    text, decode_warnings = decode_answer(data)
+    result = extract(text, read_tree(base) if base else None)
+    result = dataclasses.replace(result, warnings=decode_warnings + result.warnings)
+    if write is not None:
+        write_tree(
+            write,
+            {f.path: (f.content.encode(), 0o644) for f in result.files},
+            result.deleted,
+        )
+    if as_json:
+        typer.echo(json.dumps(as_document(result), ensure_ascii=False))
+    else:
+        _show(result)
+    raise typer.Exit(0 if result.files else 1)
+
+
+def _read_answer(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot read {path}: {exc.strerror}", param_hint="ANSWER"
+        ) from exc
+
+
+def as_document(result: Extraction) -> dict[str, list[object]]:
+    """The `--json` document: files, rejected and warnings, exactly."""
+    return {
+        "files": [
+            {"path": f.path, "content": f.content, "source": f.source.value} for f in result.files
+        ],
+        "rejected": [{"path": r.path, "reason": r.reason} for r in result.rejected],
+        "warnings": list(result.warnings),
+    }
+
+
+def _show(result: Extraction) -> None:
+    console = Console()
+    table = Table(title=f"{len(result.files)} file(s)")
+    for column in ("path", "source", "lines"):
+        table.add_column(column)
+    for file in result.files:
+        table.add_row(file.path, file.source.value, str(file.content.count("\n")))
+    console.print(table)
+    for rejection in result.rejected:
+        console.print(f"[red]rejected[/red] {rejection.path!r}: {rejection.reason}")
+    for path in result.deleted:
+        console.print(f"[yellow]deleted[/yellow] {path}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}")

@@ -1,0 +1,184 @@
+"""Paths in model answers: recognising them in prose, and deciding if they are safe.
+
+`safe_path` is the one gate every path passes before anything is written: it
+normalises (`./`, backslashes, `a/../b`) and refuses what could leave the
+project tree or touch git's own files. `path_in_label` reads the path out of
+the line a model writes before a block (`### File: src/a.ts`, `` `a.py`: ``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_PATH_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+
+# Files that are commonly written without an extension and are never prose.
+BARE_FILE_NAMES = frozenset(
+    {
+        "Dockerfile",
+        "Containerfile",
+        "Makefile",
+        "GNUmakefile",
+        "Procfile",
+        "Gemfile",
+        "Rakefile",
+        "Jenkinsfile",
+        "Vagrantfile",
+        "Brewfile",
+        "Justfile",
+        "justfile",
+        "LICENSE",
+        "CODEOWNERS",
+        "README",
+    }
+)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+_EXTENSION = re.compile(r"\.[A-Za-z0-9_+-]*[A-Za-z][A-Za-z0-9_+-]*$")
+_PATH_TOKEN = re.compile(r"^[\w@+~\-./\\\[\]()]+$")
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
+_HEADING = re.compile(r"^#{1,6}\s+")
+_LABEL_WORDS = re.compile(
+    r"^(?:new\s+|updated\s+|create\s+|edit\s+)?(?:file(?:name)?|path)\s*[:=-]\s*",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(
+    r"""\b(title|file|filename|path)\s*=\s*["']?([^"'\s}]+)["']?""", re.IGNORECASE
+)
+_TRAILING_BACKTICKED = re.compile(r"`([^`\s]+)`\s*:?\s*$")
+
+
+@dataclass(frozen=True)
+class PathVerdict:
+    """A normalised path, or the reason it was refused (exactly one is set)."""
+
+    path: str | None
+    reason: str | None
+
+
+def safe_path(raw: str) -> PathVerdict:
+    """Normalise `raw` and refuse it if it could leave the tree or touch `.git`."""
+    reason = _refusal(raw)
+    if reason is not None:
+        return PathVerdict(None, reason)
+    segments = _segments(raw.strip().replace("\\", "/"))
+    if isinstance(segments, str):
+        return PathVerdict(None, segments)
+    if not segments:
+        return PathVerdict(None, "path names no file")
+    if any(s.lower() == ".git" for s in segments):
+        return PathVerdict(None, "path inside .git")
+    if any(len(s.encode()) > MAX_SEGMENT_BYTES for s in segments):
+        return PathVerdict(None, f"a path segment is longer than {MAX_SEGMENT_BYTES} bytes")
+    return PathVerdict("/".join(segments), None)
+
+
+def _segments(candidate: str) -> list[str] | str:
+    """The path's segments with `.` and inner `..` resolved, or why that is impossible."""
+    while candidate.startswith("./"):
+        candidate = candidate[2:]
+    segments: list[str] = []
+    for segment in candidate.split("/"):
+        if segment == "":
+            return "empty path segment"
+        if segment == "..":
+            if not segments:
+                return "'..' leaves the project tree"
+            segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    return segments
+
+
+def _refusal(raw: str) -> str | None:
+    stripped = raw.strip()
+    checks = (
+        (not stripped, "empty path"),
+        (len(stripped.encode()) > MAX_PATH_BYTES, f"path longer than {MAX_PATH_BYTES} bytes"),
+        (bool(_CONTROL.search(stripped)), "NUL or control character in path"),
+        (stripped.startswith(("/", "\\")), "absolute path"),
+        (bool(_WINDOWS_DRIVE.match(stripped)), "absolute path (drive letter)"),
+        (stripped.startswith("~"), "path relative to a home folder"),
+        (stripped.endswith(("/", "\\")), "path names a folder, not a file"),
+    )
+    return next((reason for failed, reason in checks if failed), None)
+
+
+def looks_like_path(token: str) -> bool:
+    """True for a token a model means as a file path (not a word, a URL or a number)."""
+    if not token or "://" in token or not _PATH_TOKEN.match(token):
+        return False
+    name = token.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if not name:
+        return False
+    if name in BARE_FILE_NAMES or (name.startswith(".") and len(name) > 1 and name != ".."):
+        return True
+    return bool(_EXTENSION.search(name))
+
+
+def path_in_label(line: str) -> str | None:
+    """The path a label line names.
+
+    Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`.
+    """
+    text = line.strip()
+    if not text or len(text) > MAX_PATH_BYTES:
+        return None
+    text = _HEADING.sub("", text)
+    text = _LIST_MARKER.sub("", text)
+    trailing = _TRAILING_BACKTICKED.search(text)
+    if trailing and text.count("`") == 2:  # noqa: PLR2004  # exactly one backticked token
+        candidate = trailing.group(1)
+        return candidate if looks_like_path(candidate) else None
+    text = _unwrap(_LABEL_WORDS.sub("", _unwrap(text)))
+    return text if looks_like_path(text) else None
+
+
+def _unwrap(text: str) -> str:
+    """Remove a trailing colon and emphasis or code marks around the whole text.
+
+    Only matching pairs go, so `__init__.py` keeps its underscores.
+    """
+    text = text.strip().removesuffix(":").strip()
+    changed = True
+    while changed:
+        changed = False
+        for mark in ("**", "__", "*", "_", "`"):
+            if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark):
+                text = text[len(mark) : -len(mark)].strip().removesuffix(":").strip()
+                changed = True
+    return text
+
+
+def path_in_info(info: str) -> tuple[str | None, str | None]:
+    """The language and path of a fence's info string.
+
+    Forms: `ts:src/a.ts`, `ts src/a.ts`, `src/a.ts`, `ts title="src/a.ts"` (or file, path).
+    """
+    attributes = {key.lower(): value for key, value in _ATTRIBUTE.findall(info)}
+    words = info.replace("{", " ").replace("}", " ").split()
+    language = words[0].lower() if words and "=" not in words[0] else None
+    for key in ("path", "file", "filename", "title"):
+        if key in attributes:
+            return _language_only(language), attributes[key]
+    if not words:
+        return None, None
+    first = words[0]
+    if ":" in first and not _WINDOWS_DRIVE.match(first):
+        lang, _, path = first.partition(":")
+        if path:
+            return lang.lower() or None, path
+    if len(words) > 1 and looks_like_path(words[1]):
+        return first.lower(), words[1]
+    if looks_like_path(first):
+        return None, first
+    return language, None
+
+
+def _language_only(language: str | None) -> str | None:
+    if language is None or ":" in language:
+        return None
+    return language
