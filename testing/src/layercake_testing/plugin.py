@@ -117,3 +117,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nats: needs a real nats-server")
     # Tests must not reach the machine's own NATS by accident.
     os.environ.pop("LAYERCAKE_NATS_URL", None)
+    _settle_hypothesis_in_ci()
+
+
+def _settle_hypothesis_in_ci() -> None:
+    """In CI, property tests use a fixed seed: a failure there is reproducible, never a fluke."""
+    try:
+        from hypothesis import settings  # noqa: PLC0415  # optional: only suites that use it
+    except ImportError:
+        return
+    settings.register_profile("ci", derandomize=True, deadline=None)
+    settings.register_profile("dev", deadline=None)
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 from hypothesis import HealthCheck, given, settings
@@ -78,7 +79,10 @@ def render(path: str, lines: list[str], form: str, char: str) -> str:
     return f"{label}\n{fence}python\n{body}{fence}\n"
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("LC_PROPERTY_EXAMPLES", "300")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     st.dictionaries(PATH, CONTENT, min_size=1, max_size=6),
     st.data(),
@@ -88,7 +92,8 @@ def test_files_rendered_in_any_format_parse_back_the_same(files, data):
     parts = ["Here is the change.\n\n"]
     for path, lines in files.items():
         form = data.draw(st.sampled_from(FORMATS))
-        if form == "tag" and lines and lines[0].lstrip().startswith(("`", "~")):
+        first = next((ln for ln in lines if ln.strip()), "")
+        if form == "tag" and first.lstrip().startswith(("`", "~")):
             form = "info_colon"  # a tag's body that starts with a fence is read as fenced content
         if form == "search_replace" and not any(ln.strip() for ln in lines):
             form = "info_colon"  # an empty SEARCH with empty REPLACE makes an empty file either way

@@ -186,7 +186,7 @@ def _unwrap_fence(body: list[str]) -> tuple[str, ...]:
         return tuple(body)
     opener = _OPENER.match(body[start])
     closer = body[end].strip()
-    if opener and closer and set(closer) == {opener.group("fence")[0]}:
+    if opener and closer.startswith(opener.group("fence")) and not closer.strip(closer[0]):
         return tuple(body[start + 1 : end])
     return tuple(body)
 
