@@ -1,11 +1,74 @@
 """Wiring of the builder service: settings in, a runtime with its handlers out."""
 
-from layercake_builder.settings import Settings
+from __future__ import annotations
+
+import os
+import sysconfig
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layercake_builder import handlers
+from layercake_builder.adapters.sandbox import Sandbox, choose_backend
+from layercake_builder.core.reports import interpret
+from layercake_builder.service import BuildService, toolchain_versions
+from layercake_builder.steps import StepRunner, StepSettings
 from layercake_contracts.runtime import ServiceRuntime
 
+if TYPE_CHECKING:
+    from layercake_builder.settings import Settings
+
 SERVICE = "builder"
+SANDBOX_TOOLS = "/opt/layercake/bin"
+SANDBOX_PATH = (
+    "/workspace/node_modules/.bin",
+    "/workspace/.venv/bin",
+    SANDBOX_TOOLS,
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+)
+
+
+def create_sandbox(settings: Settings) -> Sandbox:
+    """The sandbox these settings ask for; refuses to start when none works."""
+    root = settings.builder_root.resolve()
+    support = root / "support"
+    support.mkdir(parents=True, exist_ok=True)
+    for folder in (root, *root.parents):
+        if folder == Path("/"):
+            break
+        if os.geteuid() == 0 and not os.stat(folder).st_mode & 0o001:  # noqa: PTH116
+            folder.chmod(folder.stat().st_mode | 0o001)  # the sandbox user must reach its folders
+    uv = Path(sysconfig.get_path("scripts")) / "uv"
+    return Sandbox(
+        choose_backend(settings.sandbox, support),
+        settings.limits(),
+        support,
+        slots=settings.max_builds,
+        output_cap_bytes=settings.output_cap_mb * 1024 * 1024,
+        read_only=((str(uv), f"{SANDBOX_TOOLS}/uv"),),
+    )
 
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
-    """The builder service's broker and consumers, built from `settings`."""
-    return ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    """The builder's broker and consumers, built from `settings`."""
+    runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    sandbox = create_sandbox(settings)
+
+    async def store_log(data: bytes) -> str:
+        return await (await runtime.bus.blobs()).put(data)
+
+    runner = StepRunner(
+        sandbox,
+        StepSettings(
+            timeout_s=settings.step_timeout_s,
+            install_timeout_s=settings.install_timeout_s,
+            install_network=settings.install_network,
+            path=SANDBOX_PATH,
+        ),
+        interpret,
+        store_log,
+    )
+    service = BuildService(settings.builder_root.resolve(), runner, toolchain_versions())
+    handlers.register(runtime, service, settings.max_builds)
+    return runtime

@@ -1,7 +1,37 @@
-"""Settings of the builder service (env vars `LAYERCAKE_...`, or a `.env` file)."""
+"""Settings of the builder (env vars `LAYERCAKE_...`, or a `.env` file)."""
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from layercake_builder.core.confinement import Limits
 from layercake_contracts.runtime import BusSettings
 
 
 class Settings(BusSettings):
-    """The builder service's settings: the shared bus settings, so far nothing more."""
+    """The builder's settings: where it works, how it confines, how long steps may take."""
+
+    sandbox: Literal["auto", "bwrap", "unshare", "none"] = "auto"
+    builder_root: Path = Path(".layercake/builder")
+    max_builds: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    step_timeout_s: float = Field(default=600.0, gt=0)
+    install_timeout_s: float = Field(default=900.0, gt=0)
+    install_network: bool = True
+    memory_mb: int = Field(default=2048, ge=64)
+    processes: int = Field(default=256, ge=8)
+    file_size_mb: int = Field(default=1024, ge=1)
+    cpu_seconds: int = Field(default=900, ge=1)
+    output_cap_mb: int = Field(default=10, ge=1)
+
+    def limits(self) -> Limits:
+        """The sandbox limits these settings describe."""
+        return Limits(
+            memory_mb=self.memory_mb,
+            processes=self.processes,
+            file_size_mb=self.file_size_mb,
+            cpu_seconds=self.cpu_seconds,
+        )

@@ -1,0 +1,62 @@
+"""Which events a build publishes: BuildStarted, then BuildSucceeded or BuildFailed.
+
+Event ids derive from the request's id, so a request handled twice (a
+redelivery, a restart) publishes the same events and the stream keeps one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from layercake_contracts.events import (
+    BuildFailed,
+    BuildRequested,
+    BuildStarted,
+    BuildSucceeded,
+    FilesWritten,
+)
+
+if TYPE_CHECKING:
+    from layercake_builder.core.plan import Plan
+    from layercake_contracts.values import Step, StepResult
+
+_NAMESPACE = uuid.UUID("b3c1a9d2-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+
+BuildRequest = FilesWritten | BuildRequested
+
+
+def derived_id(request: BuildRequest, what: str) -> uuid.UUID:
+    """The id of the `what` event answering `request`."""
+    return uuid.uuid5(_NAMESPACE, f"builder:{what}:{request.event_id}")
+
+
+def started(request: BuildRequest, plan: Plan) -> BuildStarted:
+    """The event saying the build began, and what it will run."""
+    return BuildStarted.follow(
+        request,
+        event_id=derived_id(request, "started"),
+        role=request.role,
+        gate=request.gate,
+        attempt=request.attempt,
+        toolchains=plan.toolchains,
+        steps=tuple(dict.fromkeys(p.step for p in plan.steps)),
+    )
+
+
+def finished(
+    request: BuildRequest, results: tuple[StepResult, ...]
+) -> BuildSucceeded | BuildFailed:
+    """BuildSucceeded when every step passed, else BuildFailed naming the first failed step."""
+    common = {
+        "event_id": derived_id(request, "finished"),
+        "role": request.role,
+        "gate": request.gate,
+        "attempt": request.attempt,
+        "manifest": request.manifest,
+        "results": results,
+    }
+    failed: Step | None = next((r.step for r in results if not r.ok), None)
+    if failed is None:
+        return BuildSucceeded.follow(request, **common)
+    return BuildFailed.follow(request, **common, failed_step=failed)

@@ -1,0 +1,229 @@
+"""Which toolchains a tree uses and which commands each build step runs.
+
+Pure: a tree's file list and the text of its manifests (package.json,
+pyproject.toml) in, a `Plan` out. Commands run inside the sandbox at
+`/workspace`; tools write their machine-readable reports under `REPORTS`,
+which the runner reads back (never following a link).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from layercake_contracts.values import Step
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+REPORTS = ".layercake/reports"
+NODE = "node"
+PYTHON = "python"
+VENV_PYTHON = ".venv/bin/python"
+TOOLS_PYTHON = "/cache/tools/bin/python"
+# Whatever the project pins, the builder needs these to report tests and coverage.
+PYTHON_TEST_TOOLS = ("pytest", "pytest-cov")
+PYTHON_AUDIT_TOOL = "pip-audit"
+LOCK_FILES = (
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pyproject.toml",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "uv.lock",
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command of a step, the parser for what it prints, and the report it writes."""
+
+    argv: tuple[str, ...]
+    parser: str
+    report: str | None = None
+    network: bool = False
+    tolerate_exit: bool = False  # the exit code says nothing; the diagnostics decide
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """The commands of one step for one toolchain."""
+
+    step: Step
+    toolchain: str
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build of this tree runs, in order; after BUILD the steps run in parallel."""
+
+    toolchains: tuple[str, ...]
+    steps: tuple[StepPlan, ...]
+
+    def of(self, step: Step) -> tuple[StepPlan, ...]:
+        """The plans for one step (one per toolchain that has it)."""
+        return tuple(p for p in self.steps if p.step is step)
+
+
+def plan_build(
+    paths: Collection[str], texts: Mapping[str, str], wanted: Collection[Step] = tuple(Step)
+) -> Plan:
+    """The plan for a tree; `texts` holds the content of its package.json and pyproject.toml."""
+    steps: list[StepPlan] = []
+    toolchains: list[str] = []
+    if "package.json" in paths:
+        toolchains.append(NODE)
+        steps += _node_steps(paths, _json_object(texts.get("package.json", "")))
+    if "pyproject.toml" in paths or "requirements.txt" in paths:
+        toolchains.append(PYTHON)
+        steps += _python_steps(paths, _toml_table(texts.get("pyproject.toml", "")))
+    order = list(Step)
+    chosen = [s for s in steps if s.step in wanted or s.step is Step.INSTALL]
+    chosen.sort(key=lambda s: order.index(s.step))
+    return Plan(tuple(toolchains), tuple(chosen))
+
+
+def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPlan]:
+    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    scripts = {str(k): str(v) for k, v in (scripts or {}).items()}
+    dependencies = {
+        str(name)
+        for key in ("dependencies", "devDependencies")
+        if isinstance(package.get(key), dict)
+        for name in package[key]
+    }
+    locked = "package-lock.json" in paths or "npm-shrinkwrap.json" in paths
+    install = ("npm", "ci") if locked else ("npm", "install")
+    steps = [
+        StepPlan(
+            Step.INSTALL,
+            NODE,
+            (Command((*install, "--no-audit", "--no-fund"), "npm", network=True),),
+        )
+    ]
+    build: list[Command] = []
+    if "tsconfig.json" in paths and "typescript" in dependencies:
+        build.append(Command(("node_modules/.bin/tsc", "--noEmit", "--pretty", "false"), "tsc"))
+    if "build" in scripts:
+        build.append(Command(("npm", "run", "build"), "tsc"))
+    if build:
+        steps.append(StepPlan(Step.BUILD, NODE, tuple(build)))
+    if "lint" in scripts:
+        steps.append(StepPlan(Step.LINT, NODE, (_node_lint(scripts["lint"]),)))
+    if "test" in scripts:
+        steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"]),)))
+    audit = Command(("npm", "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
+    steps.append(StepPlan(Step.AUDIT, NODE, (audit,)))
+    return steps
+
+
+def _node_lint(script: str) -> Command:
+    if "eslint" in script:
+        report = f"{REPORTS}/eslint.json"
+        return Command(("npm", "run", "lint", "--", "-f", "json", "-o", report), "eslint", report)
+    return Command(("npm", "run", "lint"), "none")
+
+
+def _node_test(script: str) -> Command:
+    if "vitest" in script:
+        report = f"{REPORTS}/vitest.json"
+        return Command(
+            ("npm", "test", "--", "--reporter=json", f"--outputFile={report}"), "vitest", report
+        )
+    if "jest" in script:
+        report = f"{REPORTS}/jest.json"
+        argv = ("npm", "test", "--", "--json", f"--outputFile={report}", "--coverage")
+        return Command((*argv, "--coverageReporters=json-summary"), "jest", report)
+    return Command(("npm", "test"), "node")
+
+
+def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[StepPlan]:
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
+    tool = tool or {}
+    ruff = "ruff" in tool or "ruff.toml" in paths or ".ruff.toml" in paths
+    mypy = "mypy" in tool or "mypy.ini" in paths
+    has_tests = any(_is_test_file(p) for p in paths)
+    extras = [*PYTHON_TEST_TOOLS, *(["ruff"] if ruff else []), *(["mypy"] if mypy else [])]
+    source = ("-r", "requirements.txt") if "requirements.txt" in paths else ("-e", ".")
+    uv_pip = ("uv", "pip", "install", "--python", VENV_PYTHON)
+    install = (
+        Command(("uv", "venv", "--allow-existing", "--python", "/usr/bin/python3", ".venv"), "uv",
+                network=True),
+        Command((*uv_pip, *source, *extras), "uv", network=True),
+        Command(("uv", "venv", "--allow-existing", "--python", "/usr/bin/python3", "/cache/tools"),
+                "uv", network=True),
+        Command(("uv", "pip", "install", "--python", TOOLS_PYTHON, PYTHON_AUDIT_TOOL), "uv",
+                network=True),
+    )  # fmt: skip
+    steps = [
+        StepPlan(Step.INSTALL, PYTHON, install),
+        StepPlan(
+            Step.BUILD,
+            PYTHON,
+            (Command((VENV_PYTHON, "-m", "compileall", "-q", "-x", r"/\.venv/", "."), "python"),),
+        ),
+    ]
+    lint: list[Command] = []
+    if ruff:
+        lint.append(Command((".venv/bin/ruff", "check", "--output-format", "json", "."), "ruff"))
+    if mypy:
+        mypy_argv = (".venv/bin/mypy", "--show-column-numbers", "--exclude", r"^\.venv/", ".")
+        lint.append(Command(mypy_argv, "mypy"))
+    if lint:
+        steps.append(StepPlan(Step.LINT, PYTHON, tuple(lint)))
+    if has_tests:
+        junit, coverage = f"{REPORTS}/junit.xml", f"{REPORTS}/coverage.json"
+        pytest = (
+            VENV_PYTHON,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        )
+        with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{coverage}")
+        steps.append(StepPlan(Step.TEST, PYTHON, (Command(with_coverage, "pytest", junit),)))
+    freeze = f"{REPORTS}/frozen.txt"
+    audit = (
+        Command(("sh", "-c", f"uv pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),
+        Command(
+            ("/cache/tools/bin/pip-audit", "-r", freeze, "--no-deps", "--disable-pip", "-f",
+             "json", "-s", "pypi"),
+            "pip-audit", network=True, tolerate_exit=True,
+        ),
+    )  # fmt: skip
+    steps.append(StepPlan(Step.AUDIT, PYTHON, audit))
+    return steps
+
+
+def _is_test_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _toml_table(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def cache_key(texts: Mapping[str, str], toolchain_versions: Mapping[str, str]) -> str:
+    """What decides whether installed dependencies can be reused."""
+    parts = [f"{name}\n{texts[name]}" for name in LOCK_FILES if name in texts]
+    parts += [f"{k}={v}" for k, v in sorted(toolchain_versions.items())]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()

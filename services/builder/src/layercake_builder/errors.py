@@ -1,0 +1,19 @@
+"""The builder's errors: one root, each subclass carrying what was wrong."""
+
+from __future__ import annotations
+
+
+class BuilderError(Exception):
+    """Base of every error the builder raises."""
+
+
+class SandboxUnavailable(BuilderError):
+    """No sandbox back-end works on this machine and running bare was not allowed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        joined = "; ".join(reasons) or "no back-end was tried"
+        super().__init__(
+            "no sandbox works here (" + joined + "). Install bubblewrap, allow unprivileged "
+            "user namespaces, or set LAYERCAKE_SANDBOX=none to run builds unconfined."
+        )
+        self.reasons = reasons

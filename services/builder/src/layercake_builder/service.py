@@ -1,0 +1,102 @@
+"""The builder's shell: materialise the tree, plan, run the steps, publish what happened.
+
+Each project has a folder under the work root: `tree/` (the materialised
+manifest plus node_modules/.venv, which are not in it), `cache/` (package
+caches and install keys), `manifest.json` (what `tree/` holds) and `done/`
+(the outcome of each request handled, so a redelivered request is answered
+without building again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import structlog
+
+from layercake_builder.core.outcome import finished, started
+from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
+from layercake_contracts.events import parse_event
+from layercake_contracts.materialise import materialise
+from layercake_contracts.values import Manifest, Step
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from layercake_builder.core.outcome import BuildRequest
+    from layercake_builder.steps import StepRunner
+    from layercake_contracts.bus import BlobStore, Bus
+
+log = structlog.get_logger(__name__)
+
+
+class BuildService:
+    """Builds requested trees, one at a time per project."""
+
+    def __init__(
+        self, work_root: Path, runner: StepRunner, toolchain_versions: dict[str, str]
+    ) -> None:
+        self._root = work_root
+        self._runner = runner
+        self._versions = toolchain_versions
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def handle(self, request: BuildRequest, bus: Bus, steps: tuple[Step, ...]) -> None:
+        """Build `request`'s manifest once, however often it is delivered."""
+        async with self._locks[request.project_id]:
+            folder = self._root / request.project_id
+            done = folder / "done" / f"{request.event_id}.json"
+            if done.exists():
+                outcome = parse_event(done.read_bytes())
+                log.info("build_already_done", request=str(request.event_id))
+                await bus.publish(outcome)
+                return
+            blobs = await bus.blobs()
+            tree, cache = folder / "tree", folder / "cache"
+            cache.mkdir(parents=True, exist_ok=True)
+            await self._materialise(request.manifest, folder, blobs)
+            texts = await _manifest_texts(request.manifest, blobs)
+            plan = plan_build(list(request.manifest), texts, steps)
+            await bus.publish(started(request, plan))
+            results = await self._runner.run(plan, tree, cache, cache_key(texts, self._versions))
+            outcome = finished(request, results)
+            _write_atomically(done, outcome.model_dump_json().encode())
+            await bus.publish(outcome)
+            log.info("build_finished", outcome=outcome.type, steps=len(results))
+
+    async def _materialise(self, manifest: Manifest, folder: Path, blobs: BlobStore) -> None:
+        record = folder / "manifest.json"
+        previous = Manifest.model_validate_json(record.read_bytes()) if record.exists() else None
+        await materialise(manifest, folder / "tree", blobs, previous)
+        _write_atomically(record, manifest.model_dump_json().encode())
+
+
+async def _manifest_texts(manifest: Manifest, blobs: BlobStore) -> dict[str, str]:
+    names = [name for name in LOCK_FILES if name in manifest]
+    contents = await asyncio.gather(*(blobs.get(manifest[n].sha256) for n in names))
+    return {n: c.decode("utf-8", errors="replace") for n, c in zip(names, contents, strict=True)}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    temp.write_bytes(data)
+    temp.replace(path)
+
+
+def toolchain_versions() -> dict[str, str]:
+    """The versions that key the install cache: a new Node or Python reinstalls."""
+    versions = {}
+    for name, argv in {
+        "node": ["node", "--version"],
+        "python": ["/usr/bin/python3", "--version"],
+    }.items():
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603
+        except OSError:
+            continue
+        versions[name] = done.stdout.strip() or done.stderr.strip()
+    return versions

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from layercake_builder.adapters.sandbox import SLOT_UID_BASE, Sandbox, choose_backend
+from layercake_builder.core.confinement import Limits
+
+PATH = ("/usr/bin", "/bin")
+LIMITS = Limits(memory_mb=256, processes=64, file_size_mb=16, cpu_seconds=30)
+
+
+@dataclass
+class Jail:
+    sandbox: Sandbox
+    project: Path
+    cache: Path
+    outside: Path
+
+    async def run(self, *command: str, timeout_s: float = 30.0, network: bool = False):
+        async with self.sandbox.slot(self.project, self.cache) as slot:
+            return await self.sandbox.run(
+                command, slot=slot, project=self.project, cache=self.cache,
+                network=network, timeout_s=timeout_s, path=PATH,
+            )  # fmt: skip
+
+    def script(self, name: str, text: str) -> str:
+        (self.project / name).write_text(text)
+        return name
+
+
+@pytest.fixture(params=["bwrap", "unshare"])
+def jail(request):
+    """A sandbox of each back-end over a fresh project folder the sandbox user can reach."""
+    base = Path(tempfile.mkdtemp(prefix="lc-jail-"))
+    base.chmod(0o755)  # the slot user must traverse it; pytest's own tmp is private to root
+    support, project, cache, outside = (
+        base / n for n in ("support", "project", "cache", "outside")
+    )
+    for folder in (project, cache, outside):
+        folder.mkdir()
+    backend = choose_backend(request.param, support)
+    sandbox = Sandbox(backend, LIMITS, support, slots=1, output_cap_bytes=1024 * 1024)
+    yield Jail(sandbox, project, cache, outside)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def processes_of_uid(uid: int) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append(
+                        Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    )
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture
+def leftover():
+    """The command lines of processes still running as the sandbox's slot user."""
+    return lambda: processes_of_uid(SLOT_UID_BASE)
