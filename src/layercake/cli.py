@@ -4,6 +4,7 @@ import typer
 
 from layercake_agent.cli import app as agent_app
 from layercake_builder.cli import app as builder_app
+from layercake_builder.cli import build
 from layercake_gateway.cli import app as gateway_app
 from layercake_git.cli import app as git_app
 from layercake_parser.cli import app as parser_app
@@ -19,6 +20,7 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(git_app, name="git")
 app.add_typer(gateway_app, name="gateway")
 app.command(name="parse")(parse)
+app.command(name="build")(build)
 
 
 def main() -> None:

@@ -17,18 +17,41 @@ import shutil
 import stat
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Self
 
 from layercake_contracts.errors import UnsafeTree
+from layercake_contracts.values import project_path_problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from pathlib import Path
+    from collections.abc import Iterable, Iterator, Mapping
 
     from layercake_contracts.values import FileEntry, Manifest
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _HASH_CHUNK = 1 << 20
+
+
+# Folders of tools and dependencies: never part of a project's manifest.
+TOOL_FOLDERS = frozenset(
+    {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache",
+     ".pytest_cache", ".layercake"}
+)  # fmt: skip
+
+
+def project_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Each regular file of a project folder as (manifest path, host path), in path order.
+
+    Links are skipped (never followed), and so are tool folders and paths a
+    manifest could not hold.
+    """
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in TOOL_FOLDERS)
+        for name in sorted(files):
+            full = Path(folder, name)
+            relative = full.relative_to(root).as_posix()
+            if not full.is_symlink() and project_path_problem(relative) is None:
+                yield relative, full
 
 
 class BlobSource(Protocol):

@@ -1,18 +1,117 @@
-"""`layercake builder ...`: the builder service's commands."""
+"""`layercake build DIR` and `layercake builder run`: the builder's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path  # noqa: TC003  # Typer reads the annotation at runtime
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from layercake_builder.app import create_runtime
+from layercake_builder.app import SANDBOX_PATH, create_runtime, create_sandbox
+from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
+from layercake_builder.core.reports import interpret
+from layercake_builder.service import toolchain_versions
 from layercake_builder.settings import Settings
+from layercake_builder.steps import StepRunner, StepSettings
+from layercake_contracts.materialise import project_files, write_tree
 from layercake_contracts.runtime import run_worker
+from layercake_contracts.values import Step, StepResult
 
-app = typer.Typer(
-    help="The builder service (see its README).",
-    no_args_is_help=True,
-)
+app = typer.Typer(help="The builder service (see its README).", no_args_is_help=True)
 
 
 @app.command()
 def run() -> None:
     """Start the builder service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+def build(
+    folder: Annotated[
+        Path, typer.Argument(help="The project to build.", exists=True, file_okay=False)
+    ],
+    steps: Annotated[
+        str, typer.Option(help="Comma-separated steps: install,build,lint,test,audit.")
+    ] = ",".join(Step),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the step results as JSON.")
+    ] = False,
+) -> None:
+    """Build and test a folder in the sandbox (a copy of it); exit 0 when every step passed."""
+    try:
+        wanted = tuple(Step(s.strip()) for s in steps.split(",") if s.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--steps") from exc
+    settings = Settings()
+    console = Console(stderr=True)
+    with console.status(f"building {folder} in the sandbox"):
+        results = asyncio.run(_build(folder.resolve(), wanted, settings))
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
+    else:
+        _show(results)
+    raise typer.Exit(0 if results and all(r.ok for r in results) else 1)
+
+
+async def _build(
+    folder: Path, wanted: tuple[Step, ...], settings: Settings
+) -> tuple[StepResult, ...]:
+    root = settings.builder_root.resolve()
+    work = root / "cli" / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    tree, cache, logs = work / "tree", work / "cache", work / "logs"
+    if tree.exists():
+        shutil.rmtree(tree)
+    files = {rel: (full.read_bytes(), 0o755 if os.access(full, os.X_OK) else 0o644)
+             for rel, full in project_files(folder)}  # fmt: skip
+    write_tree(tree, files)
+    cache.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    texts = {n: files[n][0].decode("utf-8", errors="replace") for n in LOCK_FILES if n in files}
+
+    async def store_log(data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        (logs / f"{digest}.log").write_bytes(data)
+        return digest
+
+    runner = StepRunner(
+        create_sandbox(settings),
+        StepSettings(
+            settings.step_timeout_s, settings.install_timeout_s, settings.install_network,
+            SANDBOX_PATH,
+        ),
+        interpret,
+        store_log,
+    )  # fmt: skip
+    plan = plan_build(list(files), texts, wanted)
+    return await runner.run(plan, tree, cache, cache_key(texts, toolchain_versions()))
+
+
+def _show(results: tuple[StepResult, ...]) -> None:
+    console = Console()
+    table = Table(title="steps")
+    for column in ("step", "result", "seconds", "tests", "coverage"):
+        table.add_column(column)
+    for r in results:
+        verdict = "cached" if r.cached else ("ok" if r.ok else f"failed ({r.exit_code})")
+        tests = f"{r.tests.passed} passed, {r.tests.failed} failed" if r.tests else ""
+        coverage = f"{r.coverage_percent:.0f}%" if r.coverage_percent is not None else ""
+        table.add_row(
+            r.step, verdict, f"{r.duration_s:.1f}", tests, coverage, " && ".join(r.command)
+        )
+    console.print(table)
+    diagnostics = [d for r in results for d in r.diagnostics]
+    if diagnostics:
+        found = Table(title="diagnostics")
+        for column in ("tool", "severity", "where", "code", "message"):
+            found.add_column(column)
+        for d in diagnostics:
+            where = f"{d.file or ''}:{d.line or ''}:{d.column or ''}".strip(":")
+            found.add_row(d.tool, d.severity, where, d.code or "", d.message[:200])
+        console.print(found)

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from layercake_contracts.values import project_path_problem
+from layercake_contracts.materialise import project_files
 
-# Folders of tools and dependencies: never part of what a model edits.
-SKIPPED_FOLDERS = frozenset(
-    {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache"}
-)
+if TYPE_CHECKING:
+    from pathlib import Path
+
 MAX_BASE_FILE_BYTES = 2 * 1024 * 1024
 
 
 def read_tree(root: Path) -> dict[str, str]:
-    """`path -> text` for each UTF-8 file under `root` (links, binaries and big files skipped)."""
+    """`path -> text` for each UTF-8 file of the project (binaries and big files skipped)."""
     tree: dict[str, str] = {}
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
-        for name in sorted(files):
-            full = Path(folder, name)
-            relative = full.relative_to(root).as_posix()
-            if full.is_symlink() or project_path_problem(relative) is not None:
-                continue
-            if full.stat().st_size > MAX_BASE_FILE_BYTES:
-                continue
-            try:
-                tree[relative] = full.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                continue
+    for relative, full in project_files(root):
+        if full.stat().st_size > MAX_BASE_FILE_BYTES:
+            continue
+        try:
+            tree[relative] = full.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
     return tree
