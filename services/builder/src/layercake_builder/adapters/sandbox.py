@@ -95,13 +95,20 @@ class Sandbox:
 
     @contextlib.asynccontextmanager
     async def slot(self, *folders: Path) -> AsyncIterator[int]:
-        """Hold one of the concurrent-build slots; its uid owns `folders` while held."""
+        """Hold one of the concurrent-build slots; its uid owns `folders` while held.
+
+        On release, anything still running as the slot's user is killed and reaped,
+        so no process of a build outlives it (steps of one build share the slot and
+        may run in parallel, so this cannot happen after each step).
+        """
         slot = await self._slots.get()
         try:
             if self._root:
                 await asyncio.to_thread(_chown_tree, folders, SLOT_UID_BASE + slot)
             yield slot
         finally:
+            if self._root:
+                await _sweep(SLOT_UID_BASE + slot)
             self._slots.put_nowait(slot)
 
     async def run(
@@ -122,11 +129,7 @@ class Sandbox:
         argv = self.argv(
             command, slot=slot, project=project, cache=cache, network=network, path=path, env=env
         )
-        try:
-            return await self._execute(command, argv, project, timeout_s)
-        finally:
-            if self._root:
-                await _sweep(SLOT_UID_BASE + slot)
+        return await self._execute(command, argv, project, timeout_s)
 
     def argv(
         self,
