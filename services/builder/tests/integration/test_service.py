@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from layercake_builder.app import create_runtime
 from layercake_builder.settings import Settings
 from layercake_contracts.bus import STREAM_NAME
