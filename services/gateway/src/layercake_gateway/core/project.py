@@ -1,0 +1,256 @@
+"""The `Project` aggregate: one project's gates, artifacts, attempts, errors and escalations.
+
+Core: no I/O. Each public method decides (checks rules, computes) and then
+calls one `@event` method, whose body only changes state, because it runs
+again on every replay. The ledger's own decisions (open a gate, request a
+heal, escalate) are events of this aggregate too; the relay turns them into
+bus events from the store's notification log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from layercake_contracts.values import Gate, Role
+from layercake_gateway.core.gates import (
+    ArtifactKind,
+    GateState,
+    missing_artifacts,
+    next_gate,
+    roles_for,
+)
+
+DEFAULT_HEAL_LIMIT = 3
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises."""
+
+
+class GateRuleBroken(LedgerError):
+    """A request that the gate machine refuses; `expected` says what would be allowed."""
+
+    def __init__(self, gate: Gate, state: GateState, expected: str) -> None:
+        super().__init__(f"{gate} is {state}; expected {expected}")
+        self.gate, self.state, self.expected = gate, state, expected
+
+
+class MissingArtifacts(LedgerError):
+    """Approval refused: the gate lacks the proof it requires."""
+
+    def __init__(self, gate: Gate, missing: tuple[str, ...]) -> None:
+        super().__init__(f"{gate} cannot be approved; missing: {', '.join(missing)}")
+        self.gate, self.missing = gate, missing
+
+
+@dataclass(frozen=True)
+class HealDecision:
+    """What the heal policy decided after a failed attempt."""
+
+    heal: bool
+    next_attempt: int
+    reason: str
+
+
+class Project(Aggregate):
+    """One project, as its events say it is."""
+
+    @event("Started")
+    def __init__(self, name: str, intake: str, owner: str, has_ui: bool, heal_limit: int) -> None:
+        self.name = name
+        self.intake = intake
+        self.owner = owner
+        self.has_ui = has_ui
+        self.heal_limit = heal_limit
+        self.gates: dict[str, str] = {g.value: GateState.PENDING.value for g in Gate}
+        self.gates[Gate.G0.value] = GateState.AWAITING_APPROVAL.value
+        self.artifacts: dict[str, list[dict[str, Any]]] = {g.value: [] for g in Gate}
+        self.artifacts[Gate.G0.value].append({"kind": ArtifactKind.INTAKE.value, "name": "intake"})
+        self.attempts: dict[str, int] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.escalations: list[dict[str, Any]] = []
+        self.selected_option: str | None = None
+        self.done_roles: dict[str, list[str]] = {g.value: [] for g in Gate}
+        # Who decided what: the gate table of an audit replay shows it.
+        self.decisions: list[dict[str, Any]] = []
+
+    # -- reading ----------------------------------------------------------------
+
+    def state_of(self, gate: Gate) -> GateState:
+        """The state of one gate."""
+        return GateState(self.gates[gate.value])
+
+    def missing(self, gate: Gate) -> tuple[str, ...]:
+        """The proof `gate` still lacks."""
+        return missing_artifacts(gate, [a["kind"] for a in self.artifacts[gate.value]])
+
+    def attempt_of(self, gate: Gate, role: Role) -> int:
+        """The latest attempt of `role` at `gate` (0 before the first)."""
+        return self.attempts.get(_key(gate, role), 0)
+
+    # -- decisions --------------------------------------------------------------
+
+    def approve(self, gate: Gate, by: str) -> Gate | None:
+        """Approve `gate` and open the next; returns the gate opened, if any."""
+        state = self.state_of(gate)
+        if state not in {GateState.AWAITING_APPROVAL, GateState.IN_PROGRESS}:
+            raise GateRuleBroken(gate, state, "awaiting_approval")
+        missing = self.missing(gate)
+        if missing:
+            raise MissingArtifacts(gate, missing)
+        self._approved(gate.value, by)
+        following = next_gate(gate)
+        if following is not None:
+            self._opened(
+                following.value, [r.value for r in roles_for(following, has_ui=self.has_ui)]
+            )
+        return following
+
+    def reject(self, gate: Gate, by: str, reason: str) -> tuple[Role, ...]:
+        """Send the gate's agents back to work with `reason`; returns who reworks."""
+        state = self.state_of(gate)
+        if state is not GateState.AWAITING_APPROVAL:
+            raise GateRuleBroken(gate, state, "awaiting_approval")
+        roles = roles_for(gate, has_ui=self.has_ui)
+        self._rejected(gate.value, by, reason, [r.value for r in roles])
+        return roles
+
+    def select_option(self, option: str, by: str) -> None:
+        """Choose one of the G4 design options."""
+        state = self.state_of(Gate.G4)
+        if state not in {GateState.AWAITING_APPROVAL, GateState.IN_PROGRESS}:
+            raise GateRuleBroken(Gate.G4, state, "in_progress or awaiting_approval")
+        names = {a["name"] for a in self.artifacts[Gate.G4.value] if a["kind"] == "design_option"}
+        if option not in names:
+            raise GateRuleBroken(Gate.G4, state, f"one of the options {sorted(names)}")
+        self._selected(option, by)
+
+    def record_artifact(
+        self, gate: Gate, kind: str, name: str, blob: str | None, facts: dict[str, Any]
+    ) -> None:
+        """Keep a proof artifact; a gate whose proof is complete awaits approval."""
+        self._artifact(gate.value, kind, name, blob, facts)
+
+    def record_work_done(self, gate: Gate, role: Role, attempt: int, at: str) -> None:
+        """A role's work passed (files or a build); errors of that role are resolved."""
+        self._work_done(gate.value, role.value, attempt, at)
+
+    def record_failure(
+        self, gate: Gate, role: Role, attempt: int, errors: list[dict[str, Any]], at: str
+    ) -> HealDecision:
+        """A role's attempt failed: keep its errors, then heal (attempt + 1) or escalate."""
+        heal = attempt < self.heal_limit
+        reason = (
+            f"attempt {attempt} of {self.heal_limit} failed"
+            if heal
+            else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
+        )
+        self._failed(gate.value, role.value, attempt, errors, at, heal, reason)
+        return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
+
+    def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
+        """A person decided on an escalation."""
+        if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
+            raise LedgerError(f"no open escalation number {index}")
+        self._escalation_resolved(index, decision, by, at)
+
+    # -- state changes (these bodies run again on replay) -----------------------
+
+    @event("GateApproved")
+    def _approved(self, gate: str, by: str) -> None:
+        self.gates[gate] = GateState.APPROVED.value
+        self.decisions.append({"gate": gate, "decision": "approved", "by": by})
+
+    @event("GateOpened")
+    def _opened(self, gate: str, roles: list[str]) -> None:
+        self.gates[gate] = (
+            GateState.IN_PROGRESS.value if roles else GateState.AWAITING_APPROVAL.value
+        )
+        for role in roles:
+            self.attempts[f"{gate}/{role}"] = 1
+
+    @event("GateRejected")
+    def _rejected(self, gate: str, by: str, reason: str, roles: list[str]) -> None:
+        self.decisions.append({"gate": gate, "decision": "rejected", "by": by, "reason": reason})
+        self.gates[gate] = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
+        self.done_roles[gate] = []
+        for role in roles:
+            self.attempts[f"{gate}/{role}"] = 1
+
+    @event("OptionSelected")
+    def _selected(self, option: str, by: str) -> None:
+        self.selected_option = option
+        self.decisions.append({"gate": Gate.G4.value, "decision": f"selected {option}", "by": by})
+        self.artifacts[Gate.G4.value].append(
+            {"kind": ArtifactKind.SELECTED_DESIGN.value, "name": option}
+        )
+        self._await_if_complete(Gate.G4.value)
+
+    @event("ArtifactRecorded")
+    def _artifact(
+        self, gate: str, kind: str, name: str, blob: str | None, facts: dict[str, Any]
+    ) -> None:
+        kept = [a for a in self.artifacts[gate] if not (a["kind"] == kind and a["name"] == name)]
+        kept.append({"kind": kind, "name": name, "blob": blob, "facts": facts})
+        self.artifacts[gate] = kept
+        self._await_if_complete(gate)
+
+    @event("WorkDone")
+    def _work_done(self, gate: str, role: str, attempt: int, at: str) -> None:
+        self.attempts[f"{gate}/{role}"] = attempt
+        if role not in self.done_roles[gate]:
+            self.done_roles[gate].append(role)
+        for entry in self.errors:
+            if entry["gate"] == gate and entry["role"] == role and entry["resolved_at"] is None:
+                entry["resolved_at"] = at
+        self._await_if_complete(gate)
+
+    @event("AttemptFailed")
+    def _failed(
+        self,
+        gate: str,
+        role: str,
+        attempt: int,
+        errors: list[dict[str, Any]],
+        at: str,
+        heal: bool,
+        reason: str,
+    ) -> None:
+        for error in errors:
+            self.errors.append(
+                {**error, "gate": gate, "role": role, "attempt": attempt, "at": at,
+                 "resolved_at": None}
+            )  # fmt: skip
+        if heal:
+            self.attempts[f"{gate}/{role}"] = attempt + 1
+        else:
+            self.escalations.append(
+                {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
+                 "resolved_at": None, "decision": None, "by": None}
+            )  # fmt: skip
+
+    @event("EscalationResolved")
+    def _escalation_resolved(self, index: int, decision: str, by: str, at: str) -> None:
+        self.escalations[index].update(resolved_at=at, decision=decision, by=by)
+
+    def _await_if_complete(self, gate: str) -> None:
+        """A gate in progress whose proof and roles are complete awaits approval (state only)."""
+        if self.gates[gate] != GateState.IN_PROGRESS.value:
+            return
+        roles = {r.value for r in roles_for(Gate(gate), has_ui=self.has_ui)}
+        complete = not missing_artifacts(Gate(gate), [a["kind"] for a in self.artifacts[gate]])
+        roles_done = not _builds(Gate(gate)) or roles <= set(self.done_roles[gate])
+        if complete and roles_done:
+            self.gates[gate] = GateState.AWAITING_APPROVAL.value
+
+
+def _builds(gate: Gate) -> bool:
+    """Gates whose roles must each finish a passing build, not only record documents."""
+    return gate in {Gate.G5, Gate.G6, Gate.G8}
+
+
+def _key(gate: Gate, role: Role) -> str:
+    return f"{gate.value}/{role.value}"
