@@ -93,7 +93,8 @@ class StepRunner:
             duration += last.duration_s
             outputs.append(f"$ {' '.join(command.argv)}\n{last.output}")
             report = _read_report(tree, command.report) if command.report else None
-            parsed = self._interpret(command.parser, last.output, report)
+            coverage_report = _read_report(tree, command.coverage) if command.coverage else None
+            parsed = self._interpret(command.parser, last.output, report, coverage_report)
             timeout = self._timeout(step_plan.step)
             found = sandbox_findings(
                 exit_code=last.exit_code,

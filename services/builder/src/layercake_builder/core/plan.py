@@ -45,6 +45,7 @@ class Command:
     argv: tuple[str, ...]
     parser: str
     report: str | None = None
+    coverage: str | None = None
     network: bool = False
     tolerate_exit: bool = False  # the exit code says nothing; the diagnostics decide
 
@@ -137,8 +138,11 @@ def _node_test(script: str) -> Command:
         )
     if "jest" in script:
         report = f"{REPORTS}/jest.json"
-        argv = ("npm", "test", "--", "--json", f"--outputFile={report}", "--coverage")
-        return Command((*argv, "--coverageReporters=json-summary"), "jest", report)
+        argv = (
+            *("npm", "test", "--", "--json", f"--outputFile={report}", "--coverage"),
+            *("--coverageReporters=json-summary", f"--coverageDirectory={REPORTS}/coverage"),
+        )
+        return Command(argv, "jest", report, coverage=f"{REPORTS}/coverage/coverage-summary.json")
     return Command(("npm", "test"), "node")
 
 
@@ -188,7 +192,8 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
             f"--junitxml={junit}",
         )
         with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{coverage}")
-        steps.append(StepPlan(Step.TEST, PYTHON, (Command(with_coverage, "pytest", junit),)))
+        test = Command(with_coverage, "pytest", junit, coverage=coverage)
+        steps.append(StepPlan(Step.TEST, PYTHON, (test,)))
     freeze = f"{REPORTS}/frozen.txt"
     audit = (
         Command(("sh", "-c", f"uv pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),

@@ -1,16 +1,33 @@
-"""From what a tool printed (and the report it wrote) to diagnostics, test counts and coverage.
+"""From what a tool printed (and the reports it wrote) to diagnostics, test counts and coverage.
 
-Pure. `interpret(parser, output, report)` picks the parser a plan's command
-named; each parser lives in `core/diagnostics/`. Paths come back relative to
-the project (the sandbox runs every tool at `/workspace`).
+Pure. `interpret(parser, output, report, coverage)` picks the parser a plan's
+command named; the parsers live in `core/diagnostics/`. Every tool runs at
+`/workspace` in the sandbox, so that is the root paths are made relative to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from layercake_builder.core.diagnostics.coverage import (
+    parse_coverage_json,
+    parse_coverage_summary,
+)
+from layercake_builder.core.diagnostics.eslint import parse_eslint
+from layercake_builder.core.diagnostics.jest import parse_jest, parse_vitest
+from layercake_builder.core.diagnostics.junit import parse_pytest_junit
+from layercake_builder.core.diagnostics.node import parse_node_errors
+from layercake_builder.core.diagnostics.npm import parse_npm_audit, parse_npm_errors
+from layercake_builder.core.diagnostics.pip_audit import parse_pip_audit
+from layercake_builder.core.diagnostics.python import parse_python_tracebacks
+from layercake_builder.core.diagnostics.python_lint import parse_mypy, parse_ruff
+from layercake_builder.core.diagnostics.typescript import parse_tsc
 from layercake_contracts.values import Diagnostic, TestCounts
+
+if TYPE_CHECKING:
+    from layercake_builder.core.diagnostics.common import TestReport
 
 SANDBOX_ROOT = "/workspace"
 
@@ -24,14 +41,51 @@ class Parsed:
     coverage: float | None = None
 
 
-Interpret = Callable[[str, str, str | None], Parsed]
-Parser = Callable[[str, str | None], Parsed]
+Interpret = Callable[[str, str, str | None, str | None], Parsed]
+Parser = Callable[[str, str | None, str | None], Parsed]
+
+
+def _from_output(parse: Callable[[str, str], tuple[Diagnostic, ...]]) -> Parser:
+    """A parser of the tool's own output (or of its report, when it wrote one)."""
+    return lambda output, report, _coverage: Parsed(parse(report or output, SANDBOX_ROOT))
+
+
+def _tests(
+    parse: Callable[[str, str], TestReport],
+    coverage_of: Callable[[str], float | None],
+) -> Parser:
+    """A test runner's parser: counts and failures from its report, coverage from its own."""
+
+    def read(output: str, report: str | None, coverage: str | None) -> Parsed:
+        if report is None:  # the runner never got to write it: a crash, an import error
+            return Parsed(
+                parse_python_tracebacks(output, SANDBOX_ROOT)
+                or parse_node_errors(output, SANDBOX_ROOT)
+            )
+        result = parse(report, SANDBOX_ROOT)
+        percent = coverage_of(coverage) if coverage else None
+        return Parsed(result.diagnostics, result.counts, percent)
+
+    return read
+
 
 PARSERS: dict[str, Parser] = {
-    "none": lambda _output, _report: Parsed(),
+    "none": lambda _output, _report, _coverage: Parsed(),
+    "npm": _from_output(parse_npm_errors),
+    "tsc": _from_output(parse_tsc),
+    "eslint": _from_output(parse_eslint),
+    "node": _from_output(parse_node_errors),
+    "python": _from_output(parse_python_tracebacks),
+    "ruff": _from_output(parse_ruff),
+    "mypy": _from_output(parse_mypy),
+    "npm-audit": _from_output(parse_npm_audit),
+    "pip-audit": _from_output(parse_pip_audit),
+    "pytest": _tests(parse_pytest_junit, parse_coverage_json),
+    "jest": _tests(parse_jest, parse_coverage_summary),
+    "vitest": _tests(parse_vitest, parse_coverage_summary),
 }
 
 
-def interpret(parser: str, output: str, report: str | None) -> Parsed:
-    """What `output` (and `report`) mean, read by the parser the plan named."""
-    return PARSERS.get(parser, PARSERS["none"])(output, report)
+def interpret(parser: str, output: str, report: str | None, coverage: str | None) -> Parsed:
+    """What `output` (and the reports) mean, read by the parser the plan named."""
+    return PARSERS.get(parser, PARSERS["none"])(output, report, coverage)
