@@ -97,6 +97,9 @@ async def test_files_written_builds_once_and_reports_the_failing_test(builder, b
     assert failed.failed_step is Step.TEST
     test = next(r for r in failed.results if r.step is Step.TEST)
     assert test.exit_code == 1
+    [failure] = [d for d in test.diagnostics if d.tool == "pytest"]
+    assert (failure.file, failure.line) == ("test_calc.py", 7)
+    assert "assert -1 == 5" in failure.message
     assert test.log_blob is not None
     log = await (await observer.bus.blobs()).get(test.log_blob)
     assert b"assert -1 == 5" in log
