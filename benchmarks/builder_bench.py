@@ -22,12 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from layercake_builder.app import SANDBOX_PATH, create_sandbox
+from layercake_builder.app import SANDBOX_PATH, create_runner, create_sandbox
 from layercake_builder.core.confinement import sandbox_env
 from layercake_builder.core.plan import cache_key, plan_build
-from layercake_builder.core.reports import interpret
 from layercake_builder.settings import Settings
-from layercake_builder.steps import StepRunner, StepSettings
 from layercake_contracts.values import Step
 
 REPEATS = 7
@@ -83,7 +81,7 @@ async def main() -> None:
     async def store(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
-    runner = StepRunner(sandbox, StepSettings(600, 900, True, SANDBOX_PATH), interpret, store)
+    runner = create_runner(settings, store)
     print(f"sandbox back-end: {sandbox.backend}")
     for name, files, commands in (("typescript", TS_PROJECT, TS_COMMANDS),
                                   ("python", PY_PROJECT, PY_COMMANDS)):  # fmt: skip

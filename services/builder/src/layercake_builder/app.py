@@ -17,6 +17,9 @@ from layercake_contracts.runtime import ServiceRuntime
 if TYPE_CHECKING:
     from layercake_builder.settings import Settings
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
 SERVICE = "builder"
 SANDBOX_TOOLS = "/opt/layercake/bin"
 SANDBOX_PATH = (
@@ -50,25 +53,25 @@ def create_sandbox(settings: Settings) -> Sandbox:
     )
 
 
+def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str]]) -> StepRunner:
+    """The step runner these settings describe, over a sandbox that works here."""
+    step_settings = StepSettings(
+        timeout_s=settings.step_timeout_s,
+        install_timeout_s=settings.install_timeout_s,
+        install_network=settings.install_network,
+        path=SANDBOX_PATH,
+    )
+    return StepRunner(create_sandbox(settings), step_settings, interpret, store_log)
+
+
 def create_runtime(settings: Settings) -> ServiceRuntime:
     """The builder's broker and consumers, built from `settings`."""
     runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
-    sandbox = create_sandbox(settings)
 
     async def store_log(data: bytes) -> str:
         return await (await runtime.bus.blobs()).put(data)
 
-    runner = StepRunner(
-        sandbox,
-        StepSettings(
-            timeout_s=settings.step_timeout_s,
-            install_timeout_s=settings.install_timeout_s,
-            install_network=settings.install_network,
-            path=SANDBOX_PATH,
-        ),
-        interpret,
-        store_log,
-    )
+    runner = create_runner(settings, store_log)
     service = BuildService(settings.builder_root.resolve(), runner, toolchain_versions())
     handlers.register(runtime, service, settings.max_builds)
     return runtime

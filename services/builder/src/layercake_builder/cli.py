@@ -14,12 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from layercake_builder.app import SANDBOX_PATH, create_runtime, create_sandbox
+from layercake_builder.app import create_runner, create_runtime
 from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
-from layercake_builder.core.reports import interpret
 from layercake_builder.service import toolchain_versions
 from layercake_builder.settings import Settings
-from layercake_builder.steps import StepRunner, StepSettings
 from layercake_contracts.materialise import project_files, write_tree
 from layercake_contracts.runtime import run_worker
 from layercake_contracts.values import Step, StepResult
@@ -80,15 +78,7 @@ async def _build(
         (logs / f"{digest}.log").write_bytes(data)
         return digest
 
-    runner = StepRunner(
-        create_sandbox(settings),
-        StepSettings(
-            settings.step_timeout_s, settings.install_timeout_s, settings.install_network,
-            SANDBOX_PATH,
-        ),
-        interpret,
-        store_log,
-    )  # fmt: skip
+    runner = create_runner(settings, store_log)
     plan = plan_build(list(files), texts, wanted)
     return await runner.run(plan, tree, cache, cache_key(texts, toolchain_versions()))
 

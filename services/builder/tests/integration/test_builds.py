@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from layercake_builder.app import SANDBOX_PATH, create_sandbox
+from layercake_builder.app import create_runner
 from layercake_builder.core.plan import cache_key, plan_build
-from layercake_builder.core.reports import interpret
 from layercake_builder.settings import Settings
-from layercake_builder.steps import StepRunner, StepSettings
 from layercake_contracts.values import Step
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="slot users need root")
@@ -42,7 +40,7 @@ TS_FILES = {
             },
             "include": ["src"],
         }
-    ),  # fmt: skip
+    ),
     "src/index.ts": 'import { add } from "./math";\nexport const total = add(2, 3);\n',
     "test/math.test.js": (
         'const { add } = require("../dist/math");\nconst { total } = require("../dist/index");\n'
@@ -62,12 +60,11 @@ PY_FILES = {
 def runner():
     base = Path(tempfile.mkdtemp(prefix="lc-builds-"))
     base.chmod(0o755)
-    sandbox = create_sandbox(Settings(builder_root=base / "builder", max_builds=1))
 
     async def store(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
-    yield base, StepRunner(sandbox, StepSettings(600, 900, True, SANDBOX_PATH), interpret, store)
+    yield base, create_runner(Settings(builder_root=base / "builder", max_builds=1), store)
     shutil.rmtree(base, ignore_errors=True)
 
 
