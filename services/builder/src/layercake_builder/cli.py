@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path  # noqa: TC003  # Typer reads the annotation at runtime
 from typing import Annotated
 
@@ -64,10 +63,13 @@ async def _build(
     root = settings.builder_root.resolve()
     work = root / "cli" / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
     tree, cache, logs = work / "tree", work / "cache", work / "logs"
-    if tree.exists():
-        shutil.rmtree(tree)
     files = {rel: (full.read_bytes(), 0o755 if os.access(full, os.X_OK) else 0o644)
              for rel, full in project_files(folder)}  # fmt: skip
+    # Keep node_modules and .venv (the install cache); drop files the folder no longer has.
+    if tree.exists():
+        for relative, stale in list(project_files(tree)):
+            if relative not in files:
+                stale.unlink()
     write_tree(tree, files)
     cache.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
@@ -92,9 +94,7 @@ def _show(results: tuple[StepResult, ...]) -> None:
         verdict = "cached" if r.cached else ("ok" if r.ok else f"failed ({r.exit_code})")
         tests = f"{r.tests.passed} passed, {r.tests.failed} failed" if r.tests else ""
         coverage = f"{r.coverage_percent:.0f}%" if r.coverage_percent is not None else ""
-        table.add_row(
-            r.step, verdict, f"{r.duration_s:.1f}", tests, coverage, " && ".join(r.command)
-        )
+        table.add_row(r.step, verdict, f"{r.duration_s:.1f}", tests, coverage)
     console.print(table)
     diagnostics = [d for r in results for d in r.diagnostics]
     if diagnostics:

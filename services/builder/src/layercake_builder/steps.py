@@ -64,7 +64,7 @@ class StepRunner:
         async with self._sandbox.slot(tree, cache) as slot:
             results: list[StepResult] = []
             for step_plan in plan.of(Step.INSTALL):
-                if _install_cached(cache, step_plan, install_key):
+                if _install_cached(tree, cache, step_plan, install_key):
                     results.append(_cached(step_plan))
                     continue
                 result = await self._step(step_plan, slot, tree, cache)
@@ -161,12 +161,14 @@ def _failed_code(done: Completed) -> int | None:
     return done.exit_code if done.exit_code not in (0, None) else (None if done.timed_out else 1)
 
 
-def _install_cached(cache: Path, step_plan: StepPlan, key: str) -> bool:
+def _install_cached(tree: Path, cache: Path, step_plan: StepPlan, key: str) -> bool:
+    """Same key as the last install, and what it installed is still in the tree."""
     marker = cache / f"{step_plan.toolchain}.{INSTALL_KEY_FILE}"
     try:
-        return marker.read_text() == key
+        same_key = marker.read_text() == key
     except OSError:
         return False
+    return same_key and all((tree / path).is_dir() for path in step_plan.installs)
 
 
 def _cached(step_plan: StepPlan) -> StepResult:

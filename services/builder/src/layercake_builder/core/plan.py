@@ -57,6 +57,7 @@ class StepPlan:
     step: Step
     toolchain: str
     commands: tuple[Command, ...]
+    installs: tuple[str, ...] = ()  # what an install puts in the tree (its cache must be there)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
             Step.INSTALL,
             NODE,
             (Command((*install, "--no-audit", "--no-fund"), "npm", network=True),),
+            installs=("node_modules",),
         )
     ]
     build: list[Command] = []
@@ -165,7 +167,7 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
                 network=True),
     )  # fmt: skip
     steps = [
-        StepPlan(Step.INSTALL, PYTHON, install),
+        StepPlan(Step.INSTALL, PYTHON, install, installs=(".venv",)),
         StepPlan(
             Step.BUILD,
             PYTHON,
