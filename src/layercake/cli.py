@@ -7,6 +7,7 @@ from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
 from layercake_gateway.cli import app as gateway_app
 from layercake_git.cli import app as git_app
+from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
 from layercake_parser.cli import parse
 
@@ -21,6 +22,7 @@ app.add_typer(git_app, name="git")
 app.add_typer(gateway_app, name="gateway")
 app.command(name="parse")(parse)
 app.command(name="build")(build)
+app.command(name="log")(log)
 
 
 def main() -> None:

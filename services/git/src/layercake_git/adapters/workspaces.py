@@ -1,0 +1,29 @@
+"""The workspaces root: per project, a bare repository and its record file side by side."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from layercake_git.adapters.record import RecordFile
+from layercake_git.adapters.repository import Repository
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from layercake_git.adapters.git import Git
+
+
+class Workspaces:
+    """`<root>/<project>.git` and `<root>/<project>.json` for each project."""
+
+    def __init__(self, root: Path, git: Git) -> None:
+        self.root = root
+        self._git = git
+
+    def repository(self, project_id: str) -> Repository:
+        """The project's repository (made on its first commit)."""
+        return Repository(self.root / f"{project_id}.git", self._git)
+
+    def record(self, project_id: str) -> RecordFile:
+        """The project's record file."""
+        return RecordFile(self.root / f"{project_id}.json")

@@ -1,0 +1,128 @@
+"""Checks on what events hand the git service, before git sees any of it.
+
+Pure: each check returns quietly (or the value) or raises a `Refused` error that
+names what was wrong, so a refused path, remote or branch never reaches a git
+command, and nothing from an event can become a git option (`--upload-pack=…`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from layercake_git.errors import BranchRefused, PathRefused, Refused, RemoteRefused
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# Characters some filesystems drop from names (HFS+), and the trailing dots and
+# spaces others drop (NTFS): `.Git\u200c` or `.git. ` is `.git` there. `git~1` is
+# NTFS's short name for `.git`. These are the spellings git itself guards against.
+_IGNORED_IN_NAMES = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_GIT_FOLDER_NAMES = frozenset({".git", "git~1"})
+
+ALLOWED_REMOTES = "https://…, ssh://…, file:///…, user@host:path or an absolute path"
+_ALLOWED_SCHEMES = frozenset({"https", "ssh", "file"})
+_TRANSPORT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # ext::, fd::, anything::
+_SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!-).+$")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+MAX_BRANCH_LENGTH = 200
+
+
+def check_tree_paths(paths: Iterable[str]) -> None:
+    """Refuse the tree if any segment of any path is git's own folder, in any spelling."""
+    for path in paths:
+        for segment in path.split("/"):
+            folded = _IGNORED_IN_NAMES.sub("", segment).rstrip(". ").casefold()
+            if folded in _GIT_FOLDER_NAMES:
+                raise PathRefused(
+                    path, f"segment {segment!r} is git's own folder (.git, in any case)"
+                )
+
+
+def check_remote(url: str) -> str:
+    """`url` if it is an allowed remote; else `RemoteRefused` saying why."""
+    return _unless(_remote_problem(url), url, RemoteRefused)
+
+
+def _remote_problem(url: str) -> str | None:
+    rules = (
+        (not url, "it is empty"),
+        (url.startswith("-"), "it starts with '-', which git would read as an option"),
+        (
+            bool(_TRANSPORT_PREFIX.match(url)),
+            "the '<transport>::<address>' form (such as ext::) runs commands",
+        ),
+        (
+            bool(_CONTROL_OR_SPACE.search(url)) or not _encodable(url),
+            "it holds a space, a control character or invalid text",
+        ),
+    )
+    problem = next((problem for broken, problem in rules if broken), None)
+    if problem is not None or url.startswith("/"):
+        return problem
+    if "://" in url:
+        return _url_problem(url)
+    return None if _SCP_LIKE.match(url) else f"it is none of the allowed forms ({ALLOWED_REMOTES})"
+
+
+def _url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _ALLOWED_SCHEMES:
+        return f"scheme {scheme!r} is not allowed ({ALLOWED_REMOTES})"
+    if scheme == "file":
+        local = parts.netloc in {"", "localhost"} and parts.path.startswith("/")
+        return None if local else "a file:// URL must name an absolute local path"
+    if not parts.hostname:
+        return "it names no host"
+    if any(part.startswith("-") for part in (parts.hostname, parts.username or "")):
+        return "its host or user starts with '-', which ssh would read as an option"
+    if parts.password is not None:
+        return "it carries a password; credentials come from LAYERCAKE_GIT_TOKEN"
+    return None
+
+
+def check_branch(name: str) -> str:
+    """`name` if `git check-ref-format --branch` would accept it; else `BranchRefused`."""
+    return _unless(_branch_problem(name), name, BranchRefused)
+
+
+def _unless(problem: str | None, value: str, refusal: type[Refused]) -> str:
+    if problem is not None:
+        raise refusal(value, problem)
+    return value
+
+
+def _branch_problem(name: str) -> str | None:
+    components = name.split("/")
+    rules = (
+        (not name, "it is empty"),
+        (name.startswith("-"), "it starts with '-', which git would read as an option"),
+        (len(name) > MAX_BRANCH_LENGTH, f"it is longer than {MAX_BRANCH_LENGTH} characters"),
+        (name in {"HEAD", "@"}, "it is a name git reserves"),
+        (not _encodable(name), "it is not valid text"),
+        (
+            bool(_REF_FORBIDDEN.search(name)),
+            "it holds a space, a control character or one of ~ ^ : ? * [ \\",
+        ),
+        ("@{" in name, "it holds '@{'"),
+        (".." in name, "it holds '..'"),
+        ("" in components, "it has an empty component (a leading, trailing or double '/')"),
+        (name.endswith("."), "it ends with '.'"),
+        (
+            any(c.startswith(".") or c.endswith(".lock") for c in components),
+            "a component starts with '.' or ends with '.lock'",
+        ),
+    )
+    return next((problem for broken, problem in rules if broken), None)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

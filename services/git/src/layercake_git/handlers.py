@@ -1,0 +1,55 @@
+"""The git service's bus edge: one ordered consumer for everything it handles.
+
+BuildSucceeded, ArtifactRecorded, GateApproved and ExportRequested arrive on
+one durable consumer (`git-flow`), in stream order, so an approval is handled
+after the builds and documents recorded before it, and an export after the
+approval that moved main. Other events are acknowledged and ignored.
+
+A manifest with a path into `.git` is dead-lettered at once: retrying cannot
+make it safe, and the ProcessingFailed event names the path and the reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from layercake_contracts.events import (
+    ArtifactRecorded,
+    BuildSucceeded,
+    Event,
+    EventBase,
+    ExportRequested,
+    GateApproved,
+)
+from layercake_contracts.runtime import Malformed
+from layercake_git.errors import PathRefused
+
+if TYPE_CHECKING:
+    from layercake_contracts.runtime import ServiceRuntime
+    from layercake_git.service import GitService
+
+
+def register(runtime: ServiceRuntime, service: GitService) -> None:
+    """Subscribe the git service's handler on `runtime`."""
+
+    @runtime.subscribe(runtime.broker, None, name="flow")
+    async def on_event(event: Event) -> None:
+        answer = await _answer(event, runtime, service)
+        if answer is not None:
+            await runtime.bus.publish(answer)
+
+
+async def _answer(event: Event, runtime: ServiceRuntime, service: GitService) -> EventBase | None:
+    match event:
+        case BuildSucceeded():
+            try:
+                return await service.commit_build(event, await runtime.bus.blobs())
+            except PathRefused as exc:
+                raise Malformed(str(exc)) from exc
+        case ArtifactRecorded():
+            await service.record_artifact(event)
+        case GateApproved():
+            return await service.approve(event, await runtime.bus.blobs())
+        case ExportRequested():
+            return await service.export(event)
+    return None

@@ -1,0 +1,315 @@
+"""The git service's shell: fetch contents, ask the core what to commit, drive the repository.
+
+One request at a time per project (a lock); the git work of each runs in a
+thread. A commit is looked up by its trailer before it is made, so a
+redelivered request makes no second commit and gets the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+from layercake_contracts.events import GateApproved
+from layercake_contracts.values import Role
+from layercake_git.adapters.record import RecordFile
+from layercake_git.adapters.repository import Repository
+from layercake_git.core.checks import check_branch, check_remote, check_tree_paths
+from layercake_git.core.history import (
+    COMMITTER,
+    approval_message,
+    author_for,
+    build_message,
+)
+from layercake_git.core.outcome import commit_created, push_completed, push_failed
+from layercake_git.core.record import ProjectRecord
+from layercake_git.core.tree import (
+    GIT_MODES,
+    GITIGNORE,
+    MAIN,
+    MAIN_REF,
+    REGULAR,
+    RefUpdate,
+    TreeEntry,
+    approval_updates,
+    blob_id,
+    branch_ref,
+    build_parent,
+    count_changes,
+    gitignore_for,
+    layered,
+    plan_approval,
+    short_name,
+    tag_ref,
+)
+from layercake_git.errors import BranchMissing, GitFailed, Refused, RepositoryMissing
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+
+    from layercake_contracts.events import (
+        ArtifactRecorded,
+        BuildSucceeded,
+        CommitCreated,
+        ExportRequested,
+        PushCompleted,
+        PushFailed,
+    )
+    from layercake_contracts.materialise import BlobSource
+    from layercake_git.adapters.workspaces import Workspaces
+    from layercake_git.core.history import Identity, LogEntry
+    from layercake_git.core.tree import ApprovalPlan, Tree
+
+log = structlog.get_logger(__name__)
+
+# Approvals are a person's act: their commits are authored by the user role.
+APPROVER = Role.USER
+
+
+class GitService:
+    """Commits builds and approved documents, and exports, for every project."""
+
+    def __init__(
+        self, workspaces: Workspaces, push_env: Callable[[str], Mapping[str, str]]
+    ) -> None:
+        self._workspaces = workspaces
+        self._push_env = push_env
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def commit_build(self, event: BuildSucceeded, blobs: BlobSource) -> CommitCreated:
+        """Commit `event`'s manifest exactly on its gate's branch, once however often it comes."""
+        check_tree_paths(event.manifest)
+        branch = short_name(branch_ref(event.gate))
+        async with self._locks[event.project_id]:
+            repo = self._workspaces.repository(event.project_id)
+            record_file = self._workspaces.record(event.project_id)
+            found = await asyncio.to_thread(_create_and_find, repo, event.event_id)
+            if found is not None:
+                log.info("commit_found_again", sha=found.sha, branch=branch)
+                return commit_created(
+                    event, role=event.role, sha=found.sha, branch=branch, files=found.files
+                )
+            record = await asyncio.to_thread(record_file.load)
+            files = {
+                **{path: (digest, 0o644) for path, digest in record.carried.items()},
+                **{path: (entry.sha256, entry.mode) for path, entry in event.manifest.items()},
+            }
+            fetched = await _fetch(blobs, (digest for digest, _ in files.values()), record)
+            sha, count = await asyncio.to_thread(
+                _commit_build, repo, record_file, record, event, files, fetched
+            )
+        log.info("commit_created", sha=sha, branch=branch, files=count)
+        return commit_created(event, role=event.role, sha=sha, branch=branch, files=count)
+
+    async def record_artifact(self, event: ArtifactRecorded) -> None:
+        """Remember `event`'s document (if it is one) for its gate's approval."""
+        async with self._locks[event.project_id]:
+            await asyncio.to_thread(
+                _record_artifact, self._workspaces.record(event.project_id), event
+            )
+
+    async def approve(self, event: GateApproved, blobs: BlobSource) -> CommitCreated | None:
+        """Commit the gate's documents, merge its branch into main and tag it.
+
+        Returns the commit's event, or None when no commit was needed (no
+        documents, and main could simply move to the branch).
+        """
+        async with self._locks[event.project_id]:
+            repo = self._workspaces.repository(event.project_id)
+            record_file = self._workspaces.record(event.project_id)
+            record = await asyncio.to_thread(record_file.load)
+            documents = record.documents(event.gate)
+            if not documents and not repo.exists:
+                return None
+            if documents:  # carried from now on: a later build keeps them in its tree
+                record = record.approving(event.gate)
+                await asyncio.to_thread(record_file.save, record)
+            found = await asyncio.to_thread(_create_and_find, repo, event.event_id)
+            fetched = {} if found else await _fetch(blobs, documents.values(), record)
+            approval = _Approval(repo, record_file, record, event, documents)
+            made = await asyncio.to_thread(approval.run, found, fetched)
+        if made is None:
+            log.info("gate_merged_without_commit", gate=event.gate)
+            return None
+        sha, count = made
+        log.info("commit_created", sha=sha, branch=MAIN, files=count)
+        return commit_created(event, role=APPROVER, sha=sha, branch=MAIN, files=count)
+
+    async def export(self, event: ExportRequested) -> PushCompleted | PushFailed:
+        """Push the branch (and the approval tags) to the remote, or say why not."""
+        try:
+            url, branch = check_remote(event.remote_url), check_branch(event.branch)
+        except Refused as exc:
+            log.warning("export_refused", reason=str(exc))
+            return push_failed(event, str(exc))
+        async with self._locks[event.project_id]:
+            repo = self._workspaces.repository(event.project_id)
+            try:
+                sha = await asyncio.to_thread(
+                    _push, repo, event.project_id, url, branch, self._push_env(url)
+                )
+            except (GitFailed, RepositoryMissing, BranchMissing) as exc:
+                log.warning("push_failed", reason=str(exc))
+                return push_failed(event, str(exc))
+        log.info("push_completed", sha=sha, branch=branch)
+        return push_completed(event, sha)
+
+
+async def _fetch(
+    blobs: BlobSource, digests: Iterable[str], record: ProjectRecord
+) -> dict[str, bytes]:
+    """The contents the repository does not hold yet, by sha256."""
+    missing = sorted(set(digests) - record.blob_ids.keys())
+    contents = await asyncio.gather(*(blobs.get(digest) for digest in missing))
+    return dict(zip(missing, contents, strict=True))
+
+
+def _create_and_find(repo: Repository, event_id: uuid.UUID) -> LogEntry | None:
+    repo.create()
+    return repo.find(event_id)
+
+
+def _record_artifact(record_file: RecordFile, event: ArtifactRecorded) -> None:
+    record = record_file.load()
+    updated = record.with_artifact(event)
+    if updated != record:
+        record_file.save(updated)
+
+
+def _store(
+    repo: Repository,
+    record_file: RecordFile,
+    record: ProjectRecord,
+    fetched: Mapping[str, bytes],
+    generated: bytes,
+) -> ProjectRecord:
+    """Write the fetched contents and a generated file as blobs; remember their ids."""
+    repo.write_blobs([*fetched.values(), generated])
+    if not fetched:
+        return record
+    record = record.with_blob_ids({digest: blob_id(data) for digest, data in fetched.items()})
+    record_file.save(record)
+    return record
+
+
+def _gitignore_layer(data: bytes) -> Tree:
+    return {GITIGNORE: TreeEntry(REGULAR, blob_id(data))}
+
+
+def _commit(
+    repo: Repository,
+    tree: Tree,
+    parents: tuple[str, ...],
+    message: Callable[[int], str],
+    author: Identity,
+    when: datetime,
+) -> tuple[str, int]:
+    """Commit `tree` on `parents`; the count of files changed is against the first parent."""
+    count = count_changes(repo.tree(parents[0] if parents else None), tree)
+    sha = repo.commit(
+        repo.write_tree(tree),
+        parents,
+        message(count),
+        author=author,
+        committer=COMMITTER,
+        when=when,
+    )
+    return sha, count
+
+
+def _commit_build(
+    repo: Repository,
+    record_file: RecordFile,
+    record: ProjectRecord,
+    event: BuildSucceeded,
+    files: Mapping[str, tuple[str, int]],
+    fetched: Mapping[str, bytes],
+) -> tuple[str, int]:
+    gitignore = gitignore_for(event.manifest)
+    record = _store(repo, record_file, record, fetched, gitignore)
+    tree = layered(
+        _gitignore_layer(gitignore),
+        {
+            path: TreeEntry(GIT_MODES[mode], record.blob_ids[digest])
+            for path, (digest, mode) in files.items()
+        },
+    )
+    ref = branch_ref(event.gate)
+    main, tip = repo.resolve(MAIN_REF), repo.resolve(ref)
+    parent = build_parent(main, tip, repo.relation(main, tip))
+    sha, count = _commit(
+        repo,
+        tree,
+        () if parent is None else (parent,),
+        lambda n: build_message(event, n),
+        author_for(event.role),
+        event.occurred_at,
+    )
+    repo.update_refs([RefUpdate(ref, sha, tip)])
+    return sha, count
+
+
+@dataclass(frozen=True)
+class _Approval:
+    """One approval's git work: its commit when one is needed, then main, branch and tag."""
+
+    repo: Repository
+    record_file: RecordFile
+    record: ProjectRecord
+    event: GateApproved
+    documents: Mapping[str, str]
+
+    def run(self, found: LogEntry | None, fetched: Mapping[str, bytes]) -> tuple[str, int] | None:
+        """Move the refs; the commit made (or found made before) and its file count, if any."""
+        repo, gate = self.repo, self.event.gate
+        main, tip, tag = (repo.resolve(ref) for ref in (MAIN_REF, branch_ref(gate), tag_ref(gate)))
+        target: str | None
+        if found is not None:
+            made: tuple[str, int] | None = (found.sha, found.files)
+            target = found.sha
+        else:
+            plan = plan_approval(main, tip, repo.relation(main, tip))
+            made = self._commit(plan, fetched) if self.documents or plan.merge else None
+            target = made[0] if made else plan.start
+        if target is None:
+            return None
+        main_moves = target != main and (main is None or not repo.is_ancestor(target, main))
+        repo.update_refs(
+            approval_updates(gate, target, main=main, tip=tip, tag=tag, main_moves=main_moves)
+        )
+        return made
+
+    def _commit(self, plan: ApprovalPlan, fetched: Mapping[str, bytes]) -> tuple[str, int]:
+        repo = self.repo
+        base = repo.tree(repo.merge_trees(*plan.parents) if plan.merge else plan.start)
+        gitignore = gitignore_for(base)
+        record = _store(repo, self.record_file, self.record, fetched, gitignore)
+        documents = {
+            path: TreeEntry(REGULAR, record.blob_ids[d]) for path, d in self.documents.items()
+        }
+        return _commit(
+            repo,
+            layered(_gitignore_layer(gitignore), base, documents),
+            plan.parents,
+            lambda n: approval_message(self.event, APPROVER, len(documents), n),
+            author_for(APPROVER),
+            self.event.occurred_at,
+        )
+
+
+def _push(repo: Repository, project_id: str, url: str, branch: str, env: Mapping[str, str]) -> str:
+    if not repo.exists:
+        raise RepositoryMissing(project_id)
+    ref = f"refs/heads/{branch}"
+    sha = repo.resolve(ref)
+    if sha is None:
+        raise BranchMissing(branch)
+    repo.push(url, (f"{ref}:{ref}", "refs/tags/*:refs/tags/*"), env)
+    return sha

@@ -1,0 +1,71 @@
+"""`layercake log` over a repository the service made: once as a user runs it, then in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from layercake_contracts.values import Gate
+from layercake_git.cli import log
+
+LAYERCAKE = str(Path(sys.executable).parent / "layercake")
+
+
+def layercake_log(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LAYERCAKE_WORKSPACES_ROOT": str(root), "COLUMNS": "250"}
+    return subprocess.run(  # noqa: S603
+        [LAYERCAKE, "log", *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+async def test_log_json_lists_each_commit_with_gate_role_files_and_event(
+    service, build, document, approval, blobs, workspaces
+):
+    """Newest first, every commit with its refs, gate, role, file count and causing event."""
+    await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
+    g2 = approval(Gate.G2)
+    await service.approve(g2, blobs)
+    built = build({"app.py": b"x\n"})
+    await service.commit_build(built, blobs)
+    await service.approve(approval(Gate.G5), blobs)
+    done = layercake_log(workspaces.root, "shop", "--json")
+    assert done.returncode == 0, done.stderr
+    history = json.loads(done.stdout)
+    assert [(c["gate"], c["role"], c["files"], c["event_id"]) for c in history] == [
+        ("G5", "backend_developer", 1, str(built.event_id)),
+        ("G2", "user", 2, str(g2.event_id)),
+    ]
+    assert "tag: g5-approved" in history[0]["refs"]
+    assert history[0]["author"] == "LayerCake backend developer"
+
+
+@pytest.fixture
+def log_command(workspaces):
+    """`log` as Typer runs it, in this process, over the test's workspaces root."""
+    app = typer.Typer()
+    app.command()(log)
+    env = {"LAYERCAKE_WORKSPACES_ROOT": str(workspaces.root), "COLUMNS": "250"}
+    return lambda *args: CliRunner().invoke(app, list(args), env=env)
+
+
+async def test_log_prints_a_table_and_an_unknown_project_exits_one(
+    service, build, blobs, log_command
+):
+    """The table shows the gate and event; a project without a repository is named on stderr."""
+    built = build({"app.py": b"x\n"})
+    await service.commit_build(built, blobs)
+    table = log_command("shop")
+    assert table.exit_code == 0, table.output
+    assert "G5" in table.stdout
+    assert str(built.event_id) in table.stdout
+    missing = log_command("nothing-here")
+    assert missing.exit_code == 1
+    assert "project 'nothing-here' has no repository yet" in missing.stderr
+    assert log_command("../etc").exit_code == 2

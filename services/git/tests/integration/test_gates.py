@@ -1,0 +1,137 @@
+"""Gates on a real repository: documents committed on approval, branches merged, tags set."""
+
+from __future__ import annotations
+
+from layercake_contracts.values import Gate, Role
+
+APP = b"print('hello')\n"
+
+
+def refs(inspect, repo):
+    """`ref -> sha` of every branch and tag."""
+    lines = inspect(repo, "for-each-ref", "--format=%(refname) %(objectname)").splitlines()
+    return dict(line.split(" ") for line in lines)
+
+
+async def test_an_approval_commits_the_gates_documents_merges_into_main_and_tags(
+    service, document, approval, blobs, inspect, repo_path
+):
+    """G2's documents land under docs/g2/ on main, and g2-approved marks that commit."""
+    await service.record_artifact(document(Gate.G2, "PRD", "# What we build\n"))
+    await service.record_artifact(
+        document(Gate.G2, "glossary.txt", "cart: a list\n", kind="glossary")
+    )
+    created = await service.approve(approval(Gate.G2), blobs)
+    assert created is not None
+    assert (created.branch, created.role, created.gate, created.files_changed) == (
+        "main",
+        Role.USER,
+        Gate.G2,
+        3,
+    )
+    assert refs(inspect, repo_path) == {
+        "refs/heads/main": created.sha,
+        "refs/heads/gate/g2": created.sha,
+        "refs/tags/g2-approved": created.sha,
+    }
+    assert inspect(repo_path, "show", "main:docs/g2/PRD.md") == "# What we build\n"
+    assert inspect(repo_path, "show", "main:docs/g2/glossary.txt") == "cart: a list\n"
+    assert inspect(repo_path, "log", "-1", "--format=%an", "main").strip() == "LayerCake user"
+
+
+async def test_a_gate_without_documents_fast_forwards_main_with_no_commit(
+    service, build, approval, blobs, inspect, repo_path
+):
+    """G5 approved: main moves to the branch's last build, tagged; no commit, no event."""
+    built = await service.commit_build(build({"app.py": APP}), blobs)
+    assert await service.approve(approval(Gate.G5), blobs) is None
+    assert refs(inspect, repo_path) == {
+        "refs/heads/main": built.sha,
+        "refs/heads/gate/g5": built.sha,
+        "refs/tags/g5-approved": built.sha,
+    }
+    assert inspect(repo_path, "rev-list", "--all", "--count").strip() == "1"
+
+
+async def test_an_approval_with_nothing_committed_yet_makes_no_repository(
+    service, approval, blobs, repo_path
+):
+    """G0 approved before any commit and without documents: nothing to do, nothing made."""
+    assert await service.approve(approval(Gate.G0), blobs) is None
+    assert not repo_path.exists()
+
+
+async def test_unchosen_designs_stay_out_and_the_selected_one_is_committed(
+    service, document, approval, blobs, inspect, repo_path
+):
+    """Of G4's artifacts, design options are left out; the selected design goes in."""
+    for name in ("calm", "bold"):
+        await service.record_artifact(
+            document(Gate.G4, name, f"{name} design\n", kind="design_option")
+        )
+    await service.record_artifact(
+        document(Gate.G4, "design", "calm design\n", kind="selected_design")
+    )
+    created = await service.approve(approval(Gate.G4), blobs)
+    listing = inspect(repo_path, "ls-tree", "-r", "--name-only", created.sha).split()
+    assert listing == [".gitignore", "docs/g4/design.md"]
+
+
+async def test_a_later_build_keeps_approved_documents_and_history_reads_in_order(
+    service, build, document, approval, blobs, inspect, repo_path
+):
+    """G5's branch starts at main with G2's PRD; its approval fast-forwards main over both."""
+    await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
+    prd = await service.approve(approval(Gate.G2), blobs)
+    built = await service.commit_build(build({"app.py": APP}), blobs)
+    assert await service.approve(approval(Gate.G5), blobs) is None
+    assert inspect(repo_path, "rev-parse", f"{built.sha}^").strip() == prd.sha
+    assert inspect(repo_path, "ls-tree", "-r", "--name-only", "main").split() == [
+        ".gitignore", "app.py", "docs/g2/PRD.md",
+    ]  # fmt: skip
+    assert inspect(repo_path, "rev-list", "main").split() == [built.sha, prd.sha]
+    assert refs(inspect, repo_path)["refs/tags/g2-approved"] == prd.sha
+    assert refs(inspect, repo_path)["refs/tags/g5-approved"] == built.sha
+
+
+async def test_a_branch_behind_main_is_merged_with_a_merge_commit(
+    service, build, document, approval, blobs, inspect, repo_path
+):
+    """G5 began before G3's documents reached main: approval merges, keeping both sides."""
+    await service.commit_build(build({"app.py": APP}, gate=Gate.G3, role=Role.ARCHITECT), blobs)
+    await service.approve(approval(Gate.G3), blobs)
+    built = await service.commit_build(build({"app.py": APP, "api.py": b"x\n"}), blobs)
+    await service.record_artifact(document(Gate.G4, "design", "calm\n", kind="selected_design"))
+    g4 = await service.approve(approval(Gate.G4), blobs)
+    merged = await service.approve(approval(Gate.G5), blobs)
+    assert merged is not None
+    parents = inspect(repo_path, "log", "-1", "--format=%P", merged.sha).split()
+    assert parents == [g4.sha, built.sha]
+    assert inspect(repo_path, "ls-tree", "-r", "--name-only", "main").split() == [
+        ".gitignore", "api.py", "app.py", "docs/g4/design.md",
+    ]  # fmt: skip
+    assert refs(inspect, repo_path)["refs/tags/g5-approved"] == merged.sha
+
+
+async def test_the_same_approval_twice_commits_once_and_answers_the_same(
+    service, document, approval, blobs, inspect, repo_path
+):
+    """A redelivered GateApproved finds its commit by trailer and republishes the same event."""
+    await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
+    event = approval(Gate.G2)
+    first = await service.approve(event, blobs)
+    again = await service.approve(event, blobs)
+    assert again.model_dump(exclude={"occurred_at"}) == first.model_dump(exclude={"occurred_at"})
+    assert inspect(repo_path, "rev-list", "--all", "--count").strip() == "1"
+
+
+async def test_an_event_named_in_a_message_is_not_taken_for_its_commit(
+    service, build, document, approval, blobs, inspect, repo_path
+):
+    """An approver's name quoting a build's trailer does not stop that build's commit."""
+    event = build({"app.py": APP})
+    await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
+    await service.approve(approval(Gate.G2, by=f"eve LayerCake-Event: {event.event_id}"), blobs)
+    created = await service.commit_build(event, blobs)
+    assert inspect(repo_path, "rev-list", "--all", "--count").strip() == "2"
+    assert inspect(repo_path, "rev-parse", "gate/g5").strip() == created.sha

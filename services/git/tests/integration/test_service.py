@@ -1,0 +1,129 @@
+"""The git service on a real nats-server: builds become commits, exports become pushes."""
+
+from __future__ import annotations
+
+import pytest
+
+from layercake_contracts.events import (
+    BuildSucceeded,
+    CommitCreated,
+    Event,
+    ExportRequested,
+    GateApproved,
+    ProcessingFailed,
+    PushCompleted,
+    PushFailed,
+)
+from layercake_contracts.runtime import ServiceRuntime
+from layercake_contracts.values import FileEntry, Gate, Manifest, Role
+from layercake_git.app import create_runtime
+from layercake_git.settings import Settings
+from layercake_testing.waiting import eventually
+
+pytestmark = pytest.mark.nats
+
+ANSWERS = (CommitCreated, PushCompleted, PushFailed, ProcessingFailed)
+
+
+@pytest.fixture
+async def git_and_observer(nats_server, tmp_path):
+    """The git service and an observer that keeps every answer it publishes."""
+    settings = Settings(nats_url=nats_server.url, workspaces_root=tmp_path / "workspaces")
+    git = create_runtime(settings)
+    observer = ServiceRuntime("observer", nats_server.url)
+    seen: list[Event] = []
+
+    @observer.subscribe(observer.broker, None)
+    async def keep(event: Event) -> None:
+        if isinstance(event, ANSWERS):
+            seen.append(event)
+
+    await git.start()
+    await observer.start()
+    yield observer, seen, settings.workspaces_root
+    await observer.stop()
+    await git.stop()
+
+
+async def build_succeeded(
+    observer: ServiceRuntime, project, files: dict[str, bytes]
+) -> BuildSucceeded:
+    blobs = await observer.bus.blobs()
+    manifest = Manifest(
+        {
+            path: FileEntry(sha256=await blobs.put(data), size=len(data))
+            for path, data in files.items()
+        }
+    )
+    return BuildSucceeded.follow(
+        project, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1, manifest=manifest, results=()
+    )
+
+
+async def answers(
+    observer: ServiceRuntime, seen: list[Event], count: int, *requests
+) -> list[Event]:
+    """Publish `requests` in order; the service's answers, once there are `count` of them."""
+    for request in requests:
+        await observer.bus.publish(request)
+    await eventually(lambda: len(seen) >= count)
+    return seen
+
+
+async def test_build_succeeded_gives_commit_created_for_the_branch_head(
+    git_and_observer, project, inspect
+):
+    """The commit is on gate/g5 with the manifest's files; the event names it and its trigger."""
+    observer, seen, root = git_and_observer
+    request = await build_succeeded(observer, project, {"app.py": b"print(1)\n"})
+    [created] = await answers(observer, seen, 1, request)
+    assert isinstance(created, CommitCreated)
+    assert created.causation_id == request.event_id
+    assert (created.branch, created.files_changed) == ("gate/g5", 2)
+    assert inspect(root / "shop.git", "rev-parse", "gate/g5").strip() == created.sha
+    assert inspect(root / "shop.git", "show", "gate/g5:app.py") == "print(1)\n"
+
+
+async def test_an_export_after_approval_pushes_main_to_a_bare_repository(
+    git_and_observer, project, inspect, bare_remote
+):
+    """Build, approval (no documents: no answer), export, in order: PushCompleted with main's sha."""
+    observer, seen, root = git_and_observer
+    created, pushed = await answers(
+        observer,
+        seen,
+        2,
+        await build_succeeded(observer, project, {"app.py": b"x\n"}),
+        GateApproved.follow(project, gate=Gate.G5, by="ada"),
+        ExportRequested.follow(project, remote_url=str(bare_remote)),
+    )
+    assert isinstance(pushed, PushCompleted)
+    assert pushed.sha == created.sha
+    assert inspect(bare_remote, "rev-parse", "main").strip() == created.sha
+    assert inspect(bare_remote, "log", "main") == inspect(root / "shop.git", "log", "main")
+
+
+async def test_an_export_to_an_unreachable_remote_gives_push_failed(git_and_observer, project):
+    """The reason is git's own."""
+    observer, seen, _ = git_and_observer
+    _, failed = await answers(
+        observer,
+        seen,
+        2,
+        await build_succeeded(observer, project, {"app.py": b"x\n"}),
+        ExportRequested.follow(project, remote_url="file:///nonexistent/x.git", branch="gate/g5"),
+    )
+    assert isinstance(failed, PushFailed)
+    assert failed.reason.startswith("git push failed (exit 128): ")
+    assert "/nonexistent/x.git" in failed.reason
+
+
+async def test_a_manifest_into_a_git_folder_is_dead_lettered_at_once(git_and_observer, project):
+    """`src/.GIT/config` passes the contract but not the git service: ProcessingFailed, no commit."""
+    observer, seen, root = git_and_observer
+    request = await build_succeeded(observer, project, {"src/.GIT/config": b"[core]\n"})
+    [dead] = await answers(observer, seen, 1, request)
+    assert isinstance(dead, ProcessingFailed)
+    assert (dead.service, dead.original_event_id, dead.deliveries) == ("git", request.event_id, 1)
+    assert dead.error.startswith("PathRefused: manifest path 'src/.GIT/config' refused: ")
+    assert not (root / "shop.git").exists()

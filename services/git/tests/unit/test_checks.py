@@ -1,0 +1,98 @@
+"""The checks on paths, remotes and branches: refusals name what was wrong; safe input passes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from layercake_git.core.checks import check_branch, check_remote, check_tree_paths
+from layercake_git.errors import BranchRefused, PathRefused, RemoteRefused
+
+REFUSED_REMOTES = [
+    ("--upload-pack=touch /tmp/x", "it starts with '-', which git would read as an option"),
+    ("ext::sh -c touch% /tmp/pwned", "the '<transport>::<address>' form (such as ext::) runs"),
+    ("ext::sh%20-c%20id", "the '<transport>::<address>' form (such as ext::) runs commands"),
+    ("fd::3", "the '<transport>::<address>' form (such as ext::) runs commands"),
+    ("http://example.com/x.git", "scheme 'http' is not allowed"),
+    ("git://example.com/x.git", "scheme 'git' is not allowed"),
+    ("https://user:pw@example.com/x.git", "it carries a password"),
+    ("https:///x.git", "it names no host"),
+    ("ssh://-oProxyCommand=id/x", "its host or user starts with '-'"),
+    ("ssh://-oProxyCommand=id@host/x", "its host or user starts with '-'"),
+    ("file://host/x.git", "a file:// URL must name an absolute local path"),
+    ("git@-oProxyCommand=id:x", "it is none of the allowed forms"),
+    ("git@host:-x", "it is none of the allowed forms"),
+    ("../x.git", "it is none of the allowed forms"),
+    ("", "it is empty"),
+    ("https://example.com/x\n.git", "it holds a space, a control character or invalid text"),
+]
+REFUSED_BRANCHES = [
+    ("-f", "it starts with '-', which git would read as an option"),
+    ("--force", "it starts with '-', which git would read as an option"),
+    ("HEAD", "it is a name git reserves"),
+    ("a..b", "it holds '..'"),
+    ("a b", "it holds a space"),
+    ("a~1", "one of ~ ^ : ? * [ \\"),
+    ("refs/heads/*", "one of ~ ^ : ? * [ \\"),
+    ("a@{1}", "it holds '@{'"),
+    ("/a", "it has an empty component"),
+    ("a//b", "it has an empty component"),
+    ("a.", "it ends with '.'"),
+    ("a/.hidden", "a component starts with '.' or ends with '.lock'"),
+    ("a.lock", "a component starts with '.' or ends with '.lock'"),
+    ("", "it is empty"),
+]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/hooks/post-commit", "src/.GIT/config", "a/.Git/HEAD", "a/.git", "x/.git./config",
+        "x/.git /config", "x/.g\u200cit/config", "x/GIT~1/config", "deep/er/.gIt/objects/x",
+    ],
+)  # fmt: skip
+def test_any_spelling_of_the_git_folder_in_any_segment_is_refused(path):
+    """Case, trailing dots and spaces, ignorable characters and the NTFS short name all count."""
+    with pytest.raises(PathRefused) as refused:
+        check_tree_paths(["README.md", path])
+    assert refused.value.value == path
+    assert str(refused.value).startswith(f"manifest path {path!r} refused: segment ")
+
+
+@pytest.mark.parametrize(
+    ("check", "refusal", "value", "reason"),
+    [(check_remote, RemoteRefused, *case) for case in REFUSED_REMOTES]
+    + [(check_branch, BranchRefused, *case) for case in REFUSED_BRANCHES],
+)
+def test_remotes_and_branches_git_would_misread_are_refused_with_the_reason(
+    check, refusal, value, reason
+):
+    """Each refusal says what was wrong with the URL or branch name."""
+    with pytest.raises(refusal) as refused:
+        check(value)
+    assert reason in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/team/shop.git", "HTTPS://example.com:8443/x", "ssh://git@host:22/x.git",
+        "git@github.com:team/shop.git", "host.example:shop.git", "file:///srv/git/shop.git",
+        "/srv/git/shop.git",
+    ],
+)  # fmt: skip
+def test_the_allowed_remote_forms_pass_unchanged(url):
+    """https, ssh, scp-like, file and absolute paths are returned as given."""
+    assert check_remote(url) == url
+
+
+@given(st.text())
+def test_the_remote_and_branch_checks_never_crash(text):
+    """Any text is accepted as itself or refused with our error, never anything else."""
+    for check, refusal in ((check_remote, RemoteRefused), (check_branch, BranchRefused)):
+        try:
+            verdict = check(text) == text
+        except refusal as exc:
+            verdict = bool(exc.reason)
+        assert verdict
