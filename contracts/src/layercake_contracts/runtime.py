@@ -107,7 +107,7 @@ class ServiceRuntime:
         type_name = None if event_type is None else event_type.model_fields["type"].default
         durable = f"{self.service}-{name or type_name or 'all'}"
         subject = subject_filter(type_name)
-        return router.subscriber(
+        return router.subscriber(  # type: ignore[no-any-return,call-overload]  # max_workers is passed only when > 1, which FastStream's overloads cannot express
             subject,
             stream=EVENTS,
             durable=durable,
@@ -122,6 +122,8 @@ class ServiceRuntime:
                 deliver_policy=DeliverPolicy.ALL,
             ),
             ack_policy=AckPolicy.MANUAL,
+            # More than one worker: messages of this consumer are handled concurrently.
+            **({"max_workers": max_workers} if max_workers > 1 else {}),
         )
 
     async def start(self) -> None:

@@ -150,3 +150,23 @@ async def test_garbage_bytes_are_dead_lettered(nats_server, runtimes, dead_lette
     await eventually(lambda: len(dead_letters) == 1)
     assert dead_letters[0].project_id == "junk"
     assert "json" in dead_letters[0].error.lower()
+
+
+async def test_several_workers_handle_messages_at_the_same_time(nats_server, runtimes):
+    """With max_workers=3, three slow messages are in the handler together."""
+    runtime = ServiceRuntime("parallel", nats_server.url, fast_policy())
+    inside: list[int] = []
+    peak: list[int] = []
+
+    @runtime.subscribe(runtime.broker, GateOpened, max_workers=3)
+    async def on_gate_opened(event: GateOpened) -> None:
+        inside.append(1)
+        peak.append(len(inside))
+        await asyncio.sleep(1.0)
+        inside.pop()
+
+    await runtimes(runtime)
+    for n in range(3):
+        await runtime.bus.publish(GateOpened(project_id=f"p{n}", gate=Gate.G1))
+    await eventually(lambda: len(peak) == 3 and not inside)
+    assert max(peak) == 3
