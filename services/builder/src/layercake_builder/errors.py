@@ -17,3 +17,11 @@ class SandboxUnavailable(BuilderError):
             "user namespaces, or set LAYERCAKE_SANDBOX=none to run builds unconfined."
         )
         self.reasons = reasons
+
+
+class SlotsExhausted(BuilderError):
+    """Every sandbox user of this machine is busy with another build."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(f"all {slots} sandbox users of this machine are busy; try again later")
+        self.slots = slots

@@ -29,8 +29,9 @@ def test_build_prints_step_results_as_json_and_exits_one_on_a_failing_test():
     env = {**os.environ, "LAYERCAKE_BUILDER_ROOT": str(base / "builder")}
     argv = [LAYERCAKE, "build", str(project), "--steps", "install,test", "--json"]
     runs = [
-        subprocess.run(argv, capture_output=True, text=True, env=env, check=False) for _ in range(2)
-    ]  # noqa: S603
+        subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603
+        for _ in range(2)
+    ]
     for done in runs:
         assert done.returncode == 1, done.stderr
     first, second = (json.loads(done.stdout) for done in runs)

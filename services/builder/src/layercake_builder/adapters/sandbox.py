@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
@@ -31,15 +34,16 @@ from layercake_builder.core.confinement import (
     confine,
     sandbox_env,
 )
-from layercake_builder.errors import SandboxUnavailable
+from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
-    from pathlib import Path
 
 log = structlog.get_logger(__name__)
 
 SLOT_UID_BASE = 61000
+MAX_SLOTS = 256
+SLOT_LOCKS = Path(tempfile.gettempdir()) / "layercake-slots"
 _READ_CHUNK = 64 * 1024
 _PROBE_TIMEOUT_S = 20.0
 _SWEEP_TIMEOUT_S = 10.0
@@ -88,9 +92,7 @@ class Sandbox:
         self._read_only = read_only
         self._root = os.geteuid() == 0
         become_subreaper()
-        self._slots: asyncio.Queue[int] = asyncio.Queue()
-        for slot in range(slots):
-            self._slots.put_nowait(slot)
+        self._capacity = asyncio.Semaphore(slots)
         self._write_etc()
 
     @contextlib.asynccontextmanager
@@ -99,17 +101,21 @@ class Sandbox:
 
         On release, anything still running as the slot's user is killed and reaped,
         so no process of a build outlives it (steps of one build share the slot and
-        may run in parallel, so this cannot happen after each step).
+        may run in parallel, so this cannot happen after each step). Slots are
+        claimed machine-wide (a lock file per uid), so two builder processes never
+        share a uid, and one's sweep never touches the other's steps.
         """
-        slot = await self._slots.get()
-        try:
-            if self._root:
+        async with self._capacity:
+            if not self._root:
+                yield 0
+                return
+            slot, lock = await asyncio.to_thread(_claim_slot)
+            try:
                 await asyncio.to_thread(_chown_tree, folders, SLOT_UID_BASE + slot)
-            yield slot
-        finally:
-            if self._root:
+                yield slot
+            finally:
                 await _sweep(SLOT_UID_BASE + slot)
-            self._slots.put_nowait(slot)
+                os.close(lock)  # releases the claim
 
     async def run(
         self,
@@ -215,7 +221,7 @@ class Sandbox:
         (self._support / "jail").mkdir(exist_ok=True)
         users = "".join(
             f"builder{n}:x:{SLOT_UID_BASE + n}:{SLOT_UID_BASE + n}::/cache/home:/bin/sh\n"
-            for n in range(self._slots.qsize())
+            for n in range(MAX_SLOTS)
         )
         uid = os.getuid()
         (etc / "passwd").write_text(
@@ -267,6 +273,20 @@ def become_subreaper() -> None:
     """Adopt the orphans of our sandboxes, so that we reap them (pid 1 may never do it)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _claim_slot() -> tuple[int, int]:
+    """A slot no process on this machine holds, and the descriptor that holds it."""
+    SLOT_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    for slot in range(MAX_SLOTS):
+        fd = os.open(SLOT_LOCKS / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return slot, fd
+    raise SlotsExhausted(MAX_SLOTS)
 
 
 def _kill_group(pid: int) -> None:
