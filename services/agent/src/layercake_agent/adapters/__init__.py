@@ -1,0 +1,1 @@
+"""One narrow class per outside thing: model APIs, recordings, templates, the state folder."""

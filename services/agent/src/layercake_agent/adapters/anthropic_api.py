@@ -1,0 +1,82 @@
+"""Claude through the official `anthropic` SDK: streaming, prompt caching, our retries.
+
+The SDK's own retries are off (`max_retries=0`) so that one policy, ours,
+decides. The system prompt and the project context are marked
+`cache_control: ephemeral`: they stay the same across a role's attempts, so
+later calls read them from the cache at a tenth of the price.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anthropic
+
+from layercake_agent.adapters.provider import Completion, RetryingProvider, status_error
+from layercake_agent.errors import ProviderUnavailable
+from layercake_contracts.values import Usage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from anthropic.types import Message, MessageParam, TextBlockParam
+
+    from layercake_agent.adapters.provider import Endpoint
+    from layercake_agent.core.prompt import Prompt
+
+NAME = "anthropic"
+# An error event inside a stream arrives on a 200 response: its type says what it was.
+_STREAM_ERROR_STATUS = {"rate_limit_error": 429, "overloaded_error": 529}
+_STREAM_ERROR_DEFAULT = 500
+
+
+class AnthropicProvider(RetryingProvider[anthropic.AsyncAnthropic]):
+    """Answers from the Anthropic Messages API."""
+
+    name = NAME
+
+    def _connect(self, endpoint: Endpoint) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(**endpoint.client_options())
+
+    async def _once(self, prompt: Prompt, on_text: Callable[[str], None] | None) -> Completion:
+        pieces: list[str] = []
+        try:
+            async with self._client.messages.stream(
+                model=self._endpoint.model,
+                max_tokens=self._endpoint.max_tokens,
+                system=[_cached(prompt.system)],
+                messages=_messages(prompt),
+            ) as stream:
+                async for text in stream.text_stream:
+                    pieces.append(text)
+                    if on_text is not None:
+                        on_text(text)
+                message = await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            status = exc.status_code
+            if status < 400:  # noqa: PLR2004  # an error event inside a 200 stream
+                status = _STREAM_ERROR_STATUS.get(exc.type or "", _STREAM_ERROR_DEFAULT)
+            raise status_error(NAME, status, exc.response.headers, exc.message) from exc
+        except anthropic.APIConnectionError as exc:
+            raise ProviderUnavailable(NAME, None, exc.message) from exc
+        return Completion(text="".join(pieces), usage=_usage(message), model=message.model)
+
+
+def _cached(text: str) -> TextBlockParam:
+    return {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
+
+
+def _messages(prompt: Prompt) -> list[MessageParam]:
+    task: TextBlockParam = {"type": "text", "text": prompt.task}
+    blocks = [_cached(prompt.context), task] if prompt.context else [task]
+    return [{"role": "user", "content": blocks}]
+
+
+def _usage(message: Message) -> Usage:
+    used = message.usage
+    return Usage(
+        input_tokens=used.input_tokens,
+        output_tokens=used.output_tokens,
+        cache_read_tokens=used.cache_read_input_tokens or 0,
+        cache_write_tokens=used.cache_creation_input_tokens or 0,
+    )

@@ -1,0 +1,141 @@
+"""The one interface every model provider keeps, and the retry loop they share.
+
+A provider streams its answer (each piece of text goes to `on_text` as it
+arrives) and returns the whole text, the tokens it used and the model that
+answered. Cost is not the provider's business: the caller prices the usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, Protocol, TypedDict, TypeVar
+
+import structlog
+
+from layercake_agent.core.retry import is_retryable, retry_after_s
+from layercake_agent.errors import ProviderRejected, ProviderUnavailable, RetriesExhausted
+from layercake_contracts.values import Usage
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from layercake_agent.core.prompt import Prompt
+    from layercake_agent.core.retry import RetryPolicy
+
+log = structlog.get_logger(__name__)
+
+Client = TypeVar("Client")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model's whole answer: its text, the tokens it used (not priced yet), who answered."""
+
+    text: str
+    usage: Usage
+    model: str
+
+
+class Provider(Protocol):
+    """A source of model answers."""
+
+    name: str
+
+    async def complete(
+        self, prompt: Prompt, on_text: Callable[[str], None] | None = None
+    ) -> Completion:
+        """Answer `prompt`, passing each piece of text to `on_text` as it streams."""
+        ...
+
+
+def status_error(
+    provider: str, status: int | None, headers: Mapping[str, str], message: str
+) -> ProviderUnavailable | ProviderRejected:
+    """Our error for an API's answer: worth retrying or not, by our policy."""
+    if is_retryable(status):
+        return ProviderUnavailable(provider, status, message, retry_after_s(headers))
+    return ProviderRejected(provider, status, message)
+
+
+async def with_retries(
+    provider: str,
+    call: Callable[[], Awaitable[Completion]],
+    policy: RetryPolicy,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Completion:
+    """`call()`, tried again after each `ProviderUnavailable` while the policy allows."""
+    failures = 0
+    while True:
+        try:
+            return await call()
+        except ProviderUnavailable as exc:
+            failures += 1
+            if failures >= policy.attempts:
+                raise RetriesExhausted(provider, failures, exc) from exc
+            delay = policy.delay(failures, exc.retry_after_s)
+            log.warning(
+                "model_call_retrying", provider=provider, failures=failures,
+                status=exc.status, delay_s=delay,
+            )  # fmt: skip
+            await sleep(delay)
+
+
+class ClientOptions(TypedDict):
+    """What both SDKs' clients are built with."""
+
+    api_key: str
+    base_url: str | None
+    timeout: float
+    max_retries: int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model API is, which model to ask, and how long an answer may be."""
+
+    api_key: str
+    model: str
+    max_tokens: int
+    base_url: str | None = None
+    timeout_s: float = 600.0
+
+    def client_options(self) -> ClientOptions:
+        """The SDK client's options; its own retries are off, so that ours alone decide."""
+        return ClientOptions(
+            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=0
+        )
+
+
+class RetryingProvider(ABC, Generic[Client]):
+    """A provider over an HTTP API: one streamed call, repeated by our retry policy."""
+
+    name: str
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        retry: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._endpoint = endpoint
+        self._retry = retry
+        self._sleep = sleep
+        self._client = self._connect(endpoint)
+
+    @abstractmethod
+    def _connect(self, endpoint: Endpoint) -> Client:
+        """The SDK's client for `endpoint`, with the SDK's own retries off."""
+
+    async def complete(
+        self, prompt: Prompt, on_text: Callable[[str], None] | None = None
+    ) -> Completion:
+        """Stream the answer to `prompt`, retrying while the API is unavailable."""
+        return await with_retries(
+            self.name, lambda: self._once(prompt, on_text), self._retry, self._sleep
+        )
+
+    @abstractmethod
+    async def _once(self, prompt: Prompt, on_text: Callable[[str], None] | None) -> Completion:
+        """One call: the answer, or `ProviderUnavailable` / `ProviderRejected`."""

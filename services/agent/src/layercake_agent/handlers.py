@@ -1,0 +1,42 @@
+"""The agent's bus edge: requests in, CodeGenerated or AgentFailed out; project facts remembered."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from layercake_contracts.events import (
+    AgentRequested,
+    ArtifactRecorded,
+    HealRequested,
+    OptionSelected,
+    ProjectCreated,
+)
+
+if TYPE_CHECKING:
+    from layercake_agent.service import AgentService
+    from layercake_contracts.runtime import ServiceRuntime
+
+
+def register(runtime: ServiceRuntime, service: AgentService, max_requests: int) -> None:
+    """Subscribe the agent's handlers on `runtime`."""
+    bus = runtime.bus
+
+    @runtime.subscribe(runtime.broker, AgentRequested, max_workers=max_requests)
+    async def on_agent_requested(event: AgentRequested) -> None:
+        await bus.publish(await service.answer(event, await bus.blobs()))
+
+    @runtime.subscribe(runtime.broker, HealRequested, max_workers=max_requests)
+    async def on_heal_requested(event: HealRequested) -> None:
+        await bus.publish(await service.answer(event, await bus.blobs()))
+
+    @runtime.subscribe(runtime.broker, ProjectCreated)
+    async def on_project_created(event: ProjectCreated) -> None:
+        await service.remember(event)
+
+    @runtime.subscribe(runtime.broker, ArtifactRecorded)
+    async def on_artifact_recorded(event: ArtifactRecorded) -> None:
+        await service.remember(event)
+
+    @runtime.subscribe(runtime.broker, OptionSelected)
+    async def on_option_selected(event: OptionSelected) -> None:
+        await service.remember(event)

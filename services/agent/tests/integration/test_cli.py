@@ -1,0 +1,52 @@
+"""`layercake agent ask` as a user runs it: a real process, streaming to the terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+LAYERCAKE = str(Path(sys.executable).parent / "layercake")
+
+
+def ask(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LAYERCAKE_")}
+    return subprocess.run(  # noqa: S603
+        [LAYERCAKE, "agent", "ask", *args], capture_output=True, text=True, check=False,
+        cwd=cwd, env={**clean, **env}, timeout=60,
+    )  # fmt: skip
+
+
+def test_ask_replays_the_designer_and_prints_the_usage(tmp_path):
+    """With --provider replay the recorded answer goes to stdout, the usage line to stderr."""
+    done = ask(tmp_path, "designer", "--prompt", "A shop for socks.", "--provider", "replay")
+    assert done.returncode == 0, done.stderr
+    assert "```html:design/option-c.html" in done.stdout
+    assert "replay: 0 input, 0 output" in done.stderr
+
+
+def test_ask_streams_a_real_sdk_answer_with_the_context_folder(tmp_path, model_api):
+    """Against the Anthropic API, the answer streams out, the folder is in the prompt, cost shown."""
+    project = tmp_path / "project"
+    (project / "app").mkdir(parents=True)
+    (project / "app" / "main.py").write_text("print('hi')\n")
+    model_api.answer("Use FastAPI.", input_tokens=1000, output_tokens=100)
+    done = ask(
+        tmp_path, "backend_developer", "--prompt", "Which framework?", "--context", str(project),
+        LAYERCAKE_ANTHROPIC_API_KEY="test-key", LAYERCAKE_ANTHROPIC_BASE_URL=model_api.url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Use FastAPI."
+    assert "1000 input, 100 output" in done.stderr
+    assert "$0.0045" in done.stderr  # 1000 x $3 + 100 x $15 per million
+    context = model_api.bodies[0]["messages"][0]["content"][0]["text"]
+    assert "print('hi')" in context
+
+
+def test_ask_without_a_recording_exits_1_naming_the_path(tmp_path):
+    """A missing recording is an error on stderr that names where it looked."""
+    done = ask(tmp_path, "designer", "--prompt", "x", "--gate", "G9", "--provider", "replay")
+    assert done.returncode == 1
+    assert "no recorded answer for designer/G9/attempt-1" in done.stderr
+    assert "designer/G9/attempt-1.md" in done.stderr

@@ -1,0 +1,115 @@
+"""The project context: which files a role reads within its budget, and how it is shown."""
+
+from __future__ import annotations
+
+from layercake_agent.core.context import (
+    Context,
+    choose_files,
+    fenced,
+    render_context,
+    selected_design_file,
+)
+from layercake_agent.core.record import Document, ProjectRecord, documents_in_view, remember
+from layercake_contracts.events import ArtifactRecorded, OptionSelected, ProjectCreated
+from layercake_contracts.values import Gate, Role
+
+TREE = {
+    "package.json": 400,
+    "package-lock.json": 90_000,
+    "src/App.tsx": 2_000,
+    "src/big.ts": 200_000,
+    "app/main.py": 1_200,
+    "docs/prd.md": 800,
+    "design/option-a.html": 3_000,
+    "design/option-b.html": 3_000,
+    "Dockerfile": 300,
+}
+BLOB = "a" * 64
+
+
+def test_a_role_reads_its_most_relevant_files_first_within_the_budget():
+    """The frontend developer reads manifests, docs and UI code; what does not fit is left out."""
+    chosen = choose_files(Role.FRONTEND_DEVELOPER, TREE, budget_tokens=1_000)
+    assert chosen == ("package.json", "docs/prd.md", "src/App.tsx")
+    assert "src/big.ts" not in choose_files(Role.FRONTEND_DEVELOPER, TREE, budget_tokens=40_000)
+
+
+def test_lock_files_and_unchosen_design_options_are_never_shown_to_developers():
+    """A lock file is noise, and only the selected design matters to the developers."""
+    chosen = choose_files(Role.FRONTEND_DEVELOPER, TREE, budget_tokens=10**9)
+    assert "package-lock.json" not in chosen
+    assert not [p for p in chosen if p.startswith("design/")]
+    assert "design/option-b.html" in choose_files(Role.DESIGNER, TREE, budget_tokens=10**9)
+
+
+def test_files_asked_for_first_come_first_even_when_no_pattern_names_them():
+    """Files a heal round's diagnostics name, or the selected design, lead the list."""
+    first = ("design/option-b.html", "Dockerfile")
+    chosen = choose_files(Role.FRONTEND_DEVELOPER, TREE, budget_tokens=1_000, first=first)
+    assert chosen[:2] == first
+
+
+def test_the_selected_design_comes_from_the_tree_when_no_document_shows_it():
+    """A recorded design document wins; without one, the tree's design file is read first."""
+    assert selected_design_file("option-b", (), TREE) == ("design/option-b.html",)
+    shown = (Document(Gate.G4, "design_option", "option-b", BLOB),)
+    assert selected_design_file("option-b", shown, TREE) == ()
+    assert selected_design_file(None, (), TREE) == ()
+
+
+def test_a_role_sees_documents_of_its_gate_and_earlier_and_only_the_chosen_design():
+    """Later gates' documents and the options not chosen stay out of the context."""
+    created = ProjectCreated(project_id="p", name="Socks", intake="Sell socks.", owner="ada")
+    record = ProjectRecord()
+    for event in (
+        created,
+        ArtifactRecorded.follow(created, gate=Gate.G2, kind="prd", name="prd", blob=BLOB),
+        ArtifactRecorded.follow(created, gate=Gate.G4, kind="design_option", name="option-a", blob=BLOB),
+        ArtifactRecorded.follow(created, gate=Gate.G4, kind="design_option", name="option-b", blob=BLOB),
+        ArtifactRecorded.follow(created, gate=Gate.G7, kind="audit", name="npm audit", blob=BLOB),
+        ArtifactRecorded.follow(created, gate=Gate.G5, kind="build", name="build"),
+        OptionSelected.follow(created, gate=Gate.G4, option="option-b", by="ada"),
+    ):  # fmt: skip
+        record = remember(record, event)
+    assert [d.name for d in documents_in_view(record, Gate.G5)] == ["prd", "option-b"]
+    assert [d.name for d in documents_in_view(record, Gate.G7)] == ["prd", "option-b", "npm audit"]
+
+
+def test_the_rendered_context_shows_intake_documents_the_file_list_and_contents():
+    """Everything in one Markdown block, contents fenced beyond any backticks they hold."""
+    prd = Document(Gate.G2, "prd", "prd", BLOB)
+    design = Document(Gate.G4, "design_option", "option-b", BLOB)
+    text = render_context(
+        Context(
+            name="Socks",
+            intake="Sell socks.",
+            documents=((prd, "US-1: pay by card."), (design, "<html>B</html>")),
+            selected_design="option-b",
+            sizes={"README.md": 20, "app/main.py": 12},
+            files={"README.md": "Run:\n```sh\nmake\n```\n"},
+        )
+    )
+    assert text.startswith("# Project: Socks\n\n## Intake\n\nSell socks.")
+    assert "## prd: prd (G2)" in text
+    assert "## Selected design: option-b (chosen at G4)" in text
+    assert "- app/main.py (12 bytes)" in text
+    assert "## Files in the tree (2; contents of 1 below)" in text
+    assert "### README.md\n\n````md\nRun:\n```sh\nmake\n```\n````" in text
+
+
+def test_a_long_file_list_is_cut_and_says_how_many_more():
+    """Thousands of paths would crowd out the contents: the list stops at 500."""
+    sizes = {f"src/f{n:04}.ts": 1 for n in range(1200)}
+    text = render_context(
+        Context(name="", intake="", documents=(), selected_design=None, sizes=sizes, files={})
+    )
+    assert "- src/f0499.ts (1 bytes)" in text
+    assert "src/f0500.ts" not in text
+    assert text.endswith("- … and 700 more")
+
+
+def test_an_empty_context_renders_as_nothing():
+    """No intake, documents or tree: no context block for the provider to send."""
+    empty = Context(name="", intake="", documents=(), selected_design=None, sizes={}, files={})
+    assert render_context(empty) == ""
+    assert fenced("Makefile", "all:") == "```\nall:\n```"
