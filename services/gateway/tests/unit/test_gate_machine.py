@@ -11,7 +11,12 @@ from layercake_gateway.core.project import GateRuleBroken, LedgerError, MissingA
 
 def project(*, has_ui: bool = False, heal_limit: int = 3) -> Project:
     return Project(
-        name="todo", intake="a todo CLI", owner="ada", has_ui=has_ui, heal_limit=heal_limit
+        project_id="todo",
+        name="todo",
+        intake="a todo CLI",
+        owner="ada",
+        has_ui=has_ui,
+        heal_limit=heal_limit,
     )
 
 

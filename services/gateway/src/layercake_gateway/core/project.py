@@ -9,6 +9,7 @@ bus events from the store's notification log.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from layercake_gateway.core.gates import (
 )
 
 DEFAULT_HEAL_LIMIT = 3
+PROJECT_NAMESPACE = uuid.UUID("6a1f0c2e-8d3b-4f5a-9e7c-2b4d6f8a0c1e")
 
 
 class LedgerError(Exception):
@@ -58,8 +60,16 @@ class HealDecision:
 class Project(Aggregate):
     """One project, as its events say it is."""
 
+    @staticmethod
+    def create_id(project_id: str) -> uuid.UUID:
+        """The aggregate id of a project, derived from its bus id (one per project)."""
+        return uuid.uuid5(PROJECT_NAMESPACE, project_id)
+
     @event("Started")
-    def __init__(self, name: str, intake: str, owner: str, has_ui: bool, heal_limit: int) -> None:
+    def __init__(
+        self, project_id: str, name: str, intake: str, owner: str, has_ui: bool, heal_limit: int
+    ) -> None:
+        self.project_id = project_id
         self.name = name
         self.intake = intake
         self.owner = owner

@@ -1,0 +1,111 @@
+"""How the ledger reacts to what happened on the bus: one bus event, one step of the aggregate.
+
+Pure: a project (or None before it exists) and a bus event in; the same
+project, its new events pending, out. Events that say nothing to the ledger
+leave it untouched; so do decisions the gate machine refuses (an echo of the
+ledger's own decision, a late duplicate): the bus is a record of facts, not a
+queue of commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from layercake_contracts.events import (
+    ArtifactRecorded,
+    BuildFailed,
+    BuildSucceeded,
+    FilesRejected,
+    GateApproved,
+    GateRejected,
+    OptionSelected,
+    ProjectCreated,
+    PushCompleted,
+)
+from layercake_contracts.values import Gate
+from layercake_gateway.core.gates import ArtifactKind
+from layercake_gateway.core.project import LedgerError, Project
+
+if TYPE_CHECKING:
+    from layercake_contracts.events import EventBase
+
+# What a passing build proves at each gate that builds.
+BUILD_PROOF: dict[Gate, ArtifactKind] = {
+    Gate.G5: ArtifactKind.BUILD,
+    Gate.G6: ArtifactKind.COVERAGE,
+    Gate.G8: ArtifactKind.DEPLOYMENT,
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings the ledger decides with."""
+
+    heal_limit: int = 3
+    coverage_min: float = 80.0
+
+
+def react(project: Project | None, event: EventBase, policy: Policy) -> Project | None:
+    """Apply `event` to `project`; a ProjectCreated makes the project."""
+    if isinstance(event, ProjectCreated):
+        if project is not None:
+            return project
+        return Project(
+            project_id=event.project_id,
+            name=event.name,
+            intake=event.intake,
+            owner=event.owner,
+            has_ui=event.has_ui,
+            heal_limit=policy.heal_limit,
+        )
+    if project is None:
+        return None
+    try:
+        _apply(project, event, policy)
+    except LedgerError:
+        return project  # refused by the gate machine: a fact the ledger already holds
+    return project
+
+
+def _apply(project: Project, event: EventBase, policy: Policy) -> None:
+    at = event.occurred_at.isoformat()
+    if isinstance(event, ArtifactRecorded):
+        project.record_artifact(event.gate, event.kind, event.name, event.blob, dict(event.facts))
+    elif isinstance(event, GateApproved):
+        project.approve(event.gate, event.by)
+    elif isinstance(event, GateRejected):
+        project.reject(event.gate, event.by, event.reason)
+    elif isinstance(event, OptionSelected):
+        project.select_option(event.option, event.by)
+    elif isinstance(event, BuildSucceeded):
+        _build_passed(project, event, policy, at)
+    elif isinstance(event, BuildFailed):
+        errors = [_error(d.model_dump(mode="json")) for d in event.diagnostics]
+        project.record_failure(event.gate, event.role, event.attempt, errors, at)
+    elif isinstance(event, FilesRejected):
+        errors = [{"tool": "parser", "file": r.path, "message": r.reason} for r in event.rejected]
+        project.record_failure(event.gate, event.role, event.attempt, errors, at)
+    elif isinstance(event, PushCompleted):
+        facts = {"remote": event.remote_url, "branch": event.branch, "sha": event.sha}
+        project.record_artifact(Gate.G9, ArtifactKind.RELEASE, event.branch, None, facts)
+
+
+def _build_passed(project: Project, event: BuildSucceeded, policy: Policy, at: str) -> None:
+    proof = BUILD_PROOF.get(event.gate)
+    facts: dict[str, Any] = {"role": event.role.value, "attempt": event.attempt}
+    coverage = next((r.coverage_percent for r in event.results if r.coverage_percent), None)
+    if coverage is not None:
+        facts["coverage_percent"] = coverage
+    if proof is ArtifactKind.COVERAGE and (coverage or 0.0) < policy.coverage_min:
+        error = {"tool": "coverage", "message": f"coverage {coverage or 0:.1f}% is below "
+                 f"{policy.coverage_min:.1f}%"}  # fmt: skip
+        project.record_failure(event.gate, event.role, event.attempt, [error], at)
+        return
+    project.record_work_done(event.gate, event.role, event.attempt, at)
+    if proof is not None:
+        project.record_artifact(event.gate, proof, event.role.value, None, facts)
+
+
+def _error(diagnostic: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in diagnostic.items() if v is not None}
