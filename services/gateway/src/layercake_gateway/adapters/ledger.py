@@ -88,13 +88,13 @@ class Ledger:
     def __init__(self, url: str, policy: Policy) -> None:
         self.app = LedgerApplication(env=store_env(url))
         self.policy = policy
-        self._recorder: ProcessRecorder = self.app.recorder  # type: ignore[assignment]  # see construct_recorder
+        self.recorder: ProcessRecorder = self.app.recorder  # type: ignore[assignment]  # see construct_recorder
 
     def record(self, event: EventBase, position: int) -> bool:
         """Apply a bus event delivered at stream `position`, once; False if seen before."""
         tracking = Tracking(STREAM_TRACKING, position)
         for _ in range(_RETRIES_ON_CONFLICT):
-            if self._recorder.has_tracking_id(STREAM_TRACKING, position):
+            if self.recorder.has_tracking_id(STREAM_TRACKING, position):
                 return False
             project = react(self._find(event.project_id), event, self.policy)
             pending = project.collect_events() if project is not None else []

@@ -82,7 +82,8 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:
         _build_passed(project, event, policy, at)
     elif isinstance(event, BuildFailed):
         errors = [_error(d.model_dump(mode="json")) for d in event.diagnostics]
-        project.record_failure(event.gate, event.role, event.attempt, errors, at)
+        manifest = event.manifest.model_dump(mode="json")
+        project.record_failure(event.gate, event.role, event.attempt, errors, at, manifest)
     elif isinstance(event, FilesRejected):
         errors = [{"tool": "parser", "file": r.path, "message": r.reason} for r in event.rejected]
         project.record_failure(event.gate, event.role, event.attempt, errors, at)

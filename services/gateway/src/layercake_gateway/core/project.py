@@ -84,6 +84,8 @@ class Project(Aggregate):
         self.escalations: list[dict[str, Any]] = []
         self.selected_option: str | None = None
         self.done_roles: dict[str, list[str]] = {g.value: [] for g in Gate}
+        # The tree each role last produced (the base its heal starts from).
+        self.manifests: dict[str, dict[str, Any]] = {}
         # Who decided what: the gate table of an audit replay shows it.
         self.decisions: list[dict[str, Any]] = []
 
@@ -103,7 +105,7 @@ class Project(Aggregate):
 
     # -- decisions --------------------------------------------------------------
 
-    def approve(self, gate: Gate, by: str) -> Gate | None:
+    def approve(self, gate: Gate, by: str, *, announce: bool = False) -> Gate | None:
         """Approve `gate` and open the next; returns the gate opened, if any."""
         state = self.state_of(gate)
         if state not in {GateState.AWAITING_APPROVAL, GateState.IN_PROGRESS}:
@@ -111,7 +113,7 @@ class Project(Aggregate):
         missing = self.missing(gate)
         if missing:
             raise MissingArtifacts(gate, missing)
-        self._approved(gate.value, by)
+        self._approved(gate.value, by, announce)
         following = next_gate(gate)
         if following is not None:
             self._opened(
@@ -119,16 +121,18 @@ class Project(Aggregate):
             )
         return following
 
-    def reject(self, gate: Gate, by: str, reason: str) -> tuple[Role, ...]:
+    def reject(
+        self, gate: Gate, by: str, reason: str, *, announce: bool = False
+    ) -> tuple[Role, ...]:
         """Send the gate's agents back to work with `reason`; returns who reworks."""
         state = self.state_of(gate)
         if state is not GateState.AWAITING_APPROVAL:
             raise GateRuleBroken(gate, state, "awaiting_approval")
         roles = roles_for(gate, has_ui=self.has_ui)
-        self._rejected(gate.value, by, reason, [r.value for r in roles])
+        self._rejected(gate.value, by, reason, [r.value for r in roles], announce)
         return roles
 
-    def select_option(self, option: str, by: str) -> None:
+    def select_option(self, option: str, by: str, *, announce: bool = False) -> None:
         """Choose one of the G4 design options."""
         state = self.state_of(Gate.G4)
         if state not in {GateState.AWAITING_APPROVAL, GateState.IN_PROGRESS}:
@@ -136,7 +140,7 @@ class Project(Aggregate):
         names = {a["name"] for a in self.artifacts[Gate.G4.value] if a["kind"] == "design_option"}
         if option not in names:
             raise GateRuleBroken(Gate.G4, state, f"one of the options {sorted(names)}")
-        self._selected(option, by)
+        self._selected(option, by, announce)
 
     def record_artifact(
         self, gate: Gate, kind: str, name: str, blob: str | None, facts: dict[str, Any]
@@ -149,7 +153,13 @@ class Project(Aggregate):
         self._work_done(gate.value, role.value, attempt, at)
 
     def record_failure(
-        self, gate: Gate, role: Role, attempt: int, errors: list[dict[str, Any]], at: str
+        self,
+        gate: Gate,
+        role: Role,
+        attempt: int,
+        errors: list[dict[str, Any]],
+        at: str,
+        manifest: dict[str, Any] | None = None,
     ) -> HealDecision:
         """A role's attempt failed: keep its errors, then heal (attempt + 1) or escalate."""
         heal = attempt < self.heal_limit
@@ -158,7 +168,7 @@ class Project(Aggregate):
             if heal
             else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
         )
-        self._failed(gate.value, role.value, attempt, errors, at, heal, reason)
+        self._failed(gate.value, role.value, attempt, errors, at, heal, reason, manifest or {})
         return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
 
     def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
@@ -169,10 +179,12 @@ class Project(Aggregate):
 
     # -- state changes (these bodies run again on replay) -----------------------
 
+    # `announce`: a decision made here (the API) is published; one read off the bus is not.
+    # Decisions keep it as "here", so an audit shows where each was made.
     @event("GateApproved")
-    def _approved(self, gate: str, by: str) -> None:
+    def _approved(self, gate: str, by: str, announce: bool) -> None:
         self.gates[gate] = GateState.APPROVED.value
-        self.decisions.append({"gate": gate, "decision": "approved", "by": by})
+        self.decisions.append({"gate": gate, "decision": "approved", "by": by, "here": announce})
 
     @event("GateOpened")
     def _opened(self, gate: str, roles: list[str]) -> None:
@@ -183,17 +195,21 @@ class Project(Aggregate):
             self.attempts[f"{gate}/{role}"] = 1
 
     @event("GateRejected")
-    def _rejected(self, gate: str, by: str, reason: str, roles: list[str]) -> None:
-        self.decisions.append({"gate": gate, "decision": "rejected", "by": by, "reason": reason})
+    def _rejected(self, gate: str, by: str, reason: str, roles: list[str], announce: bool) -> None:
+        self.decisions.append(
+            {"gate": gate, "decision": "rejected", "by": by, "reason": reason, "here": announce}
+        )
         self.gates[gate] = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
         self.done_roles[gate] = []
         for role in roles:
             self.attempts[f"{gate}/{role}"] = 1
 
     @event("OptionSelected")
-    def _selected(self, option: str, by: str) -> None:
+    def _selected(self, option: str, by: str, announce: bool) -> None:
         self.selected_option = option
-        self.decisions.append({"gate": Gate.G4.value, "decision": f"selected {option}", "by": by})
+        self.decisions.append(
+            {"gate": Gate.G4.value, "decision": f"selected {option}", "by": by, "here": announce}
+        )
         self.artifacts[Gate.G4.value].append(
             {"kind": ArtifactKind.SELECTED_DESIGN.value, "name": option}
         )
@@ -228,12 +244,14 @@ class Project(Aggregate):
         at: str,
         heal: bool,
         reason: str,
+        manifest: dict[str, Any],
     ) -> None:
         for error in errors:
             self.errors.append(
                 {**error, "gate": gate, "role": role, "attempt": attempt, "at": at,
                  "resolved_at": None}
             )  # fmt: skip
+        self.manifests[f"{gate}/{role}"] = manifest
         if heal:
             self.attempts[f"{gate}/{role}"] = attempt + 1
         else:

@@ -1,0 +1,71 @@
+"""The outbox relay: the ledger's recorded decisions, published to the bus in order.
+
+Decisions are recorded first (with the message that caused them); this relay
+then reads the store's notification log from where it last finished, publishes
+what each record announces, and only then notes the record as relayed. A crash
+in between publishes the same events again on restart, with the same ids, so
+the stream keeps them once: nothing lost, nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from eventsourcing.persistence import Tracking
+
+from layercake_gateway.core.outbox import Recorded, announcements
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Awaitable, Callable
+
+    from eventsourcing.persistence import Notification
+
+    from layercake_contracts.events import EventBase
+    from layercake_gateway.adapters.ledger import Ledger
+    from layercake_gateway.core.project import Project
+
+RELAYED = "relay"
+BATCH = 100
+
+
+class Relay:
+    """Publishes the ledger's announcements, each record once."""
+
+    def __init__(self, ledger: Ledger, publish: Callable[[EventBase], Awaitable[object]]) -> None:
+        self._ledger = ledger
+        self._publish = publish
+        self._project_ids: dict[uuid.UUID, str] = {}
+
+    async def run_once(self) -> int:
+        """Relay what was recorded since the last run; how many records were relayed."""
+        recorder = self._ledger.recorder
+        last = await asyncio.to_thread(recorder.max_tracking_id, RELAYED)
+        notifications = await asyncio.to_thread(
+            recorder.select_notifications, (last or 0) + 1, BATCH
+        )
+        for notification in notifications:
+            for event in await asyncio.to_thread(self._announcements, notification):
+                await self._publish(event)
+            await asyncio.to_thread(
+                recorder.insert_events, [], tracking=Tracking(RELAYED, notification.id)
+            )
+        return len(notifications)
+
+    def _announcements(self, notification: Notification) -> list[EventBase]:
+        domain_event = self._ledger.app.mapper.to_domain_event(notification)
+        aggregate_id = domain_event.originator_id
+        if aggregate_id not in self._project_ids:
+            project: Project = self._ledger.app.repository.get(aggregate_id)
+            self._project_ids[aggregate_id] = project.project_id
+        state = {k: v for k, v in domain_event.__dict__.items() if not k.startswith("originator")}
+        return announcements(
+            Recorded(
+                name=type(domain_event).__name__,
+                project_id=self._project_ids[aggregate_id],
+                aggregate_id=aggregate_id,
+                version=domain_event.originator_version,
+                state=state,
+            )
+        )

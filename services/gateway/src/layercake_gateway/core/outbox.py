@@ -1,0 +1,138 @@
+"""What the ledger tells the bus about its own decisions (the outbox's content).
+
+Pure: one recorded aggregate event in, the bus events it announces out. Their
+ids derive from the recorded event's position in its aggregate, so relaying
+the same record again (after a crash between publish and bookkeeping) gives
+the same ids, and the stream stores them once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from layercake_contracts.events import (
+    AgentRequested,
+    EscalationRaised,
+    EventBase,
+    GateApproved,
+    GateOpened,
+    GateRejected,
+    HealRequested,
+    OptionSelected,
+)
+from layercake_contracts.values import Diagnostic, Gate, Manifest, Role
+
+_ANNOUNCEMENT = uuid.UUID("0d7c9b1e-3f2a-4c5d-8e6f-7a8b9c0d1e2f")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One aggregate event as the store holds it."""
+
+    name: str  # the event class's name: "GateOpened", "AttemptFailed", …
+    project_id: str
+    aggregate_id: uuid.UUID
+    version: int
+    state: dict[str, Any]
+
+
+def announcements(recorded: Recorded) -> list[EventBase]:
+    """The bus events `recorded` announces (none for a fact the bus already told us)."""
+    made = _ANNOUNCERS.get(recorded.name, _nothing)(recorded)
+    return [
+        event.model_copy(
+            update={
+                "event_id": uuid.uuid5(
+                    _ANNOUNCEMENT, f"{recorded.aggregate_id}/{recorded.version}/{index}"
+                ),
+                "correlation_id": recorded.aggregate_id,
+            }
+        )
+        for index, event in enumerate(made)
+    ]
+
+
+def _nothing(_: Recorded) -> list[EventBase]:
+    return []
+
+
+def _opened(recorded: Recorded) -> list[EventBase]:
+    gate, pid = Gate(recorded.state["gate"]), recorded.project_id
+    requests: list[EventBase] = [
+        AgentRequested(project_id=pid, role=Role(role), gate=gate, attempt=1)
+        for role in recorded.state["roles"]
+    ]
+    return [GateOpened(project_id=pid, gate=gate), *requests]
+
+
+def _approved(recorded: Recorded) -> list[EventBase]:
+    state = recorded.state
+    if not state["announce"]:
+        return []
+    return [GateApproved(project_id=recorded.project_id, gate=Gate(state["gate"]), by=state["by"])]
+
+
+def _rejected(recorded: Recorded) -> list[EventBase]:
+    state, pid = recorded.state, recorded.project_id
+    gate = Gate(state["gate"])
+    rework: list[EventBase] = [
+        AgentRequested(project_id=pid, role=Role(r), gate=gate, attempt=1,
+                       instructions=f"Rejected by {state['by']}: {state['reason']}")
+        for r in state["roles"]
+    ]  # fmt: skip
+    if not state["announce"]:
+        return rework
+    return [
+        GateRejected(project_id=pid, gate=gate, by=state["by"], reason=state["reason"]),
+        *rework,
+    ]
+
+
+def _selected(recorded: Recorded) -> list[EventBase]:
+    state = recorded.state
+    if not state["announce"]:
+        return []
+    return [
+        OptionSelected(
+            project_id=recorded.project_id, gate=Gate.G4, option=state["option"], by=state["by"]
+        )
+    ]
+
+
+def _failed(recorded: Recorded) -> list[EventBase]:
+    state, pid = recorded.state, recorded.project_id
+    gate, role, attempt = Gate(state["gate"]), Role(state["role"]), state["attempt"]
+    if not state["heal"]:
+        return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
+                                 reason=state["reason"])]  # fmt: skip
+    diagnostics = tuple(
+        Diagnostic.model_validate({"tool": "ledger", "severity": "error", **_fields(error)})
+        for error in state["errors"]
+    )
+    return [
+        HealRequested(
+            project_id=pid,
+            role=role,
+            gate=gate,
+            attempt=attempt + 1,
+            base=Manifest.model_validate(state["manifest"]),
+            diagnostics=diagnostics,
+            history=(f"attempt {attempt}: {len(diagnostics)} diagnostic(s)",),
+        )
+    ]
+
+
+def _fields(error: dict[str, Any]) -> dict[str, Any]:
+    known = set(Diagnostic.model_fields)
+    return {k: v for k, v in error.items() if k in known}
+
+
+_ANNOUNCERS = {
+    "GateOpened": _opened,
+    "GateApproved": _approved,
+    "GateRejected": _rejected,
+    "OptionSelected": _selected,
+    "AttemptFailed": _failed,
+}

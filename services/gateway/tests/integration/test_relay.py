@@ -1,0 +1,121 @@
+"""The outbox relay on a real nats-server: decisions reach the bus once, even across a crash."""
+
+from __future__ import annotations
+
+import pytest
+from faststream.nats import NatsBroker
+
+from layercake_contracts.bus import STREAM_NAME, Bus, ensure_stream
+from layercake_contracts.events import (
+    BuildFailed,
+    GateApproved,
+    ProjectCreated,
+    parse_event,
+)
+from layercake_contracts.values import (
+    Diagnostic,
+    FileEntry,
+    Gate,
+    Manifest,
+    Role,
+    Severity,
+    Step,
+    StepResult,
+)
+from layercake_gateway.adapters.ledger import Ledger
+from layercake_gateway.adapters.relay import Relay
+from layercake_gateway.core.policy import Policy
+
+pytestmark = pytest.mark.nats
+
+
+@pytest.fixture
+async def bus(nats_server):
+    broker = NatsBroker(nats_server.url)
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream())
+    yield Bus(broker)
+    await broker.stop()
+
+
+async def stream_events(bus: Bus) -> list:
+    js = bus._broker.connection.jetstream()
+    info = await js.stream_info(STREAM_NAME)
+    return [
+        parse_event((await js.get_msg(STREAM_NAME, seq)).data)
+        for seq in range(1, info.state.last_seq + 1)
+    ]
+
+
+class CrashAfterPublishing(Exception):
+    pass
+
+
+async def test_a_crash_between_publishing_and_bookkeeping_relays_once_on_restart(bus, store_url):
+    """Recorded decisions are published; a relay that dies before noting them republishes the same ids."""
+    ledger = Ledger(store_url, Policy())
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    ledger.record(root, 1)
+    ledger.decide("calc", lambda p: p.approve(Gate.G0, by="ada", announce=True))
+
+    published: list = []
+
+    async def publish_then_crash(event) -> None:
+        await bus.publish(event)
+        published.append(event)
+        raise CrashAfterPublishing
+
+    with pytest.raises(CrashAfterPublishing):
+        await Relay(ledger, publish_then_crash).run_once()
+    assert len(published) == 1
+
+    restarted = Relay(Ledger(store_url, Policy()), bus.publish)  # a new process
+    assert await restarted.run_once() >= 1
+    assert await restarted.run_once() == 0, "everything was noted as relayed"
+    events = await stream_events(bus)
+    kinds = [e.type for e in events]
+    assert kinds == ["GateApproved", "GateOpened", "AgentRequested"]
+    assert len({e.event_id for e in events}) == 3
+    approved, opened, requested = events
+    assert (approved.gate, approved.by) == (Gate.G0, "ada")
+    assert opened.gate is Gate.G1
+    assert (requested.role, requested.gate, requested.attempt) == (Role.PRODUCT_MANAGER, Gate.G1, 1)
+
+
+async def test_a_failed_build_is_announced_as_a_heal_then_an_escalation(bus, store_url):
+    """Attempts below the limit become HealRequested with the diagnostics and the base; the last, EscalationRaised."""
+    ledger = Ledger(store_url, Policy(heal_limit=2))
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    ledger.record(root, 1)
+    base = Manifest({"calc.py": FileEntry(sha256="a" * 64, size=10)})
+    result = StepResult(
+        step=Step.TEST, command=("pytest",), exit_code=1, duration_s=1.0,
+        diagnostics=(Diagnostic(tool="pytest", severity=Severity.ERROR, file="calc.py", line=2,
+                                message="assert -1 == 5"),),
+    )  # fmt: skip
+    for attempt in (1, 2):
+        failed = BuildFailed.follow(
+            root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=attempt, manifest=base,
+            results=(result,), failed_step=Step.TEST,
+        )  # fmt: skip
+        ledger.record(failed, attempt + 1)
+    await Relay(ledger, bus.publish).run_once()
+    heal, escalation = await stream_events(bus)
+    assert heal.type == "HealRequested"
+    assert heal.attempt == 2
+    assert heal.base == base
+    assert [(d.file, d.line, d.message) for d in heal.diagnostics] == [
+        ("calc.py", 2, "assert -1 == 5")
+    ]
+    assert escalation.type == "EscalationRaised"
+    assert "heal limit is 2" in escalation.reason
+
+
+async def test_decisions_read_off_the_bus_are_not_announced_again(bus, store_url):
+    """A GateApproved that came from the bus is applied, and only its consequences are published."""
+    ledger = Ledger(store_url, Policy())
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    ledger.record(root, 1)
+    ledger.record(GateApproved.follow(root, gate=Gate.G0, by="ada"), 2)
+    await Relay(ledger, bus.publish).run_once()
+    assert [e.type for e in await stream_events(bus)] == ["GateOpened", "AgentRequested"]
