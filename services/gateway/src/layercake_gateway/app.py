@@ -1,11 +1,68 @@
-"""Wiring of the gateway service: settings in, a runtime with its handlers out."""
+"""Wiring of the gateway service: settings in, a runtime with the ledger and its relay out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import structlog
 
 from layercake_contracts.runtime import ServiceRuntime
-from layercake_gateway.settings import Settings
+from layercake_gateway import handlers
+from layercake_gateway.adapters.ledger import Ledger
+from layercake_gateway.adapters.relay import Relay
+
+if TYPE_CHECKING:
+    from layercake_gateway.settings import Settings
 
 SERVICE = "gateway"
+log = structlog.get_logger(__name__)
 
 
-def create_runtime(settings: Settings) -> ServiceRuntime:
-    """The gateway service's broker and consumers, built from `settings`."""
-    return ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+def create_ledger(settings: Settings) -> Ledger:
+    """The ledger on the store these settings name (an SQLite file's folder is made)."""
+    parsed = urlparse(settings.ledger_url)
+    if parsed.scheme == "sqlite":
+        Path(parsed.path).parent.mkdir(parents=True, exist_ok=True)
+    return Ledger(settings.ledger_url, settings.policy())
+
+
+class GatewayRuntime(ServiceRuntime):
+    """The gateway's runtime: the bus consumers, plus a relay that also catches up on its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(SERVICE, settings.nats_url, settings.delivery_policy())
+        self.ledger = create_ledger(settings)
+        self.relay = Relay(self.ledger, self.bus.publish)
+        self._interval = settings.relay_interval_s
+        self._catch_up: asyncio.Task[None] | None = None
+        handlers.register(self, self.ledger, self.relay)
+
+    async def start(self) -> None:
+        """Start consuming, and relay what an earlier run recorded but did not publish."""
+        await super().start()
+        self._catch_up = asyncio.create_task(self._relay_forever())
+
+    async def stop(self) -> None:
+        """Stop relaying, then drain the consumers."""
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catch_up
+        await super().stop()
+
+    async def _relay_forever(self) -> None:
+        while True:
+            try:
+                await self.relay.run_once()
+            except Exception:  # the bus may be away; the next round tries again
+                log.exception("relay_failed")
+            await asyncio.sleep(self._interval)
+
+
+def create_runtime(settings: Settings) -> GatewayRuntime:
+    """The gateway's broker, ledger and relay, built from `settings`."""
+    return GatewayRuntime(settings)

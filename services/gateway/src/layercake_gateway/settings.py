@@ -1,7 +1,21 @@
 """Settings of the gateway service (env vars `LAYERCAKE_...`, or a `.env` file)."""
 
+from __future__ import annotations
+
+from pydantic import Field
+
 from layercake_contracts.runtime import BusSettings
+from layercake_gateway.core.policy import Policy
 
 
 class Settings(BusSettings):
-    """The gateway service's settings: the shared bus settings, so far nothing more."""
+    """The gateway's settings: where the ledger is stored and how it decides."""
+
+    ledger_url: str = "sqlite:///.layercake/ledger.db"
+    heal_limit: int = Field(default=3, ge=1)
+    coverage_min: float = Field(default=80.0, ge=0, le=100)
+    relay_interval_s: float = Field(default=2.0, gt=0)
+
+    def policy(self) -> Policy:
+        """The decision policy these settings describe."""
+        return Policy(heal_limit=self.heal_limit, coverage_min=self.coverage_min)
