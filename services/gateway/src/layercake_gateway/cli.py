@@ -1,18 +1,54 @@
-"""`layercake gateway ...`: the gateway service's commands."""
+"""`layercake gateway run` and `layercake replay`: the gateway's commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from layercake_contracts.runtime import run_worker
-from layercake_gateway.app import create_runtime
+from layercake_gateway.adapters.ledger import UnknownProject
+from layercake_gateway.app import create_ledger, create_runtime
+from layercake_gateway.core.audit import project_document
 from layercake_gateway.settings import Settings
 
-app = typer.Typer(
-    help="The gateway service (see its README).",
-    no_args_is_help=True,
-)
+app = typer.Typer(help="The gateway service (see its README).", no_args_is_help=True)
 
 
 @app.command()
 def run() -> None:
     """Start the gateway service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+def replay(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    at: Annotated[
+        int | None, typer.Option(help="The position in the project's history (1 = created).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole state as JSON.")] = False,
+) -> None:
+    """Rebuild a project from the ledger's events, now or as it stood at a position."""
+    ledger = create_ledger(Settings())
+    try:
+        state = ledger.get(project, version=at)
+    except UnknownProject as exc:
+        raise typer.BadParameter(str(exc), param_hint="PROJECT") from exc
+    document = project_document(state)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, sort_keys=True))
+        return
+    console = Console()
+    table = Table(title=f"{project} at position {state.version}")
+    for column in ("gate", "state", "missing"):
+        table.add_column(column)
+    for gate, gate_state in document["gates"].items():
+        table.add_row(gate, gate_state, ", ".join(document["missing"][gate]))
+    console.print(table)
+    console.print(f"attempts: {document['attempts']}")
+    console.print(f"open errors: {sum(1 for e in document['errors'] if not e['resolved_at'])}")
+    for escalation in document["escalations"]:
+        console.print(f"escalation: {escalation}")
