@@ -102,8 +102,13 @@ class ServiceRuntime:
         *,
         name: str | None = None,
         max_workers: int = 1,
+        ordered: bool = False,
     ) -> Callable[[Callable[..., Any]], Any]:
-        """Register a handler on a durable pull consumer for one event type (or all)."""
+        """Register a handler on a durable pull consumer for one event type (or all).
+
+        `ordered`: one message in flight at a time, so a message that is retried
+        holds back the later ones (the ledger's order is the project's history).
+        """
         type_name = None if event_type is None else event_type.model_fields["type"].default
         durable = f"{self.service}-{name or type_name or 'all'}"
         subject = subject_filter(type_name)
@@ -120,6 +125,7 @@ class ServiceRuntime:
                 # The bound is ours (see Reliability); the server only redelivers.
                 max_deliver=-1,
                 deliver_policy=DeliverPolicy.ALL,
+                max_ack_pending=1 if ordered else None,
             ),
             ack_policy=AckPolicy.MANUAL,
             # More than one worker: messages of this consumer are handled concurrently.

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def register(runtime: ServiceRuntime, ledger: Ledger, relay: Relay) -> None:
     """One durable consumer on every event; what the ledger decides is relayed right after."""
 
-    @runtime.subscribe(runtime.broker, None, name="ledger")
+    @runtime.subscribe(runtime.broker, None, name="ledger", ordered=True)
     async def on_any_event(event: Event, message: NatsMessage) -> None:
         position = message.raw_message.metadata.sequence.stream
         if await asyncio.to_thread(ledger.record, event, position):

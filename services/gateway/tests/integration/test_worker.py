@@ -46,6 +46,10 @@ async def test_an_approval_on_the_bus_opens_the_next_gate_once(nats_server, stor
         types = await settled()
         assert types.count("GateOpened") == 1
         assert types.count("AgentRequested") == 1
+        consumer = await gateway.broker.connection.jetstream().consumer_info(
+            STREAM_NAME, "gateway-ledger"
+        )
+        assert consumer.config.max_ack_pending == 1, "one message in flight keeps the order"
         project = gateway.ledger.get("calc")
         assert project.state_of(Gate.G1).value == "in_progress"
         assert project.attempt_of(Gate.G1, Role.PRODUCT_MANAGER) == 1

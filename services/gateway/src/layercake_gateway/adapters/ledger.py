@@ -74,9 +74,6 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_SCHEMA": schema,
-            # One row per message, not only the highest: a redelivered older
-            # message must still be recognised.
-            "SINGLE_ROW_TRACKING": "f",
         }
     msg = f"store URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
     raise ValueError(msg)
@@ -91,7 +88,12 @@ class Ledger:
         self.recorder: ProcessRecorder = self.app.recorder  # type: ignore[assignment]  # see construct_recorder
 
     def record(self, event: EventBase, position: int) -> bool:
-        """Apply a bus event delivered at stream `position`, once; False if seen before."""
+        """Apply a bus event delivered at stream `position`, once; False if seen before.
+
+        The library's tracking keeps the highest position: positions must come
+        in order, which the ledger's ordered consumer (one message in flight)
+        guarantees.
+        """
         tracking = Tracking(STREAM_TRACKING, position)
         for _ in range(_RETRIES_ON_CONFLICT):
             if self.recorder.has_tracking_id(STREAM_TRACKING, position):
