@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
+from urllib.parse import urlparse
 
 import psycopg
 import pytest
@@ -21,3 +23,28 @@ def store_url(request, tmp_path):
     yield f"{PG_DSN}?schema={schema}"
     with psycopg.connect(PG_DSN, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def tamper(store_url):
+    """Run SQL straight on the store, as someone editing the database would."""
+
+    parsed = urlparse(store_url)
+
+    def run(sql: str, params: tuple = ()) -> list:
+        # Aggregate ids: SQLite keeps them as hex, PostgreSQL as uuid.
+        params = tuple(
+            (p.hex if parsed.scheme == "sqlite" else p) if isinstance(p, uuid.UUID) else p
+            for p in params
+        )
+        if parsed.scheme == "sqlite":
+            with sqlite3.connect(parsed.path) as connection:
+                return connection.execute(sql.replace("%s", "?"), params).fetchall()
+        sql = sql.replace("stored_events", "ledger_events")  # PostgreSQL names tables by app
+        schema = parsed.query.split("schema=", 1)[1]
+        with psycopg.connect(PG_DSN, autocommit=True) as connection:
+            connection.execute(f'SET search_path TO "{schema}"')
+            cursor = connection.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    return run

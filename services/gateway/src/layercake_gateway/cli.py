@@ -24,6 +24,23 @@ def run() -> None:
     run_worker(lambda: create_runtime(Settings()))
 
 
+audit = typer.Typer(help="Tamper evidence of the ledger.", no_args_is_help=True)
+
+
+@audit.command()
+def verify(
+    project: Annotated[str | None, typer.Argument(help="One project; all when left out.")] = None,
+) -> None:
+    """Walk each project's hash chain; name the first event edited, removed or reordered."""
+    broken = create_ledger(Settings()).verify(project)
+    if not broken:
+        typer.echo(f"verified: {'project ' + project if project else 'every project'} is intact")
+        return
+    for name, found in broken.items():
+        typer.echo(f"{name}: broken at position {found.version}: {found.reason}")
+    raise typer.Exit(1)
+
+
 def replay(
     project: Annotated[str, typer.Argument(help="The project id.")],
     at: Annotated[

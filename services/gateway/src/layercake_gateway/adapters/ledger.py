@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Tracking, Transcoder
 
+from layercake_gateway.core.chain import GENESIS, Break, first_break, seal, unseal
 from layercake_gateway.core.policy import Policy, react
 from layercake_gateway.core.project import LedgerError, Project
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from eventsourcing.persistence import ProcessRecorder
 
@@ -46,15 +48,68 @@ class UnknownProject(LedgerError):
         self.project_id = project_id
 
 
+class ChainedMapper(Mapper[Any]):
+    """Seals each stored event with its chain link (see `core/chain.py`); snapshots stay plain."""
+
+    def __init__(self, transcoder: Transcoder, previous: Callable[[Any, int], str]) -> None:
+        super().__init__(transcoder)
+        self._previous = previous
+        self._pending: dict[Any, tuple[int, str]] = {}
+
+    def begin(self) -> None:
+        """Forget the links of a write that did not happen (a conflict); start a new one."""
+        self._pending.clear()
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:  # noqa: ANN401  # the library's signature
+        """The library's stored event, its state sealed with the link to its predecessor."""
+        stored = super().to_stored_event(domain_event)
+        if isinstance(domain_event, Snapshot):
+            return stored
+        version, originator = stored.originator_version, stored.originator_id
+        pending = self._pending.get(originator)
+        if version == 1:
+            previous = GENESIS
+        elif pending is not None and pending[0] == version - 1:
+            previous = pending[1]
+        else:
+            previous = self._previous(originator, version - 1)
+        state = seal(previous, str(originator), version, stored.topic, stored.state)
+        link = unseal(state)
+        self._pending[originator] = (version, link[1] if link else GENESIS)
+        return StoredEvent(originator_id=originator, originator_version=version,
+                           topic=stored.topic, state=state)  # fmt: skip
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:  # noqa: ANN401  # the library's signature
+        """The domain event, its chain link set aside."""
+        link = unseal(stored_event.state)
+        if link is not None:
+            stored_event = StoredEvent(
+                originator_id=stored_event.originator_id,
+                originator_version=stored_event.originator_version,
+                topic=stored_event.topic,
+                state=link[2],
+            )
+        return super().to_domain_event(stored_event)
+
+
 class LedgerApplication(Application[Any]):
     """The eventsourcing application holding every project; a process recorder (tracking)."""
 
     name = "ledger"
     snapshotting_intervals = {Project: SNAPSHOT_INTERVAL}  # noqa: RUF012  # the library's own class attribute
 
+    def construct_mapper(self) -> Mapper[Any]:
+        """A mapper that chains each project's events (tamper evidence)."""
+        return ChainedMapper(self.construct_transcoder(), self._stored_link)
+
     def construct_recorder(self) -> ProcessRecorder:
         """Record events and tracking positions together."""
         return self.factory.process_recorder()
+
+    def _stored_link(self, originator_id: Any, version: int) -> str:  # noqa: ANN401  # an aggregate id
+        [stored] = self.recorder.select_events(originator_id, gt=version - 1, lte=version)
+        link = unseal(stored.state)
+        return link[1] if link else GENESIS
 
 
 def store_env(url: str) -> dict[str, str]:
@@ -86,6 +141,7 @@ class Ledger:
         self.app = LedgerApplication(env=store_env(url))
         self.policy = policy
         self.recorder: ProcessRecorder = self.app.recorder  # type: ignore[assignment]  # see construct_recorder
+        self._mapper: ChainedMapper = self.app.mapper  # type: ignore[assignment]  # see construct_mapper
 
     def record(self, event: EventBase, position: int) -> bool:
         """Apply a bus event delivered at stream `position`, once; False if seen before.
@@ -100,6 +156,7 @@ class Ledger:
                 return False
             project = react(self._find(event.project_id), event, self.policy)
             pending = project.collect_events() if project is not None else []
+            self._mapper.begin()
             try:
                 self.app.events.put(pending, tracking=tracking)
             except IntegrityError:
@@ -112,6 +169,7 @@ class Ledger:
         """Run a person's decision (approve, reject, select) on the latest state and store it."""
         project = self.get(project_id)
         decision(project)
+        self._mapper.begin()
         try:
             self.app.save(project)
         except IntegrityError as exc:
@@ -127,6 +185,36 @@ class Ledger:
         except AggregateNotFoundError as exc:
             raise UnknownProject(project_id) from exc
         return project
+
+    def verify(self, project_id: str | None = None) -> dict[str, Break]:
+        """Each project whose chain is broken, with where; all projects when none is named."""
+        originators = [Project.create_id(project_id)] if project_id else self._originators()
+        broken = {}
+        for originator in originators:
+            stored = self.recorder.select_events(originator)
+            found = first_break(
+                str(originator), ((e.originator_version, e.topic, e.state) for e in stored)
+            )
+            if found is not None:
+                broken[project_id or self._name_of(originator, stored)] = found
+        return broken
+
+    def _originators(self) -> list[Any]:
+        """Every aggregate in the store, from the notification log."""
+        originators: dict[Any, None] = {}
+        start = 1
+        while notifications := self.recorder.select_notifications(start, 500):
+            for notification in notifications:
+                originators.setdefault(notification.originator_id, None)
+            start = notifications[-1].id + 1
+        return list(originators)
+
+    def _name_of(self, originator: Any, stored: Sequence[StoredEvent]) -> str:  # noqa: ANN401  # an aggregate id
+        """The project id its first event names, or the aggregate id if that is unreadable."""
+        try:
+            return str(self.app.mapper.to_domain_event(stored[0]).__dict__["project_id"])
+        except Exception:  # noqa: BLE001  # a tampered row may not decode at all
+            return f"aggregate {originator}"
 
     def _find(self, project_id: str) -> Project | None:
         try:
