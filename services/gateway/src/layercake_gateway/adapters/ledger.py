@@ -137,8 +137,11 @@ def store_env(url: str) -> dict[str, str]:
 class Ledger:
     """The system of record: bus events in (exactly once), decisions and reads out."""
 
-    def __init__(self, url: str, policy: Policy) -> None:
-        self.app = LedgerApplication(env=store_env(url))
+    def __init__(self, url: str, policy: Policy, *, snapshots: bool = True) -> None:
+        env = store_env(url)
+        if not snapshots:
+            env["IS_SNAPSHOTTING_ENABLED"] = "n"  # for the benchmark's baseline
+        self.app = LedgerApplication(env=env)
         self.policy = policy
         self.recorder: ProcessRecorder = self.app.recorder  # type: ignore[assignment]  # see construct_recorder
         self._mapper: ChainedMapper = self.app.mapper  # type: ignore[assignment]  # see construct_mapper
@@ -223,5 +226,9 @@ class Ledger:
             return None
 
     def _snapshot(self, project: Project | None) -> None:
-        if project is not None and project.version % SNAPSHOT_INTERVAL == 0:
+        if (
+            self.app.snapshots is not None
+            and project is not None
+            and project.version % SNAPSHOT_INTERVAL == 0
+        ):
             self.app.take_snapshot(project.id)
