@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from faststream.nats import NatsBroker
 
 from layercake_contracts.bus import STREAM_NAME, Bus, ensure_stream
 from layercake_contracts.events import (
+    AgentFailed,
     BuildFailed,
+    CodeGenerated,
     GateApproved,
     ProjectCreated,
     parse_event,
@@ -21,6 +25,7 @@ from layercake_contracts.values import (
     Severity,
     Step,
     StepResult,
+    Usage,
 )
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.adapters.relay import Relay
@@ -119,3 +124,43 @@ async def test_decisions_read_off_the_bus_are_not_announced_again(bus, store_url
     ledger.record(GateApproved.follow(root, gate=Gate.G0, by="ada"), 2)
     await Relay(ledger, bus.publish).run_once()
     assert [e.type for e in await stream_events(bus)] == ["GateOpened", "AgentRequested"]
+
+
+async def test_a_passing_agent_failure_is_asked_again_after_a_wait_then_escalates(bus, store_url):
+    """Retryable AgentFailed: AgentRequested again once its backoff passed; not retryable: EscalationRaised."""
+    ledger = Ledger(store_url, Policy(heal_limit=3))
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    ledger.record(root, 1)
+    common = {"role": Role.BACKEND_DEVELOPER, "gate": Gate.G5, "attempt": 1}
+    ledger.record(AgentFailed.follow(root, **common, reason="529 overloaded", retryable=True), 2)
+    relay = Relay(ledger, bus.publish)
+    assert await relay.run_once() == 1, "the creation goes; the retry waits its backoff"
+    assert await stream_events(bus) == []
+    await asyncio.sleep(1.1)
+    assert await relay.run_once() == 1
+    ledger.record(AgentFailed.follow(root, **common, reason="401 bad key", retryable=False), 3)
+    await relay.run_once()
+    again, escalation = await stream_events(bus)
+    assert (again.type, again.role, again.attempt) == ("AgentRequested", Role.BACKEND_DEVELOPER, 1)
+    assert "529 overloaded" in again.instructions
+    assert escalation.type == "EscalationRaised"
+    assert "not retryable" in escalation.reason
+    assert len(ledger.get("calc").escalations) == 1
+
+
+async def test_model_usage_adds_up_in_the_project(store_url):
+    """Each CodeGenerated adds its tokens and cost to the project's totals."""
+    ledger = Ledger(store_url, Policy())
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    ledger.record(root, 1)
+    for position in (2, 3):
+        ledger.record(
+            CodeGenerated.follow(
+                root, role=Role.ARCHITECT, gate=Gate.G3, attempt=1, answer="a" * 64,
+                base=Manifest(), model="m", usage=Usage(input_tokens=100, output_tokens=50,
+                                                        cost_usd=0.25), duration_s=1.0,
+            ),
+            position,
+        )  # fmt: skip
+    project = ledger.get("calc")
+    assert (project.tokens, project.cost_usd) == (300, 0.5)

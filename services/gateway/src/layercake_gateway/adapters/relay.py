@@ -10,11 +10,12 @@ the stream keeps them once: nothing lost, nothing duplicated.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import Tracking
 
-from layercake_gateway.core.outbox import Recorded, announcements
+from layercake_gateway.core.outbox import Recorded, announcements, due_at
 
 if TYPE_CHECKING:
     import uuid
@@ -45,27 +46,31 @@ class Relay:
         notifications = await asyncio.to_thread(
             recorder.select_notifications, (last or 0) + 1, BATCH
         )
+        relayed = 0
         for notification in notifications:
-            for event in await asyncio.to_thread(self._announcements, notification):
+            recorded = await asyncio.to_thread(self._recorded, notification)
+            due = due_at(recorded)
+            if due is not None and due > datetime.now(UTC):
+                break  # an agent's retry waits its backoff; order holds the rest behind it
+            for event in announcements(recorded):
                 await self._publish(event)
             await asyncio.to_thread(
                 recorder.insert_events, [], tracking=Tracking(RELAYED, notification.id)
             )
-        return len(notifications)
+            relayed += 1
+        return relayed
 
-    def _announcements(self, notification: Notification) -> list[EventBase]:
+    def _recorded(self, notification: Notification) -> Recorded:
         domain_event = self._ledger.app.mapper.to_domain_event(notification)
         aggregate_id = domain_event.originator_id
         if aggregate_id not in self._project_ids:
             project: Project = self._ledger.app.repository.get(aggregate_id)
             self._project_ids[aggregate_id] = project.project_id
         state = {k: v for k, v in domain_event.__dict__.items() if not k.startswith("originator")}
-        return announcements(
-            Recorded(
-                name=type(domain_event).__name__,
-                project_id=self._project_ids[aggregate_id],
-                aggregate_id=aggregate_id,
-                version=domain_event.originator_version,
-                state=state,
-            )
+        return Recorded(
+            name=type(domain_event).__name__,
+            project_id=self._project_ids[aggregate_id],
+            aggregate_id=aggregate_id,
+            version=domain_event.originator_version,
+            state=state,
         )

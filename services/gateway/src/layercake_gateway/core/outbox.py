@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from layercake_contracts.events import (
@@ -129,7 +130,35 @@ def _fields(error: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in error.items() if k in known}
 
 
+# Waits before an agent that failed for a passing reason is asked again.
+AGENT_RETRY_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
+
+
+def retry_delay(tries: int) -> float:
+    """How long after its failure an agent is asked again (the `tries`-th retry)."""
+    return AGENT_RETRY_BACKOFF_S[min(tries, len(AGENT_RETRY_BACKOFF_S)) - 1]
+
+
+def due_at(recorded: Recorded) -> datetime | None:
+    """When `recorded`'s announcements may go out, if not at once (an agent's retry waits)."""
+    if recorded.name != "AgentFailed" or not recorded.state["retry"]:
+        return None
+    failed_at = datetime.fromisoformat(recorded.state["at"])
+    return failed_at + timedelta(seconds=retry_delay(recorded.state["tries"]))
+
+
+def _agent_failed(recorded: Recorded) -> list[EventBase]:
+    state, pid = recorded.state, recorded.project_id
+    gate, role, attempt = Gate(state["gate"]), Role(state["role"]), state["attempt"]
+    if not state["retry"]:
+        return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
+                                 reason=state["reason"])]  # fmt: skip
+    return [AgentRequested(project_id=pid, role=role, gate=gate, attempt=attempt,
+                           instructions=f"Asked again after: {state['reason']}")]  # fmt: skip
+
+
 _ANNOUNCERS = {
+    "AgentFailed": _agent_failed,
     "GateOpened": _opened,
     "GateApproved": _approved,
     "GateRejected": _rejected,

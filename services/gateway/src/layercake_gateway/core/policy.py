@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from layercake_contracts.events import (
+    AgentFailed,
     ArtifactRecorded,
     BuildFailed,
     BuildSucceeded,
+    CodeGenerated,
     FilesRejected,
     GateApproved,
     GateRejected,
@@ -80,16 +82,28 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:
         project.select_option(event.option, event.by)
     elif isinstance(event, BuildSucceeded):
         _build_passed(project, event, policy, at)
+    elif isinstance(event, BuildFailed | FilesRejected | AgentFailed):
+        _failed(project, event, at)
+    elif isinstance(event, CodeGenerated):
+        project.record_usage(event.usage.total_tokens, event.usage.cost_usd)
+    elif isinstance(event, PushCompleted):
+        facts = {"remote": event.remote_url, "branch": event.branch, "sha": event.sha}
+        project.record_artifact(Gate.G9, ArtifactKind.RELEASE, event.branch, None, facts)
+
+
+def _failed(project: Project, event: BuildFailed | FilesRejected | AgentFailed, at: str) -> None:
+    """Keep what failed; the aggregate decides between a heal, a retry and an escalation."""
+    if isinstance(event, AgentFailed):
+        project.record_agent_failure(
+            event.gate, event.role, event.attempt, event.reason, retryable=event.retryable, at=at
+        )
     elif isinstance(event, BuildFailed):
         errors = [_error(d.model_dump(mode="json")) for d in event.diagnostics]
         manifest = event.manifest.model_dump(mode="json")
         project.record_failure(event.gate, event.role, event.attempt, errors, at, manifest)
-    elif isinstance(event, FilesRejected):
+    else:
         errors = [{"tool": "parser", "file": r.path, "message": r.reason} for r in event.rejected]
         project.record_failure(event.gate, event.role, event.attempt, errors, at)
-    elif isinstance(event, PushCompleted):
-        facts = {"remote": event.remote_url, "branch": event.branch, "sha": event.sha}
-        project.record_artifact(Gate.G9, ArtifactKind.RELEASE, event.branch, None, facts)
 
 
 def _build_passed(project: Project, event: BuildSucceeded, policy: Policy, at: str) -> None:

@@ -84,6 +84,9 @@ class Project(Aggregate):
         self.escalations: list[dict[str, Any]] = []
         self.selected_option: str | None = None
         self.done_roles: dict[str, list[str]] = {g.value: [] for g in Gate}
+        self.tokens = 0
+        self.cost_usd = 0.0
+        self.agent_retries: dict[str, int] = {}
         # The tree each role last produced (the base its heal starts from).
         self.manifests: dict[str, dict[str, Any]] = {}
         # Who decided what: the gate table of an audit replay shows it.
@@ -171,6 +174,26 @@ class Project(Aggregate):
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, manifest or {})
         return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
 
+    def record_usage(self, tokens: int, cost_usd: float) -> None:
+        """Add one model call's tokens and cost to the project's totals."""
+        self._used(tokens, cost_usd)
+
+    def record_agent_failure(
+        self, gate: Gate, role: Role, attempt: int, reason: str, *, retryable: bool, at: str
+    ) -> HealDecision:
+        """An agent could not answer: ask again (after a wait) while retries last, else escalate."""
+        key = _key(gate, role)
+        tries = self.agent_retries.get(key, 0) + 1
+        retry = retryable and tries <= self.heal_limit
+        why = (
+            f"agent failure {tries} of {self.heal_limit} allowed: {reason}"
+            if retry
+            else f"the agent cannot go on ({'retries used up' if retryable else 'not retryable'}): "
+            f"{reason}"
+        )
+        self._agent_failed(gate.value, role.value, attempt, why, retry, tries, at)
+        return HealDecision(heal=retry, next_attempt=attempt, reason=why)
+
     def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
         """A person decided on an escalation."""
         if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
@@ -255,6 +278,26 @@ class Project(Aggregate):
         if heal:
             self.attempts[f"{gate}/{role}"] = attempt + 1
         else:
+            self.escalations.append(
+                {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
+                 "resolved_at": None, "decision": None, "by": None}
+            )  # fmt: skip
+
+    @event("UsageRecorded")
+    def _used(self, tokens: int, cost_usd: float) -> None:
+        self.tokens += tokens
+        self.cost_usd += cost_usd
+
+    @event("AgentFailed")
+    def _agent_failed(
+        self, gate: str, role: str, attempt: int, reason: str, retry: bool, tries: int, at: str
+    ) -> None:
+        self.agent_retries[f"{gate}/{role}"] = tries
+        self.errors.append(
+            {"tool": "agent", "message": reason, "gate": gate, "role": role, "attempt": attempt,
+             "at": at, "resolved_at": None}
+        )  # fmt: skip
+        if not retry:
             self.escalations.append(
                 {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
                  "resolved_at": None, "decision": None, "by": None}
