@@ -189,3 +189,17 @@ def test_the_whole_flow_reaches_g9_and_replays_to_the_same_state():
         rebuilt = domain_event.mutate(rebuilt)
     assert rebuilt is not None
     assert rebuilt.__dict__ == p.__dict__
+
+
+def test_g7_findings_can_be_accepted_with_a_reason_only():
+    """The audit requirement is met by accepting the findings, with a reason and a name."""
+    p = project()
+    through(p, Gate.G7)
+    p.record_artifact(Gate.G7, "security_review", "docs/security-review.md", None, {})
+    assert p.missing(Gate.G7) == ("audit",)
+    with pytest.raises(LedgerError, match="needs a reason"):
+        p.accept_findings(by="ada", reason=" ")
+    p.accept_findings(by="ada", reason="dev-only dependency, not shipped")
+    assert p.state_of(Gate.G7) is GateState.AWAITING_APPROVAL
+    [audit] = [a for a in p.artifacts["G7"] if a["kind"] == "audit"]
+    assert audit["facts"]["accepted_by"] == "ada"

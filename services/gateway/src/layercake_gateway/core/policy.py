@@ -9,6 +9,7 @@ queue of commands.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from layercake_contracts.events import (
     BuildSucceeded,
     CodeGenerated,
     FilesRejected,
+    FilesWritten,
     GateApproved,
     GateRejected,
     OptionSelected,
@@ -36,8 +38,24 @@ if TYPE_CHECKING:
 BUILD_PROOF: dict[Gate, ArtifactKind] = {
     Gate.G5: ArtifactKind.BUILD,
     Gate.G6: ArtifactKind.COVERAGE,
+    Gate.G7: ArtifactKind.AUDIT,
     Gate.G8: ArtifactKind.DEPLOYMENT,
 }
+# The documents a gate's agents write (the paths the role templates ask for).
+DOCUMENTS: dict[Gate, tuple[tuple[re.Pattern[str], ArtifactKind], ...]] = {
+    Gate.G1: ((re.compile(r"^docs/[^/]+\.md$"), ArtifactKind.INTAKE_REVIEW),),
+    Gate.G2: ((re.compile(r"^docs/prd\.md$", re.IGNORECASE), ArtifactKind.PRD),),
+    Gate.G3: (
+        (re.compile(r"^docs/[^/]*openapi[^/]*\.(?:ya?ml|json)$", re.IGNORECASE),
+         ArtifactKind.OPENAPI),
+        (re.compile(r"^docs/[^/]*schema[^/]*\.(?:sql|json|prisma|ya?ml)$", re.IGNORECASE),
+         ArtifactKind.DATA_SCHEMA),
+    ),
+    Gate.G4: ((re.compile(r"^design/(option-[a-z0-9]+)\.html$", re.IGNORECASE),
+               ArtifactKind.DESIGN_OPTION),),
+    Gate.G7: ((re.compile(r"^docs/security-review\.md$", re.IGNORECASE),
+               ArtifactKind.SECURITY_REVIEW),),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,11 +102,24 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:
         _build_passed(project, event, policy, at)
     elif isinstance(event, BuildFailed | FilesRejected | AgentFailed):
         _failed(project, event, at)
+    elif isinstance(event, FilesWritten):
+        _documents(project, event)
     elif isinstance(event, CodeGenerated):
         project.record_usage(event.usage.total_tokens, event.usage.cost_usd)
     elif isinstance(event, PushCompleted):
         facts = {"remote": event.remote_url, "branch": event.branch, "sha": event.sha}
         project.record_artifact(Gate.G9, ArtifactKind.RELEASE, event.branch, None, facts)
+
+
+def _documents(project: Project, event: FilesWritten) -> None:
+    """The documents a gate needs, found among the files an agent wrote (as blobs)."""
+    for path in event.changed:
+        if path not in event.manifest:
+            continue
+        for pattern, kind in DOCUMENTS.get(event.gate, ()):
+            if found := pattern.match(path):
+                name = found.group(1) if found.groups() else path
+                project.record_artifact(event.gate, kind, name, event.manifest[path].sha256, {})
 
 
 def _failed(project: Project, event: BuildFailed | FilesRejected | AgentFailed, at: str) -> None:

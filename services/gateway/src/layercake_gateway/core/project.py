@@ -174,6 +174,16 @@ class Project(Aggregate):
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, manifest or {})
         return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
 
+    def accept_findings(self, by: str, reason: str) -> None:
+        """A person accepts G7's high or critical findings, with a reason: the audit passes."""
+        state = self.state_of(Gate.G7)
+        if state not in {GateState.IN_PROGRESS, GateState.AWAITING_APPROVAL}:
+            raise GateRuleBroken(Gate.G7, state, "in_progress or awaiting_approval")
+        if not reason.strip():
+            raise LedgerError("accepting findings needs a reason")
+        facts = {"accepted_by": by, "reason": reason}
+        self._artifact(Gate.G7.value, ArtifactKind.AUDIT.value, "accepted findings", None, facts)
+
     def record_usage(self, tokens: int, cost_usd: float) -> None:
         """Add one model call's tokens and cost to the project's totals."""
         self._used(tokens, cost_usd)

@@ -1,0 +1,85 @@
+"""The ledger's reactions to bus events: documents become artifacts, builds prove gates."""
+
+from __future__ import annotations
+
+from layercake_contracts.events import BuildSucceeded, FilesWritten, GateApproved, ProjectCreated
+from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step, StepResult
+from layercake_gateway.core.gates import GateState
+from layercake_gateway.core.policy import Policy, react
+
+ROOT = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+
+
+def written(gate: Gate, role: Role, paths: dict[str, str]) -> FilesWritten:
+    manifest = Manifest({p: FileEntry(sha256=c * 64, size=1) for p, c in paths.items()})
+    return FilesWritten.follow(ROOT, role=role, gate=gate, attempt=1, manifest=manifest,
+                               changed=tuple(paths))  # fmt: skip
+
+
+def at(gate: Gate):
+    project = react(None, ROOT, Policy())
+    for g in Gate:
+        if g is gate:
+            return project
+        project.gates[g.value] = GateState.APPROVED.value
+    return project
+
+
+def test_architecture_documents_written_by_the_architect_complete_g3():
+    """docs/openapi.yaml and docs/schema.sql become G3's proof, their blobs kept."""
+    project = react(None, ROOT, Policy())
+    for gate in (Gate.G0, Gate.G1, Gate.G2):
+        project = react(
+            project,
+            written(gate, Role.PRODUCT_MANAGER, {"docs/prd.md": "b", "docs/intake-review.md": "c"}),
+            Policy(),
+        )
+        project = react(project, GateApproved.follow(ROOT, gate=gate, by="ada"), Policy())
+    assert project.state_of(Gate.G2) is GateState.APPROVED
+    project = react(
+        project,
+        written(
+            Gate.G3,
+            Role.ARCHITECT,
+            {"docs/openapi.yaml": "d", "docs/schema.sql": "e", "src/x.py": "f"},
+        ),
+        Policy(),
+    )
+    assert project.state_of(Gate.G3) is GateState.AWAITING_APPROVAL
+    kinds = {a["kind"]: a["blob"] for a in project.artifacts["G3"]}
+    assert kinds == {"openapi": "d" * 64, "data_schema": "e" * 64}
+
+
+def test_the_designers_three_options_await_a_selection():
+    """design/option-a..c.html are the G4 options, named by their stem."""
+    project = at(Gate.G4)
+    project.gates["G4"] = GateState.IN_PROGRESS.value
+    project = react(
+        project,
+        written(Gate.G4, Role.DESIGNER, {f"design/option-{c}.html": c for c in "abc"}),
+        Policy(),
+    )
+    assert sorted(a["name"] for a in project.artifacts["G4"]) == [
+        "option-a",
+        "option-b",
+        "option-c",
+    ]
+    assert project.missing(Gate.G4) == ("selected_design",)
+
+
+def test_coverage_below_the_setting_fails_g6_and_above_proves_it():
+    """A passing G6 build under the coverage floor counts as a failure to heal."""
+    project = at(Gate.G6)
+    project.gates["G6"] = GateState.IN_PROGRESS.value
+
+    def build(percent: float, attempt: int) -> BuildSucceeded:
+        result = StepResult(step=Step.TEST, command=("pytest",), exit_code=0, duration_s=1,
+                            coverage_percent=percent)  # fmt: skip
+        return BuildSucceeded.follow(ROOT, role=Role.QA_ENGINEER, gate=Gate.G6, attempt=attempt,
+                                     manifest=Manifest(), results=(result,))  # fmt: skip
+
+    project = react(project, build(61.0, 1), Policy(coverage_min=80))
+    assert "coverage 61.0% is below 80.0%" in project.errors[-1]["message"]
+    assert project.state_of(Gate.G6) is GateState.IN_PROGRESS
+    project = react(project, build(92.5, 2), Policy(coverage_min=80))
+    assert project.state_of(Gate.G6) is GateState.AWAITING_APPROVAL
