@@ -6,7 +6,7 @@ from layercake_agent.cli import app as agent_app
 from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
 from layercake_gateway.cli import app as gateway_app
-from layercake_gateway.cli import audit, replay
+from layercake_gateway.cli import audit, replay, token
 from layercake_git.cli import app as git_app
 from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
@@ -25,6 +25,7 @@ app.command(name="parse")(parse)
 app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
+app.add_typer(token, name="token")
 app.command(name="log")(log)
 
 

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import structlog
+import uvicorn
 
 from layercake_contracts.runtime import ServiceRuntime
 from layercake_gateway import handlers
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.adapters.relay import Relay
+from layercake_gateway.api import create_api
 
 if TYPE_CHECKING:
     from layercake_gateway.settings import Settings
@@ -39,15 +41,31 @@ class GatewayRuntime(ServiceRuntime):
         self.relay = Relay(self.ledger, self.bus.publish)
         self._interval = settings.relay_interval_s
         self._catch_up: asyncio.Task[None] | None = None
+        self._http: uvicorn.Server | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self._settings = settings
         handlers.register(self, self.ledger, self.relay)
 
     async def start(self) -> None:
         """Start consuming, and relay what an earlier run recorded but did not publish."""
         await super().start()
         self._catch_up = asyncio.create_task(self._relay_forever())
+        settings = self._settings
+        if settings.http_port and settings.jwt_secret is None:
+            log.warning("http_api_off", reason="LAYERCAKE_JWT_SECRET is not set")
+        elif settings.http_port:
+            api = create_api(self.ledger, settings.jwt_secret.get_secret_value())  # type: ignore[union-attr]  # checked above
+            config = uvicorn.Config(
+                api, host=settings.http_host, port=settings.http_port, log_level="warning"
+            )
+            self._http = uvicorn.Server(config)
+            self._http_task = asyncio.create_task(self._http.serve())
 
     async def stop(self) -> None:
         """Stop relaying, then drain the consumers."""
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            await self._http_task
         if self._catch_up is not None:
             self._catch_up.cancel()
             with contextlib.suppress(asyncio.CancelledError):

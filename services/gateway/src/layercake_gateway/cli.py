@@ -11,6 +11,7 @@ from rich.table import Table
 
 from layercake_contracts.runtime import run_worker
 from layercake_gateway.adapters.ledger import UnknownProject
+from layercake_gateway.api import create_token
 from layercake_gateway.app import create_ledger, create_runtime
 from layercake_gateway.core.audit import project_document
 from layercake_gateway.settings import Settings
@@ -39,6 +40,22 @@ def verify(
     for name, found in broken.items():
         typer.echo(f"{name}: broken at position {found.version}: {found.reason}")
     raise typer.Exit(1)
+
+
+token = typer.Typer(help="Bearer tokens for the HTTP API.", no_args_is_help=True)
+
+
+@token.command("create")
+def create_token_command(
+    user: Annotated[str, typer.Argument(help="Who the token is for.")],
+) -> None:
+    """Print a bearer token for USER, signed with LAYERCAKE_JWT_SECRET."""
+    secret = Settings().jwt_secret
+    if secret is None:
+        raise typer.BadParameter(
+            "set LAYERCAKE_JWT_SECRET first", param_hint="LAYERCAKE_JWT_SECRET"
+        )
+    typer.echo(create_token(secret.get_secret_value(), user))
 
 
 def replay(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from layercake_contracts.runtime import BusSettings
 from layercake_gateway.core.policy import Policy
@@ -15,6 +15,9 @@ class Settings(BusSettings):
     heal_limit: int = Field(default=3, ge=1)
     coverage_min: float = Field(default=80.0, ge=0, le=100)
     relay_interval_s: float = Field(default=2.0, gt=0)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: no HTTP API
+    jwt_secret: SecretStr | None = None
 
     def policy(self) -> Policy:
         """The decision policy these settings describe."""

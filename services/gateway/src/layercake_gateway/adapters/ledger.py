@@ -40,6 +40,14 @@ class ConcurrentChange(LedgerError):
         self.project_id = project_id
 
 
+class ProjectExists(LedgerError):
+    """A project with this id was created before."""
+
+    def __init__(self, project_id: str) -> None:
+        super().__init__(f"project {project_id!r} exists already")
+        self.project_id = project_id
+
+
 class UnknownProject(LedgerError):
     """No project with this id has been created."""
 
@@ -178,6 +186,18 @@ class Ledger:
         except IntegrityError as exc:
             raise ConcurrentChange(project_id) from exc
         return project
+
+    def create(self, project: Project) -> Project:
+        """Store a project made by a person (the API); refused if the id is taken."""
+        try:
+            self.app.save(project)
+        except IntegrityError as exc:
+            raise ProjectExists(project.project_id) from exc
+        return project
+
+    def projects(self) -> list[Project]:
+        """Every project in the store."""
+        return [self.app.repository.get(originator) for originator in self._originators()]
 
     def get(self, project_id: str, version: int | None = None) -> Project:
         """A project as its events say it is now (or at `version`)."""

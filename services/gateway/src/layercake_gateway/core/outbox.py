@@ -22,6 +22,7 @@ from layercake_contracts.events import (
     GateRejected,
     HealRequested,
     OptionSelected,
+    ProjectCreated,
 )
 from layercake_contracts.values import Diagnostic, Gate, Manifest, Role
 
@@ -157,7 +158,20 @@ def _agent_failed(recorded: Recorded) -> list[EventBase]:
                            instructions=f"Asked again after: {state['reason']}")]  # fmt: skip
 
 
+def _started(recorded: Recorded) -> list[EventBase]:
+    state = recorded.state
+    if not state.get("announce"):
+        return []
+    return [
+        ProjectCreated(
+            project_id=recorded.project_id, name=state["name"], intake=state["intake"],
+            owner=state["owner"], has_ui=state["has_ui"],
+        )
+    ]  # fmt: skip
+
+
 _ANNOUNCERS = {
+    "Started": _started,
     "AgentFailed": _agent_failed,
     "GateOpened": _opened,
     "GateApproved": _approved,

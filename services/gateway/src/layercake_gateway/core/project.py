@@ -66,9 +66,17 @@ class Project(Aggregate):
         return uuid.uuid5(PROJECT_NAMESPACE, project_id)
 
     @event("Started")
-    def __init__(
-        self, project_id: str, name: str, intake: str, owner: str, has_ui: bool, heal_limit: int
+    def __init__(  # a project's whole intake
+        self,
+        project_id: str,
+        name: str,
+        intake: str,
+        owner: str,
+        has_ui: bool,
+        heal_limit: int,
+        announce: bool = False,
     ) -> None:
+        self.created_here = announce  # made through the API: the outbox announces it
         self.project_id = project_id
         self.name = name
         self.intake = intake

@@ -1,0 +1,190 @@
+"""The gateway's HTTP API (first part): projects and gates over the ledger, with JWT auth.
+
+Every write becomes a ledger decision (announced on the bus by the relay);
+every read comes from the ledger. A project belongs to its creator: another
+user gets 404 for it. Bad input is a 422 naming the field; a gate rule or a
+concurrent change is a 409 saying what was expected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any
+
+import jwt
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from layercake_contracts.events import PROJECT_ID_PATTERN
+from layercake_contracts.values import Gate
+from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
+from layercake_gateway.core.project import GateRuleBroken, MissingArtifacts, Project
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from layercake_gateway.adapters.ledger import Ledger
+
+JWT_ALGORITHM = "HS256"
+_bearer = HTTPBearer(auto_error=False)
+
+
+class ProjectIntake(BaseModel):
+    """What a person says about a new project (G0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: str = Field(pattern=PROJECT_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    intake: str = Field(min_length=1, max_length=100_000)
+    has_ui: bool = False
+
+
+class Rejection(BaseModel):
+    """Why a gate is rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=10_000)
+
+
+class Selection(BaseModel):
+    """The G4 design option chosen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    option: str = Field(min_length=1, max_length=200)
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The user a valid bearer token names; 401 for none, a forged one or an expired one."""
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required")
+    secret: str = request.app.state.jwt_secret
+    try:
+        claims = jwt.decode(credentials.credentials, secret, algorithms=[JWT_ALGORITHM])
+    except jwt.PyJWTError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}") from exc
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token names no user")
+    return subject
+
+
+User = Annotated[str, Depends(current_user)]
+
+
+def create_token(secret: str, user: str) -> str:
+    """A bearer token for `user`."""
+    return jwt.encode({"sub": user}, secret, algorithm=JWT_ALGORITHM)
+
+
+def create_api(ledger: Ledger, secret: str) -> FastAPI:  # noqa: C901  # one closure per route
+    """The HTTP API over `ledger`; tokens are checked with `secret`."""
+    api = FastAPI(title="LayerCake gateway", version="0.1.0")
+    api.state.jwt_secret = secret
+
+    async def owned(project_id: str, who: str) -> Project:
+        try:
+            project = await asyncio.to_thread(ledger.get, project_id)
+        except UnknownProject as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id!r}") from exc
+        if project.owner != who:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id!r}")
+        return project
+
+    async def decide(project_id: str, who: str, decision: Callable[[Project], object]) -> Project:
+        await owned(project_id, who)
+        try:
+            return await asyncio.to_thread(ledger.decide, project_id, decision)
+        except MissingArtifacts as exc:
+            detail = {"error": str(exc), "missing": list(exc.missing)}
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+        except GateRuleBroken as exc:
+            detail = {"error": str(exc), "state": exc.state.value, "expected": exc.expected}
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+        except ConcurrentChange as exc:
+            detail = {"error": str(exc), "expected": "the state you read; read it again"}
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+
+    @api.post("/projects", status_code=status.HTTP_201_CREATED)
+    async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
+        """Create a project from its intake (G0)."""
+        project = Project(
+            project_id=body.project_id, name=body.name, intake=body.intake, owner=who,
+            has_ui=body.has_ui, heal_limit=ledger.policy.heal_limit, announce=True,
+        )  # fmt: skip
+        try:
+            await asyncio.to_thread(ledger.create, project)
+        except ProjectExists as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        return _summary(project)
+
+    @api.get("/projects")
+    async def list_projects(who: User) -> list[dict[str, Any]]:
+        """The caller's projects."""
+        projects = await asyncio.to_thread(ledger.projects)
+        return [_summary(p) for p in projects if p.owner == who]
+
+    @api.get("/projects/{project_id}")
+    async def get_project(project_id: str, who: User) -> dict[str, Any]:
+        """One project: its gates and where it stands."""
+        return _summary(await owned(project_id, who))
+
+    @api.get("/projects/{project_id}/gates")
+    async def list_gates(project_id: str, who: User) -> list[dict[str, Any]]:
+        """Each gate's state and the proof it still lacks."""
+        project = await owned(project_id, who)
+        return [
+            {
+                "gate": g.value,
+                "state": project.state_of(g).value,
+                "missing": list(project.missing(g)),
+            }
+            for g in Gate
+        ]
+
+    @api.post("/projects/{project_id}/gates/{gate}/approve")
+    async def approve(project_id: str, gate: Gate, who: User) -> dict[str, Any]:
+        """Approve a gate; the next one opens and its agents are asked to work."""
+        project = await decide(project_id, who, lambda p: p.approve(gate, who, announce=True))
+        return _summary(project)
+
+    @api.post("/projects/{project_id}/gates/{gate}/reject")
+    async def reject(project_id: str, gate: Gate, body: Rejection, who: User) -> dict[str, Any]:
+        """Reject a gate with a reason; its agents work again with that reason."""
+        project = await decide(
+            project_id, who, lambda p: p.reject(gate, who, body.reason, announce=True)
+        )
+        return _summary(project)
+
+    @api.post("/projects/{project_id}/design")
+    async def select(project_id: str, body: Selection, who: User) -> dict[str, Any]:
+        """Choose one of the G4 design options."""
+        project = await decide(
+            project_id, who, lambda p: p.select_option(body.option, who, announce=True)
+        )
+        return _summary(project)
+
+    @api.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The store answers."""
+        await asyncio.to_thread(ledger.recorder.max_notification_id)
+        return {"status": "ok"}
+
+    return api
+
+
+def _summary(project: Project) -> dict[str, Any]:
+    return {
+        "project_id": project.project_id,
+        "name": project.name,
+        "owner": project.owner,
+        "has_ui": project.has_ui,
+        "version": project.version,
+        "gates": dict(project.gates),
+    }

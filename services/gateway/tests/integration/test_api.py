@@ -1,0 +1,132 @@
+"""The HTTP API through real HTTP (uvicorn on a free port, a real nats-server): the first routes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from layercake_contracts.bus import STREAM_NAME
+from layercake_contracts.events import parse_event
+from layercake_gateway.api import create_token
+from layercake_gateway.app import create_runtime
+from layercake_gateway.settings import Settings
+from layercake_testing.plugin import free_port
+
+pytestmark = pytest.mark.nats
+SECRET = "test-secret-for-the-api-tests-only-32b"  # noqa: S105  # a test key
+
+
+@pytest.fixture
+async def gateway(nats_server, tmp_path):
+    port = free_port()
+    settings = Settings(
+        nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
+        relay_interval_s=0.2, http_port=port, jwt_secret=SECRET,
+    )  # fmt: skip
+    runtime = create_runtime(settings)
+    await runtime.start()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        for _ in range(100):
+            try:
+                await client.get("/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+        yield runtime, client
+    await runtime.stop()
+
+
+def auth(user: str, secret: str = SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(secret, user)}"}
+
+
+async def test_create_then_approve_opens_g1_and_the_bus_hears_it(gateway):
+    """201 on create, 200 on approve; ProjectCreated, GateApproved, GateOpened and AgentRequested reach the stream."""
+    runtime, client = gateway
+    created = await client.post(
+        "/projects",
+        json={"project_id": "calc", "name": "calc", "intake": "a calculator"},
+        headers=auth("ada"),
+    )
+    assert created.status_code == 201, created.text
+    approved = await client.post("/projects/calc/gates/G0/approve", headers=auth("ada"))
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["gates"]["G1"] == "in_progress"
+    gates = (await client.get("/projects/calc/gates", headers=auth("ada"))).json()
+    assert gates[2] == {"gate": "G2", "state": "pending", "missing": ["prd"]}
+    js = runtime.broker.connection.jetstream()
+    for _ in range(100):
+        last = (await js.stream_info(STREAM_NAME)).state.last_seq
+        types = [
+            parse_event((await js.get_msg(STREAM_NAME, n)).data).type for n in range(1, last + 1)
+        ]
+        if "AgentRequested" in types:
+            break
+        await asyncio.sleep(0.1)
+    assert types == ["ProjectCreated", "GateApproved", "GateOpened", "AgentRequested"]
+
+
+async def test_requests_without_a_valid_token_get_401_and_another_users_project_404(gateway):
+    """No token, a forged one, an expired one: 401. A valid token of another user: 404."""
+    _, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    expired = jwt.encode({"sub": "ada", "exp": int(time.time()) - 60}, SECRET, algorithm="HS256")
+    for headers in (
+        {},
+        auth("ada", "a-forged-secret-of-thirty-two-bytes!"),
+        {"Authorization": f"Bearer {expired}"},
+    ):
+        assert (await client.get("/projects/calc", headers=headers)).status_code == 401
+    assert (await client.get("/projects/calc", headers=auth("bob"))).status_code == 404
+    assert (
+        await client.post("/projects/calc/gates/G0/approve", headers=auth("bob"))
+    ).status_code == 404
+    assert (await client.get("/projects", headers=auth("bob"))).json() == []
+
+
+async def test_bad_input_is_422_naming_the_field_and_a_gate_rule_409(gateway):
+    """A project id that breaks a subject: 422 naming project_id. Approving a pending gate: 409 with what was expected."""
+    _, client = gateway
+    bad = await client.post(
+        "/projects", json={"project_id": "a.b", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    assert bad.status_code == 422
+    assert "project_id" in bad.text
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    pending = await client.post("/projects/calc/gates/G3/approve", headers=auth("ada"))
+    assert pending.status_code == 409
+    assert pending.json()["detail"]["expected"] == "awaiting_approval"
+
+
+async def test_two_approvals_of_one_gate_sent_together_one_200_one_409(gateway):
+    """Sent at the same moment: exactly one succeeds."""
+    _, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    answers = await asyncio.gather(
+        *(client.post("/projects/calc/gates/G0/approve", headers=auth("ada")) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+
+
+def test_layercake_token_create_prints_a_token_the_api_accepts():
+    """The CLI signs with LAYERCAKE_JWT_SECRET; the token names the user."""
+    layercake = str(Path(sys.executable).parent / "layercake")
+    done = subprocess.run(  # noqa: S603
+        [layercake, "token", "create", "ada"], env={**os.environ, "LAYERCAKE_JWT_SECRET": SECRET},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert jwt.decode(done.stdout.strip(), SECRET, algorithms=["HS256"])["sub"] == "ada"
