@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import parse_event
-from layercake_gateway.api import create_token
+from layercake_gateway.api import create_token, openapi_document
 from layercake_gateway.app import create_runtime
 from layercake_gateway.settings import Settings
 from layercake_testing.plugin import free_port
@@ -130,3 +131,38 @@ def test_layercake_token_create_prints_a_token_the_api_accepts():
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert jwt.decode(done.stdout.strip(), SECRET, algorithms=["HS256"])["sub"] == "ada"
+
+
+DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
+BODIES = {"reject": {"reason": "not yet"}, "design": {"option": "option-a"},
+          "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
+
+
+def test_the_checked_in_openapi_document_is_current():
+    """docs/openapi.json equals what the app says; regenerate with `python -m layercake_gateway.api`."""
+    assert DOCUMENT.read_text() == openapi_document()
+
+
+async def test_every_route_refuses_a_missing_token_and_hides_other_users_projects(gateway):
+    """Walks the OpenAPI document: 401 without a token on every route but /healthz; 404 for another user's project."""
+    _, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    routes = json.loads(DOCUMENT.read_text())["paths"]
+    checked = 0
+    for template, methods in routes.items():
+        if template == "/healthz":
+            continue
+        path = template.replace("{project_id}", "calc").replace("{gate}", "G0")
+        for method in methods:
+            body = BODIES.get(path.rsplit("/", 1)[-1])
+            anonymous = await client.request(method.upper(), path, json=body)
+            assert anonymous.status_code == 401, (method, path, anonymous.text)
+            if "{project_id}" in template:
+                stranger = await client.request(
+                    method.upper(), path, json=body, headers=auth("bob")
+                )
+                assert stranger.status_code == 404, (method, path, stranger.text)
+            checked += 1
+    assert checked >= 7
