@@ -13,17 +13,22 @@ import json
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import jwt
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, ConfigDict, Field
 
+from layercake_contracts.bus import subject_filter
 from layercake_contracts.events import PROJECT_ID_PATTERN
 from layercake_contracts.values import Gate
 from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
 from layercake_gateway.core.project import GateRuleBroken, MissingArtifacts, Project
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Callable
+
+    from nats.js import JetStreamContext
 
     from layercake_gateway.adapters.ledger import Ledger
 
@@ -84,8 +89,10 @@ def create_token(secret: str, user: str) -> str:
     return jwt.encode({"sub": user}, secret, algorithm=JWT_ALGORITHM)
 
 
-def create_api(ledger: Ledger, secret: str) -> FastAPI:  # noqa: C901  # one closure per route
-    """The HTTP API over `ledger`; tokens are checked with `secret`."""
+def create_api(  # noqa: C901, PLR0915  # one closure per route
+    ledger: Ledger, secret: str, jetstream: Callable[[], JetStreamContext] | None = None
+) -> FastAPI:
+    """The HTTP API over `ledger`, tokens checked with `secret`, events read from `jetstream`."""
     api = FastAPI(title="LayerCake gateway", version="0.1.0")
     api.state.jwt_secret = secret
 
@@ -171,6 +178,27 @@ def create_api(ledger: Ledger, secret: str) -> FastAPI:  # noqa: C901  # one clo
         )
         return _summary(project)
 
+    @api.get("/projects/{project_id}/events")
+    async def events(
+        project_id: str,
+        who: User,
+        last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    ) -> StreamingResponse:
+        """The project's events as Server-Sent Events, live; resume with Last-Event-ID."""
+        await owned(project_id, who)
+        if jetstream is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the bus is not connected")
+        subject = subject_filter(None, project_id)
+        start = (
+            {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": last_event_id + 1}
+            if last_event_id is not None
+            else {"deliver_policy": DeliverPolicy.ALL}
+        )
+        subscription = await jetstream().subscribe(
+            subject, ordered_consumer=True, config=ConsumerConfig(**start)
+        )
+        return StreamingResponse(_sse(subscription), media_type="text/event-stream")
+
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:
         """The store answers."""
@@ -185,6 +213,17 @@ def openapi_document() -> str:
     # Routes reach the ledger only when called: the document needs none.
     api = create_api(cast("Ledger", None), "unused")
     return json.dumps(api.openapi(), indent=2, sort_keys=True) + "\n"
+
+
+async def _sse(subscription: JetStreamContext.PushSubscription) -> AsyncIterator[str]:
+    """Each message as an SSE frame whose id is its stream sequence."""
+    try:
+        async for message in subscription.messages:
+            sequence = message.metadata.sequence.stream
+            event_type = message.subject.rsplit(".", 1)[-1]
+            yield f"id: {sequence}\nevent: {event_type}\ndata: {message.data.decode()}\n\n"
+    finally:
+        await subscription.unsubscribe()
 
 
 def _summary(project: Project) -> dict[str, Any]:

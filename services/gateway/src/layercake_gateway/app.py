@@ -54,7 +54,11 @@ class GatewayRuntime(ServiceRuntime):
         if settings.http_port and settings.jwt_secret is None:
             log.warning("http_api_off", reason="LAYERCAKE_JWT_SECRET is not set")
         elif settings.http_port:
-            api = create_api(self.ledger, settings.jwt_secret.get_secret_value())  # type: ignore[union-attr]  # checked above
+            api = create_api(
+                self.ledger,
+                settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]  # checked above
+                self.broker.connection.jetstream,
+            )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_level="warning"
             )

@@ -166,3 +166,43 @@ async def test_every_route_refuses_a_missing_token_and_hides_other_users_project
                 assert stranger.status_code == 404, (method, path, stranger.text)
             checked += 1
     assert checked >= 7
+
+
+async def read_frames(client, headers: dict[str, str], count: int) -> list[tuple[int, str]]:
+    """The first `count` SSE frames of calc's stream, as (id, event)."""
+    frames: list[tuple[int, str]] = []
+    current: dict[str, str] = {}
+    async with client.stream("GET", "/projects/calc/events", headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for line in response.aiter_lines():
+            if line:
+                key, _, value = line.partition(": ")
+                current[key] = value
+                continue
+            frames.append((int(current["id"]), current["event"]))
+            current = {}
+            if len(frames) == count:
+                return frames
+    return frames
+
+
+async def test_the_event_stream_shows_the_projects_events_and_resumes_after_last_event_id(gateway):
+    """SSE frames carry the stream sequence as id; reconnecting with Last-Event-ID continues after it."""
+    _, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    await client.post("/projects/calc/gates/G0/approve", headers=auth("ada"))
+    frames = await asyncio.wait_for(read_frames(client, auth("ada"), 4), timeout=15)
+    assert [event for _, event in frames] == [
+        "ProjectCreated",
+        "GateApproved",
+        "GateOpened",
+        "AgentRequested",
+    ]
+    second_id = frames[1][0]
+    resumed = await asyncio.wait_for(
+        read_frames(client, {**auth("ada"), "Last-Event-ID": str(second_id)}, 2), timeout=15
+    )
+    assert resumed == frames[2:]
