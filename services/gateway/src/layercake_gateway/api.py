@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import jwt
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from layercake_contracts.bus import subject_filter
@@ -26,7 +27,7 @@ from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, U
 from layercake_gateway.core.project import GateRuleBroken, MissingArtifacts, Project
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from nats.js import JetStreamContext
 
@@ -95,6 +96,21 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     """The HTTP API over `ledger`, tokens checked with `secret`, events read from `jetstream`."""
     api = FastAPI(title="LayerCake gateway", version="0.1.0")
     api.state.jwt_secret = secret
+    registry = CollectorRegistry()
+    requests = Counter(
+        "layercake_http_requests", "HTTP requests answered", ["method", "route", "status"],
+        registry=registry,
+    )  # fmt: skip
+
+    @api.middleware("http")
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(request.method, path, str(response.status_code)).inc()
+        return response
 
     async def owned(project_id: str, who: str) -> Project:
         try:
@@ -201,9 +217,23 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:
-        """The store answers."""
-        await asyncio.to_thread(ledger.recorder.max_notification_id)
-        return {"status": "ok"}
+        """The store and the bus answer (503 naming which does not)."""
+        try:
+            await asyncio.to_thread(ledger.recorder.max_notification_id)
+        except Exception as exc:  # any failure of the store is the answer
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"store: {exc}") from exc
+        if jetstream is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "bus: not connected")
+        try:
+            await jetstream().account_info()
+        except Exception as exc:  # any failure of the bus is the answer
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"bus: {exc}") from exc
+        return {"status": "ok", "store": "ok", "bus": "ok"}
+
+    @api.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus metrics of this gateway."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return api
 

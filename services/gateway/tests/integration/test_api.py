@@ -152,7 +152,7 @@ async def test_every_route_refuses_a_missing_token_and_hides_other_users_project
     routes = json.loads(DOCUMENT.read_text())["paths"]
     checked = 0
     for template, methods in routes.items():
-        if template == "/healthz":
+        if template in {"/healthz", "/metrics"}:
             continue
         path = template.replace("{project_id}", "calc").replace("{gate}", "G0")
         for method in methods:
@@ -206,3 +206,12 @@ async def test_the_event_stream_shows_the_projects_events_and_resumes_after_last
         read_frames(client, {**auth("ada"), "Last-Event-ID": str(second_id)}, 2), timeout=15
     )
     assert resumed == frames[2:]
+
+
+async def test_health_names_store_and_bus_and_metrics_count_requests(gateway):
+    """/healthz says both answer; /metrics counts the requests by route and status."""
+    _, client = gateway
+    assert (await client.get("/healthz")).json() == {"status": "ok", "store": "ok", "bus": "ok"}
+    await client.get("/projects")
+    text = (await client.get("/metrics")).text
+    assert 'layercake_http_requests_total{method="GET",route="/projects",status="401"} 1.0' in text
