@@ -6,7 +6,7 @@ from layercake_agent.cli import app as agent_app
 from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
 from layercake_gateway.cli import app as gateway_app
-from layercake_gateway.cli import audit, replay, token
+from layercake_gateway.cli import approve, audit, events, reject, replay, select, status, token
 from layercake_git.cli import app as git_app
 from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
@@ -26,6 +26,8 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
+for command in (status, approve, reject, select, events):
+    app.command()(command)
 app.command(name="log")(log)
 
 

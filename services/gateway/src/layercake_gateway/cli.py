@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -56,6 +57,93 @@ def create_token_command(
             "set LAYERCAKE_JWT_SECRET first", param_hint="LAYERCAKE_JWT_SECRET"
         )
     typer.echo(create_token(secret.get_secret_value(), user))
+
+
+def _client() -> httpx.Client:
+    settings = Settings()
+    if settings.token is None:
+        raise typer.BadParameter("set LAYERCAKE_TOKEN (see `layercake token create`)",
+                                 param_hint="LAYERCAKE_TOKEN")  # fmt: skip
+    headers = {"Authorization": f"Bearer {settings.token.get_secret_value()}"}
+    return httpx.Client(base_url=settings.api_url, headers=headers, timeout=30)
+
+
+def _call(method: str, path: str, body: dict[str, str] | None = None) -> dict[str, object]:
+    with _client() as client:
+        try:
+            response = client.request(method, path, json=body)
+        except httpx.TransportError as exc:
+            typer.echo(f"cannot reach the gateway at {client.base_url}: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    if response.status_code >= 400:  # noqa: PLR2004
+        typer.echo(f"{response.status_code}: {response.text}", err=True)
+        raise typer.Exit(1)
+    result: dict[str, object] = response.json()
+    return result
+
+
+def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> None:
+    """Show a project's gates: state and the proof each still lacks."""
+    with _client() as client:
+        response = client.get(f"/projects/{project}/gates")
+    if response.status_code >= 400:  # noqa: PLR2004
+        typer.echo(f"{response.status_code}: {response.text}", err=True)
+        raise typer.Exit(1)
+    table = Table(title=project)
+    for column in ("gate", "state", "missing"):
+        table.add_column(column)
+    for gate in response.json():
+        table.add_row(gate["gate"], gate["state"], ", ".join(gate["missing"]))
+    Console().print(table)
+
+
+def approve(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    gate: Annotated[str, typer.Argument(help="The gate, G0 to G9.")],
+) -> None:
+    """Approve a gate."""
+    result = _call("POST", f"/projects/{project}/gates/{gate}/approve")
+    typer.echo(f"{gate} approved; gates: {result['gates']}")
+
+
+def reject(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    gate: Annotated[str, typer.Argument(help="The gate, G0 to G9.")],
+    reason: Annotated[str, typer.Option(help="Why; the agents work again with it.")],
+) -> None:
+    """Reject a gate with a reason."""
+    _call("POST", f"/projects/{project}/gates/{gate}/reject", {"reason": reason})
+    typer.echo(f"{gate} rejected: {reason}")
+
+
+def select(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    option: Annotated[str, typer.Argument(help="The design option, e.g. option-b.")],
+) -> None:
+    """Choose one of the G4 design options."""
+    _call("POST", f"/projects/{project}/design", {"option": option})
+    typer.echo(f"selected {option}")
+
+
+def events(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    follow: Annotated[bool, typer.Option("--follow", help="Keep printing new events.")] = False,
+) -> None:
+    """Print a project's events (type and body), one per line."""
+    with _client() as client, client.stream("GET", f"/projects/{project}/events",
+                                            timeout=None if follow else 3) as response:  # fmt: skip
+        if response.status_code >= 400:  # noqa: PLR2004
+            typer.echo(f"{response.status_code}: {response.read().decode()}", err=True)
+            raise typer.Exit(1)
+        event = ""
+        try:
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    typer.echo(f"{event} {line.removeprefix('data: ')}")
+        except httpx.ReadTimeout:
+            return  # without --follow: what there is, then stop
 
 
 def replay(

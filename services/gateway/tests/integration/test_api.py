@@ -215,3 +215,31 @@ async def test_health_names_store_and_bus_and_metrics_count_requests(gateway):
     await client.get("/projects")
     text = (await client.get("/metrics")).text
     assert 'layercake_http_requests_total{method="GET",route="/projects",status="401"} 1.0' in text
+
+
+async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events(gateway):
+    """`layercake approve`, `status`, `reject` and `events` talk to the API as the token's user."""
+    runtime, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    env = {**os.environ, "LAYERCAKE_API_URL": str(client.base_url),
+           "LAYERCAKE_TOKEN": create_token(SECRET, "ada")}  # fmt: skip
+    layercake = str(Path(sys.executable).parent / "layercake")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [layercake, *args], env=env, capture_output=True, text=True, check=False
+        )
+
+    approved = await asyncio.to_thread(run, "approve", "calc", "G0")
+    assert approved.returncode == 0, approved.stderr
+    status = await asyncio.to_thread(run, "status", "calc")
+    assert "in_progress" in status.stdout
+    assert "prd" in status.stdout
+    refused = await asyncio.to_thread(run, "reject", "calc", "G2", "--reason", "too early")
+    assert refused.returncode == 1
+    assert "409" in refused.stderr
+    printed = await asyncio.to_thread(run, "events", "calc")
+    assert printed.stdout.splitlines()[0].startswith("ProjectCreated {")
+    assert any(line.startswith("GateApproved") for line in printed.stdout.splitlines())
