@@ -219,7 +219,7 @@ async def test_health_names_store_and_bus_and_metrics_count_requests(gateway):
 
 async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events(gateway):
     """`layercake approve`, `status`, `reject` and `events` talk to the API as the token's user."""
-    runtime, client = gateway
+    _, client = gateway
     await client.post(
         "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
     )
@@ -228,7 +228,7 @@ async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events
     layercake = str(Path(sys.executable).parent / "layercake")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return subprocess.run(  # noqa: S603  # our own command
             [layercake, *args], env=env, capture_output=True, text=True, check=False
         )
 
