@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import jwt
@@ -24,7 +25,12 @@ from layercake_contracts.bus import subject_filter
 from layercake_contracts.events import PROJECT_ID_PATTERN
 from layercake_contracts.values import Gate
 from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
-from layercake_gateway.core.project import GateRuleBroken, MissingArtifacts, Project
+from layercake_gateway.core.project import (
+    GateRuleBroken,
+    LedgerError,
+    MissingArtifacts,
+    Project,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -54,6 +60,14 @@ class Rejection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=10_000)
+
+
+class Decision(BaseModel):
+    """A person's decision on an escalation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: str = Field(min_length=1, max_length=10_000)
 
 
 class Selection(BaseModel):
@@ -134,6 +148,8 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         except ConcurrentChange as exc:
             detail = {"error": str(exc), "expected": "the state you read; read it again"}
             raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+        except LedgerError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, {"error": str(exc)}) from exc
 
     @api.post("/projects", status_code=status.HTTP_201_CREATED)
     async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
@@ -193,6 +209,37 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             project_id, who, lambda p: p.select_option(body.option, who, announce=True)
         )
         return _summary(project)
+
+    @api.get("/projects/{project_id}/artifacts")
+    async def artifacts(project_id: str, who: User) -> dict[str, list[dict[str, Any]]]:
+        """The proof artifacts recorded for each gate."""
+        return dict((await owned(project_id, who)).artifacts)
+
+    @api.get("/projects/{project_id}/errors")
+    async def errors(
+        project_id: str, who: User, resolved: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The error history; `resolved=true|false` filters it."""
+        entries = (await owned(project_id, who)).errors
+        if resolved is None:
+            return list(entries)
+        return [e for e in entries if (e["resolved_at"] is not None) is resolved]
+
+    @api.get("/projects/{project_id}/escalations")
+    async def escalations(project_id: str, who: User) -> list[dict[str, Any]]:
+        """What waits for a person, numbered from 0, and what was decided."""
+        return list((await owned(project_id, who)).escalations)
+
+    @api.post("/projects/{project_id}/escalations/{number}/resolve")
+    async def resolve(
+        project_id: str, number: int, body: Decision, who: User
+    ) -> list[dict[str, Any]]:
+        """Record a person's decision on an escalation."""
+        at = datetime.now(UTC).isoformat()
+        project = await decide(
+            project_id, who, lambda p: p.resolve_escalation(number, body.decision, who, at)
+        )
+        return list(project.escalations)
 
     @api.get("/projects/{project_id}/events")
     async def events(

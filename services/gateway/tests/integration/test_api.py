@@ -15,7 +15,8 @@ import jwt
 import pytest
 
 from layercake_contracts.bus import STREAM_NAME
-from layercake_contracts.events import parse_event
+from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
+from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
 from layercake_gateway.app import create_runtime
 from layercake_gateway.settings import Settings
@@ -135,6 +136,7 @@ def test_layercake_token_create_prints_a_token_the_api_accepts():
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 BODIES = {"reject": {"reason": "not yet"}, "design": {"option": "option-a"},
+          "resolve": {"decision": "go on"},
           "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
 
 
@@ -155,6 +157,7 @@ async def test_every_route_refuses_a_missing_token_and_hides_other_users_project
         if template in {"/healthz", "/metrics"}:
             continue
         path = template.replace("{project_id}", "calc").replace("{gate}", "G0")
+        path = path.replace("{number}", "0")
         for method in methods:
             body = BODIES.get(path.rsplit("/", 1)[-1])
             anonymous = await client.request(method.upper(), path, json=body)
@@ -243,3 +246,39 @@ async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events
     printed = await asyncio.to_thread(run, "events", "calc")
     assert printed.stdout.splitlines()[0].startswith("ProjectCreated {")
     assert any(line.startswith("GateApproved") for line in printed.stdout.splitlines())
+
+
+async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway):
+    """A build that fails past the heal limit: errors listed (unresolved), one escalation, resolved once with a decision."""
+    runtime, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    root = ProjectCreated(project_id="calc", name="c", intake="i", owner="ada")
+    for attempt in (1, 2, 3):
+        await runtime.bus.publish(
+            AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=attempt,
+                               reason=f"401 bad key {attempt}", retryable=False)
+        )  # fmt: skip
+    for _ in range(100):
+        if (await client.get("/projects/calc/escalations", headers=auth("ada"))).json():
+            break
+        await asyncio.sleep(0.1)
+    errors = await client.get(
+        "/projects/calc/errors", params={"resolved": "false"}, headers=auth("ada")
+    )
+    assert [e["message"].endswith("401 bad key 1") for e in errors.json()][:1] == [True]
+    assert (
+        await client.get("/projects/calc/errors", params={"resolved": "true"}, headers=auth("ada"))
+    ).json() == []
+    resolved = await client.post(
+        "/projects/calc/escalations/0/resolve", json={"decision": "new key"}, headers=auth("ada")
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()[0]["decision"] == "new key"
+    again = await client.post(
+        "/projects/calc/escalations/0/resolve", json={"decision": "x"}, headers=auth("ada")
+    )
+    assert again.status_code == 409
+    artifacts = (await client.get("/projects/calc/artifacts", headers=auth("ada"))).json()
+    assert artifacts["G0"][0]["kind"] == "intake"
