@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -22,8 +24,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from pydantic import BaseModel, ConfigDict, Field
 
 from layercake_contracts.bus import subject_filter
-from layercake_contracts.events import PROJECT_ID_PATTERN
-from layercake_contracts.values import Gate
+from layercake_contracts.events import (
+    PROJECT_ID_PATTERN,
+    AgentRequested,
+    BuildRequested,
+    EventBase,
+    ExportRequested,
+)
+from layercake_contracts.values import Gate, Manifest, Role, Step
 from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
 from layercake_gateway.core.project import (
     GateRuleBroken,
@@ -40,6 +48,7 @@ if TYPE_CHECKING:
     from layercake_gateway.adapters.ledger import Ledger
 
 JWT_ALGORITHM = "HS256"
+_MINUTE = 60.0
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -68,6 +77,53 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: str = Field(min_length=1, max_length=10_000)
+
+
+class AgentRun(BaseModel):
+    """Which gate a role agent works at, and what it is told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gate: Gate
+    instructions: str = Field(default="", max_length=100_000)
+
+
+class BuildRun(BaseModel):
+    """Whose tree to build, and which steps (all by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    gate: Gate
+    steps: tuple[Step, ...] = tuple(Step)
+
+
+class Export(BaseModel):
+    """Where to push the repository."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    remote_url: str = Field(min_length=1, max_length=2_000)
+    branch: str = Field(default="main", min_length=1, max_length=200)
+
+
+class RateLimiter:
+    """At most `per_minute` actions per user in any sliding minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._per_minute = per_minute
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, user: str) -> bool:
+        """Count one action of `user` if it fits; False when it does not."""
+        now = time.monotonic()
+        seen = self._seen[user]
+        while seen and now - seen[0] > _MINUTE:
+            seen.popleft()
+        if len(seen) >= self._per_minute:
+            return False
+        seen.append(now)
+        return True
 
 
 class Selection(BaseModel):
@@ -105,7 +161,11 @@ def create_token(secret: str, user: str) -> str:
 
 
 def create_api(  # noqa: C901, PLR0915  # one closure per route
-    ledger: Ledger, secret: str, jetstream: Callable[[], JetStreamContext] | None = None
+    ledger: Ledger,
+    secret: str,
+    jetstream: Callable[[], JetStreamContext] | None = None,
+    publish: Callable[[EventBase], Awaitable[object]] | None = None,
+    runs_per_minute: int = 30,
 ) -> FastAPI:
     """The HTTP API over `ledger`, tokens checked with `secret`, events read from `jetstream`."""
     api = FastAPI(title="LayerCake gateway", version="0.1.0")
@@ -209,6 +269,49 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             project_id, who, lambda p: p.select_option(body.option, who, announce=True)
         )
         return _summary(project)
+
+    limiter = RateLimiter(runs_per_minute)
+
+    async def send(who: str, event: EventBase) -> dict[str, str]:
+        if not limiter.allow(who):
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"at most {runs_per_minute} agent runs and builds a minute per user",
+            )
+        if publish is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the bus is not connected")
+        await publish(event)
+        return {"event_id": str(event.event_id), "type": type(event).__name__}
+
+    @api.post("/projects/{project_id}/agents/{role}", status_code=status.HTTP_202_ACCEPTED)
+    async def run_agent(project_id: str, role: Role, body: AgentRun, who: User) -> dict[str, str]:
+        """Ask a role agent to work at a gate; follow the returned event id."""
+        await owned(project_id, who)
+        request = AgentRequested(project_id=project_id, role=role, gate=body.gate,
+                                 instructions=body.instructions)  # fmt: skip
+        return await send(who, request)
+
+    @api.post("/projects/{project_id}/builds", status_code=status.HTTP_202_ACCEPTED)
+    async def build(project_id: str, body: BuildRun, who: User) -> dict[str, str]:
+        """Install, build, test, lint, audit (or a choice of them) on a role's latest tree."""
+        project = await owned(project_id, who)
+        manifest = project.manifests.get(f"{body.gate.value}/{body.role.value}")
+        if manifest is None:
+            detail = {"error": f"{body.role.value} has no tree at {body.gate.value} yet",
+                      "expected": "a gate and role that produced files"}  # fmt: skip
+            raise HTTPException(status.HTTP_409_CONFLICT, detail)
+        request = BuildRequested(
+            project_id=project_id, role=body.role, gate=body.gate,
+            manifest=Manifest.model_validate(manifest), steps=body.steps,
+        )  # fmt: skip
+        return await send(who, request)
+
+    @api.post("/projects/{project_id}/export", status_code=status.HTTP_202_ACCEPTED)
+    async def export(project_id: str, body: Export, who: User) -> dict[str, str]:
+        """Push the project's repository to a remote (the git service checks the URL)."""
+        await owned(project_id, who)
+        return await send(who, ExportRequested(project_id=project_id, remote_url=body.remote_url,
+                                               branch=body.branch))  # fmt: skip
 
     @api.get("/projects/{project_id}/artifacts")
     async def artifacts(project_id: str, who: User) -> dict[str, list[dict[str, Any]]]:

@@ -58,6 +58,8 @@ class GatewayRuntime(ServiceRuntime):
                 self.ledger,
                 settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]  # checked above
                 self.broker.connection.jetstream,
+                self.bus.publish,
+                settings.runs_per_minute,
             )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_level="warning"

@@ -18,6 +18,7 @@ class Settings(BusSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: no HTTP API
     jwt_secret: SecretStr | None = None
+    runs_per_minute: int = Field(default=30, ge=1)  # agent runs and builds, per user
     # For the CLI over the API (`layercake status`, `approve`, …):
     api_url: str = "http://127.0.0.1:8080"
     token: SecretStr | None = None

@@ -136,7 +136,9 @@ def test_layercake_token_create_prints_a_token_the_api_accepts():
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 BODIES = {"reject": {"reason": "not yet"}, "design": {"option": "option-a"},
-          "resolve": {"decision": "go on"},
+          "resolve": {"decision": "go on"}, "architect": {"gate": "G3"},
+          "builds": {"role": "backend_developer", "gate": "G5"},
+          "export": {"remote_url": "file:///srv/x.git"},
           "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
 
 
@@ -157,7 +159,7 @@ async def test_every_route_refuses_a_missing_token_and_hides_other_users_project
         if template in {"/healthz", "/metrics"}:
             continue
         path = template.replace("{project_id}", "calc").replace("{gate}", "G0")
-        path = path.replace("{number}", "0")
+        path = path.replace("{number}", "0").replace("{role}", "architect")
         for method in methods:
             body = BODIES.get(path.rsplit("/", 1)[-1])
             anonymous = await client.request(method.upper(), path, json=body)
@@ -282,3 +284,71 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway):
     assert again.status_code == 409
     artifacts = (await client.get("/projects/calc/artifacts", headers=auth("ada"))).json()
     assert artifacts["G0"][0]["kind"] == "intake"
+
+
+async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
+    nats_server, tmp_path
+):
+    """202 with the event id for each accepted run; a build needs a tree (409); past the limit, 429."""
+    port = free_port()
+    settings = Settings(
+        nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
+        relay_interval_s=0.2, http_port=port, jwt_secret=SECRET, runs_per_minute=2,
+    )  # fmt: skip
+    runtime = create_runtime(settings)
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            for _ in range(100):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            await client.post(
+                "/projects",
+                json={"project_id": "calc", "name": "c", "intake": "i"},
+                headers=auth("ada"),
+            )
+            run = await client.post(
+                "/projects/calc/agents/architect",
+                json={"gate": "G3", "instructions": "REST"},
+                headers=auth("ada"),
+            )
+            assert run.status_code == 202, run.text
+            no_tree = await client.post(
+                "/projects/calc/builds",
+                json={"role": "backend_developer", "gate": "G5"},
+                headers=auth("ada"),
+            )
+            assert no_tree.status_code == 409
+            export = await client.post(
+                "/projects/calc/export",
+                json={"remote_url": "file:///srv/calc.git"},
+                headers=auth("ada"),
+            )
+            assert export.status_code == 202
+            limited = await client.post(
+                "/projects/calc/agents/architect", json={"gate": "G3"}, headers=auth("ada")
+            )
+            assert limited.status_code == 429
+            assert (
+                await client.post(
+                    "/projects/calc/agents/architect", json={"gate": "G9x"}, headers=auth("ada")
+                )
+            ).status_code == 422
+        js = runtime.broker.connection.jetstream()
+        last = (await js.stream_info(STREAM_NAME)).state.last_seq
+        events = [parse_event((await js.get_msg(STREAM_NAME, n)).data) for n in range(1, last + 1)]
+        requested = next(e for e in events if e.type == "AgentRequested")
+        assert str(requested.event_id) == run.json()["event_id"]
+        assert (requested.role, requested.gate, requested.instructions) == (
+            Role.ARCHITECT,
+            Gate.G3,
+            "REST",
+        )
+        assert any(
+            e.type == "ExportRequested" and e.remote_url == "file:///srv/calc.git" for e in events
+        )
+    finally:
+        await runtime.stop()
