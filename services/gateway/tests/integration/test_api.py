@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -27,23 +28,36 @@ SECRET = "test-secret-for-the-api-tests-only-32b"  # noqa: S105  # a test key
 
 
 @pytest.fixture
-async def gateway(nats_server, tmp_path):
-    port = free_port()
-    settings = Settings(
-        nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
-        relay_interval_s=0.2, http_port=port, jwt_secret=SECRET,
-    )  # fmt: skip
-    runtime = create_runtime(settings)
-    await runtime.start()
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-        for _ in range(100):
-            try:
-                await client.get("/healthz")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-        yield runtime, client
-    await runtime.stop()
+async def start_gateway(nats_server, tmp_path):
+    """Start gateways (worker and HTTP API) with settings of the test's choosing."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**overrides):
+            port = free_port()
+            settings = Settings(
+                nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / f'{port}.db'}",
+                relay_interval_s=0.2, http_port=port, jwt_secret=SECRET, **overrides,
+            )  # fmt: skip
+            runtime = create_runtime(settings)
+            await runtime.start()
+            stack.push_async_callback(runtime.stop)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+            )
+            for _ in range(100):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            return runtime, client
+
+        yield start
+
+
+@pytest.fixture
+async def gateway(start_gateway):
+    return await start_gateway()
 
 
 def auth(user: str, secret: str = SECRET) -> dict[str, str]:
@@ -286,69 +300,51 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway):
     assert artifacts["G0"][0]["kind"] == "intake"
 
 
-async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
-    nats_server, tmp_path
-):
+async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(start_gateway):
     """202 with the event id for each accepted run; a build needs a tree (409); past the limit, 429."""
-    port = free_port()
-    settings = Settings(
-        nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
-        relay_interval_s=0.2, http_port=port, jwt_secret=SECRET, runs_per_minute=2,
-    )  # fmt: skip
-    runtime = create_runtime(settings)
-    await runtime.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            for _ in range(100):
-                try:
-                    await client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            await client.post(
-                "/projects",
-                json={"project_id": "calc", "name": "c", "intake": "i"},
-                headers=auth("ada"),
-            )
-            run = await client.post(
-                "/projects/calc/agents/architect",
-                json={"gate": "G3", "instructions": "REST"},
-                headers=auth("ada"),
-            )
-            assert run.status_code == 202, run.text
-            no_tree = await client.post(
-                "/projects/calc/builds",
-                json={"role": "backend_developer", "gate": "G5"},
-                headers=auth("ada"),
-            )
-            assert no_tree.status_code == 409
-            export = await client.post(
-                "/projects/calc/export",
-                json={"remote_url": "file:///srv/calc.git"},
-                headers=auth("ada"),
-            )
-            assert export.status_code == 202
-            limited = await client.post(
-                "/projects/calc/agents/architect", json={"gate": "G3"}, headers=auth("ada")
-            )
-            assert limited.status_code == 429
-            assert (
-                await client.post(
-                    "/projects/calc/agents/architect", json={"gate": "G9x"}, headers=auth("ada")
-                )
-            ).status_code == 422
-        js = runtime.broker.connection.jetstream()
-        last = (await js.stream_info(STREAM_NAME)).state.last_seq
-        events = [parse_event((await js.get_msg(STREAM_NAME, n)).data) for n in range(1, last + 1)]
-        requested = next(e for e in events if e.type == "AgentRequested")
-        assert str(requested.event_id) == run.json()["event_id"]
-        assert (requested.role, requested.gate, requested.instructions) == (
-            Role.ARCHITECT,
-            Gate.G3,
-            "REST",
+    runtime, client = await start_gateway(runs_per_minute=2)
+    await client.post(
+        "/projects",
+        json={"project_id": "calc", "name": "c", "intake": "i"},
+        headers=auth("ada"),
+    )
+    run = await client.post(
+        "/projects/calc/agents/architect",
+        json={"gate": "G3", "instructions": "REST"},
+        headers=auth("ada"),
+    )
+    assert run.status_code == 202, run.text
+    no_tree = await client.post(
+        "/projects/calc/builds",
+        json={"role": "backend_developer", "gate": "G5"},
+        headers=auth("ada"),
+    )
+    assert no_tree.status_code == 409
+    export = await client.post(
+        "/projects/calc/export",
+        json={"remote_url": "file:///srv/calc.git"},
+        headers=auth("ada"),
+    )
+    assert export.status_code == 202
+    limited = await client.post(
+        "/projects/calc/agents/architect", json={"gate": "G3"}, headers=auth("ada")
+    )
+    assert limited.status_code == 429
+    assert (
+        await client.post(
+            "/projects/calc/agents/architect", json={"gate": "G9x"}, headers=auth("ada")
         )
-        assert any(
-            e.type == "ExportRequested" and e.remote_url == "file:///srv/calc.git" for e in events
-        )
-    finally:
-        await runtime.stop()
+    ).status_code == 422
+    js = runtime.broker.connection.jetstream()
+    last = (await js.stream_info(STREAM_NAME)).state.last_seq
+    events = [parse_event((await js.get_msg(STREAM_NAME, n)).data) for n in range(1, last + 1)]
+    requested = next(e for e in events if e.type == "AgentRequested")
+    assert str(requested.event_id) == run.json()["event_id"]
+    assert (requested.role, requested.gate, requested.instructions) == (
+        Role.ARCHITECT,
+        Gate.G3,
+        "REST",
+    )
+    assert any(
+        e.type == "ExportRequested" and e.remote_url == "file:///srv/calc.git" for e in events
+    )
