@@ -18,6 +18,7 @@ from layercake_contracts.errors import BlobCorrupt, BlobMissing
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
+    from nats.aio.client import Client
     from nats.js import JetStreamContext
     from nats.js.object_store import ObjectStore
 
@@ -89,6 +90,11 @@ class Bus:
             timeout=5.0,
         )
         return Published(sequence=ack.seq, duplicate=bool(ack.duplicate))
+
+    @property
+    def connection(self) -> Client:
+        """The NATS connection (for JetStream reads and questions, see `rpc`)."""
+        return self._broker.connection
 
     async def blobs(self) -> BlobStore:
         """The blob store, its bucket created on first use."""

@@ -91,7 +91,8 @@ class ServiceRuntime:
         self.bus = Bus(self.broker)
 
     def _reliability(self, msg: Msg | None, /, *, context: ContextRepo) -> BaseMiddleware[Any, Any]:
-        if msg is None:  # FastStream asks for a middleware without a message to publish
+        if msg is None or not msg.subject.startswith(SUBJECT_ROOT):
+            # No message (FastStream publishing), or a question (see rpc): nothing to acknowledge.
             return BaseMiddleware(msg, context=context)
         return Reliability(msg, context=context, runtime=self)
 

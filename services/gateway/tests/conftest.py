@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sqlite3
 import uuid
 from urllib.parse import urlparse
 
+import httpx
 import psycopg
 import pytest
 
+from layercake_gateway.api import create_token
+from layercake_gateway.app import create_runtime
+from layercake_gateway.settings import Settings
+from layercake_testing.plugin import free_port
+
+SECRET = "test-secret-for-the-api-tests-only-32b"  # noqa: S105  # a test key
 PG_DSN = os.environ.get("LAYERCAKE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -48,3 +57,52 @@ def tamper(store_url):
             return cursor.fetchall() if cursor.description else []
 
     return run
+
+
+@pytest.fixture
+async def start_gateway(nats_server, tmp_path):
+    """Start gateways (worker and HTTP API) with settings of the test's choosing."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**overrides):
+            port = free_port()
+            settings = Settings(
+                nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / f'{port}.db'}",
+                relay_interval_s=0.2, http_port=port, jwt_secret=SECRET, **overrides,
+            )  # fmt: skip
+            runtime = create_runtime(settings)
+            await runtime.start()
+            stack.push_async_callback(runtime.stop)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+            )
+            for _ in range(100):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            return runtime, client
+
+        yield start
+
+
+@pytest.fixture
+async def gateway(start_gateway):
+    return await start_gateway()
+
+
+def _auth(user: str, secret: str = SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(secret, user)}"}
+
+
+@pytest.fixture
+def auth():
+    """Headers with a token for a user: `auth("ada")`, signed with another key if given."""
+    return _auth
+
+
+@pytest.fixture
+def secret():
+    """The key the test gateways sign tokens with."""
+    return SECRET

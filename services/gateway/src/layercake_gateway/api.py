@@ -13,11 +13,11 @@ import json
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import jwt
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
-from fastapi.responses import Response, StreamingResponse
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
@@ -30,9 +30,28 @@ from layercake_contracts.events import (
     BuildRequested,
     EventBase,
     ExportRequested,
+    FilesWritten,
 )
-from layercake_contracts.values import Gate, Manifest, Role, Step
+from layercake_contracts.rpc import (
+    HISTORY_SUBJECT,
+    PARSE_SUBJECT,
+    HistoryAnswer,
+    HistoryQuestion,
+    ParseAnswer,
+    ParseQuestion,
+    Unanswered,
+    ask,
+)
+from layercake_contracts.values import (
+    FileEntry,
+    Gate,
+    Manifest,
+    Role,
+    Step,
+    project_path_problem,
+)
 from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
+from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.project import (
     GateRuleBroken,
     LedgerError,
@@ -45,9 +64,15 @@ if TYPE_CHECKING:
 
     from nats.js import JetStreamContext
 
+    from layercake_contracts.bus import Bus
     from layercake_gateway.adapters.ledger import Ledger
 
+_A = TypeVar("_A", bound=BaseModel)
 JWT_ALGORITHM = "HS256"
+QUESTION_TIMEOUT_S = 10.0
+# Model-written HTML is hostile: shown in a sandbox, with no scripts and nothing fetched.
+DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+MAX_FILE_CHARS = 400_000
 _MINUTE = 60.0
 _bearer = HTTPBearer(auto_error=False)
 
@@ -96,6 +121,26 @@ class BuildRun(BaseModel):
     role: Role
     gate: Gate
     steps: tuple[Step, ...] = tuple(Step)
+
+
+class FileWrite(BaseModel):
+    """A file a person writes into a role's tree at a gate; it becomes the user's tree."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gate: Gate
+    path: str = Field(min_length=1, max_length=4096)
+    content: str = Field(max_length=MAX_FILE_CHARS)
+    onto: Role = Field(default=Role.USER, description="whose latest tree the file goes into")
+
+
+class Commit(BaseModel):
+    """Whose tree to commit: it is built and tested, and committed only if it passes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    gate: Gate
 
 
 class Export(BaseModel):
@@ -163,11 +208,10 @@ def create_token(secret: str, user: str) -> str:
 def create_api(  # noqa: C901, PLR0915  # one closure per route
     ledger: Ledger,
     secret: str,
-    jetstream: Callable[[], JetStreamContext] | None = None,
-    publish: Callable[[EventBase], Awaitable[object]] | None = None,
+    bus: Bus | None = None,
     runs_per_minute: int = 30,
 ) -> FastAPI:
-    """The HTTP API over `ledger`, tokens checked with `secret`, events read from `jetstream`."""
+    """The HTTP API over `ledger`, tokens checked with `secret`, events to and from `bus`."""
     api = FastAPI(title="LayerCake gateway", version="0.1.0")
     api.state.jwt_secret = secret
     registry = CollectorRegistry()
@@ -270,6 +314,20 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         )
         return _summary(project)
 
+    @api.get("/projects/{project_id}/design/{option}", response_class=HTMLResponse)
+    async def design_option(project_id: str, option: str, who: User) -> HTMLResponse:
+        """One G4 design option, as the designer wrote it, to look at (scripts cannot run)."""
+        project = await owned(project_id, who)
+        found = next(
+            (a for a in project.artifacts[Gate.G4.value]
+             if a["kind"] == ArtifactKind.DESIGN_OPTION and a["name"] == option and a["blob"]),
+            None,
+        )  # fmt: skip
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no design option {option!r}")
+        page = await (await connected().blobs()).get(found["blob"])
+        return HTMLResponse(page, headers={"Content-Security-Policy": DESIGN_POLICY})
+
     limiter = RateLimiter(runs_per_minute)
 
     async def send(who: str, event: EventBase) -> dict[str, str]:
@@ -278,10 +336,19 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 f"at most {runs_per_minute} agent runs and builds a minute per user",
             )
-        if publish is None:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the bus is not connected")
-        await publish(event)
+        await connected().publish(event)
         return {"event_id": str(event.event_id), "type": type(event).__name__}
+
+    def connected() -> Bus:
+        if bus is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the bus is not connected")
+        return bus
+
+    async def question(subject: str, asked: BaseModel, answer: type[_A]) -> _A:
+        try:
+            return await ask(connected().connection, subject, asked, answer, QUESTION_TIMEOUT_S)
+        except Unanswered as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
 
     @api.post("/projects/{project_id}/agents/{role}", status_code=status.HTTP_202_ACCEPTED)
     async def run_agent(project_id: str, role: Role, body: AgentRun, who: User) -> dict[str, str]:
@@ -294,17 +361,63 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     @api.post("/projects/{project_id}/builds", status_code=status.HTTP_202_ACCEPTED)
     async def build(project_id: str, body: BuildRun, who: User) -> dict[str, str]:
         """Install, build, test, lint, audit (or a choice of them) on a role's latest tree."""
+        return await build_tree(project_id, body.role, body.gate, body.steps, who)
+
+    @api.post("/projects/{project_id}/commits", status_code=status.HTTP_202_ACCEPTED)
+    async def commit(project_id: str, body: Commit, who: User) -> dict[str, str]:
+        """Commit a role's latest tree: it is validated first; CommitCreated follows a pass."""
+        return await build_tree(project_id, body.role, body.gate, tuple(Step), who)
+
+    async def build_tree(
+        project_id: str, role: Role, gate: Gate, steps: tuple[Step, ...], who: str
+    ) -> dict[str, str]:
         project = await owned(project_id, who)
-        manifest = project.manifests.get(f"{body.gate.value}/{body.role.value}")
+        manifest = project.manifests.get(f"{gate.value}/{role.value}")
         if manifest is None:
-            detail = {"error": f"{body.role.value} has no tree at {body.gate.value} yet",
+            detail = {"error": f"{role.value} has no tree at {gate.value} yet",
                       "expected": "a gate and role that produced files"}  # fmt: skip
             raise HTTPException(status.HTTP_409_CONFLICT, detail)
         request = BuildRequested(
-            project_id=project_id, role=body.role, gate=body.gate,
-            manifest=Manifest.model_validate(manifest), steps=body.steps,
+            project_id=project_id, role=role, gate=gate,
+            manifest=Manifest.model_validate(manifest), steps=steps,
         )  # fmt: skip
         return await send(who, request)
+
+    @api.get("/projects/{project_id}/commits")
+    async def history(
+        project_id: str, who: User, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> HistoryAnswer:
+        """The project's commits, newest first, each naming its gate, role and event."""
+        await owned(project_id, who)
+        asked = HistoryQuestion(project_id=project_id, limit=limit)
+        return await question(HISTORY_SUBJECT, asked, HistoryAnswer)
+
+    @api.post("/parse")
+    async def parse(body: ParseQuestion, who: User) -> ParseAnswer:  # noqa: ARG001  # any user
+        """Extract the files a model's answer writes (the parser's core, answered at once)."""
+        return await question(PARSE_SUBJECT, body, ParseAnswer)
+
+    @api.post("/projects/{project_id}/files", status_code=status.HTTP_202_ACCEPTED)
+    async def write_file(project_id: str, body: FileWrite, who: User) -> dict[str, str]:
+        """Write a file into a role's tree; recorded as the user's FilesWritten, then built."""
+        if problem := project_path_problem(body.path):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                [{"loc": ["body", "path"], "msg": f"{body.path!r}: {problem}"}],
+            )
+        project = await owned(project_id, who)
+        base = project.manifests.get(f"{body.gate.value}/{body.onto.value}", {})
+        data = body.content.encode()
+        digest = await (await connected().blobs()).put(data)
+        manifest = Manifest.model_validate(base).updated(
+            {body.path: FileEntry(sha256=digest, size=len(data))}
+        )
+        written = FilesWritten(
+            project_id=project_id, role=Role.USER, gate=body.gate,
+            attempt=project.attempt_of(body.gate, Role.USER) + 1,
+            manifest=manifest, changed=(body.path,),
+        )  # fmt: skip
+        return await send(who, written)
 
     @api.post("/projects/{project_id}/export", status_code=status.HTTP_202_ACCEPTED)
     async def export(project_id: str, body: Export, who: User) -> dict[str, str]:
@@ -352,8 +465,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     ) -> StreamingResponse:
         """The project's events as Server-Sent Events, live; resume with Last-Event-ID."""
         await owned(project_id, who)
-        if jetstream is None:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the bus is not connected")
+        jetstream = connected().connection.jetstream
         subject = subject_filter(None, project_id)
         start = (
             {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": last_event_id + 1}
@@ -372,10 +484,10 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             await asyncio.to_thread(ledger.recorder.max_notification_id)
         except Exception as exc:  # any failure of the store is the answer
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"store: {exc}") from exc
-        if jetstream is None:
+        if bus is None:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "bus: not connected")
         try:
-            await jetstream().account_info()
+            await bus.connection.jetstream().account_info()
         except Exception as exc:  # any failure of the bus is the answer
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"bus: {exc}") from exc
         return {"status": "ok", "store": "ok", "bus": "ok"}

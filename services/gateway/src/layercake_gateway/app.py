@@ -57,8 +57,7 @@ class GatewayRuntime(ServiceRuntime):
             api = create_api(
                 self.ledger,
                 settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]  # checked above
-                self.broker.connection.jetstream,
-                self.bus.publish,
+                self.bus,
                 settings.runs_per_minute,
             )
             config = uvicorn.Config(

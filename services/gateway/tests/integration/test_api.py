@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
@@ -11,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import jwt
 import pytest
 
@@ -19,52 +17,11 @@ from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
-from layercake_gateway.app import create_runtime
-from layercake_gateway.settings import Settings
-from layercake_testing.plugin import free_port
 
 pytestmark = pytest.mark.nats
-SECRET = "test-secret-for-the-api-tests-only-32b"  # noqa: S105  # a test key
 
 
-@pytest.fixture
-async def start_gateway(nats_server, tmp_path):
-    """Start gateways (worker and HTTP API) with settings of the test's choosing."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def start(**overrides):
-            port = free_port()
-            settings = Settings(
-                nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / f'{port}.db'}",
-                relay_interval_s=0.2, http_port=port, jwt_secret=SECRET, **overrides,
-            )  # fmt: skip
-            runtime = create_runtime(settings)
-            await runtime.start()
-            stack.push_async_callback(runtime.stop)
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
-            )
-            for _ in range(100):
-                try:
-                    await client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            return runtime, client
-
-        yield start
-
-
-@pytest.fixture
-async def gateway(start_gateway):
-    return await start_gateway()
-
-
-def auth(user: str, secret: str = SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_token(secret, user)}"}
-
-
-async def test_create_then_approve_opens_g1_and_the_bus_hears_it(gateway):
+async def test_create_then_approve_opens_g1_and_the_bus_hears_it(gateway, auth):
     """201 on create, 200 on approve; ProjectCreated, GateApproved, GateOpened and AgentRequested reach the stream."""
     runtime, client = gateway
     created = await client.post(
@@ -90,13 +47,15 @@ async def test_create_then_approve_opens_g1_and_the_bus_hears_it(gateway):
     assert types == ["ProjectCreated", "GateApproved", "GateOpened", "AgentRequested"]
 
 
-async def test_requests_without_a_valid_token_get_401_and_another_users_project_404(gateway):
+async def test_requests_without_a_valid_token_get_401_and_another_users_project_404(
+    gateway, auth, secret
+):
     """No token, a forged one, an expired one: 401. A valid token of another user: 404."""
     _, client = gateway
     await client.post(
         "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
     )
-    expired = jwt.encode({"sub": "ada", "exp": int(time.time()) - 60}, SECRET, algorithm="HS256")
+    expired = jwt.encode({"sub": "ada", "exp": int(time.time()) - 60}, secret, algorithm="HS256")
     for headers in (
         {},
         auth("ada", "a-forged-secret-of-thirty-two-bytes!"),
@@ -110,7 +69,7 @@ async def test_requests_without_a_valid_token_get_401_and_another_users_project_
     assert (await client.get("/projects", headers=auth("bob"))).json() == []
 
 
-async def test_bad_input_is_422_naming_the_field_and_a_gate_rule_409(gateway):
+async def test_bad_input_is_422_naming_the_field_and_a_gate_rule_409(gateway, auth):
     """A project id that breaks a subject: 422 naming project_id. Approving a pending gate: 409 with what was expected."""
     _, client = gateway
     bad = await client.post(
@@ -126,7 +85,7 @@ async def test_bad_input_is_422_naming_the_field_and_a_gate_rule_409(gateway):
     assert pending.json()["detail"]["expected"] == "awaiting_approval"
 
 
-async def test_two_approvals_of_one_gate_sent_together_one_200_one_409(gateway):
+async def test_two_approvals_of_one_gate_sent_together_one_200_one_409(gateway, auth):
     """Sent at the same moment: exactly one succeeds."""
     _, client = gateway
     await client.post(
@@ -138,21 +97,23 @@ async def test_two_approvals_of_one_gate_sent_together_one_200_one_409(gateway):
     assert sorted(a.status_code for a in answers) == [200, 409]
 
 
-def test_layercake_token_create_prints_a_token_the_api_accepts():
-    """The CLI signs with LAYERCAKE_JWT_SECRET; the token names the user."""
+def test_layercake_token_create_prints_a_token_the_api_accepts(secret):
+    """The CLI signs with LAYERCAKE_JWT_secret; the token names the user."""
     layercake = str(Path(sys.executable).parent / "layercake")
     done = subprocess.run(  # noqa: S603
-        [layercake, "token", "create", "ada"], env={**os.environ, "LAYERCAKE_JWT_SECRET": SECRET},
+        [layercake, "token", "create", "ada"], env={**os.environ, "LAYERCAKE_JWT_secret": secret},
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert jwt.decode(done.stdout.strip(), SECRET, algorithms=["HS256"])["sub"] == "ada"
+    assert jwt.decode(done.stdout.strip(), secret, algorithms=["HS256"])["sub"] == "ada"
 
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 BODIES = {"reject": {"reason": "not yet"}, "design": {"option": "option-a"},
           "resolve": {"decision": "go on"}, "architect": {"gate": "G3"},
           "builds": {"role": "backend_developer", "gate": "G5"},
-          "export": {"remote_url": "file:///srv/x.git"},
+          "export": {"remote_url": "file:///srv/x.git"}, "parse": {"answer": "x"},
+          "files": {"gate": "G5", "path": "a.py", "content": "x"},
+          "commits": {"role": "backend_developer", "gate": "G5"},
           "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
 
 
@@ -161,7 +122,7 @@ def test_the_checked_in_openapi_document_is_current():
     assert DOCUMENT.read_text() == openapi_document()
 
 
-async def test_every_route_refuses_a_missing_token_and_hides_other_users_projects(gateway):
+async def test_every_route_refuses_a_missing_token_and_hides_other_users_projects(gateway, auth):
     """Walks the OpenAPI document: 401 without a token on every route but /healthz; 404 for another user's project."""
     _, client = gateway
     await client.post(
@@ -174,6 +135,7 @@ async def test_every_route_refuses_a_missing_token_and_hides_other_users_project
             continue
         path = template.replace("{project_id}", "calc").replace("{gate}", "G0")
         path = path.replace("{number}", "0").replace("{role}", "architect")
+        path = path.replace("{option}", "option-a")
         for method in methods:
             body = BODIES.get(path.rsplit("/", 1)[-1])
             anonymous = await client.request(method.upper(), path, json=body)
@@ -206,7 +168,9 @@ async def read_frames(client, headers: dict[str, str], count: int) -> list[tuple
     return frames
 
 
-async def test_the_event_stream_shows_the_projects_events_and_resumes_after_last_event_id(gateway):
+async def test_the_event_stream_shows_the_projects_events_and_resumes_after_last_event_id(
+    gateway, auth
+):
     """SSE frames carry the stream sequence as id; reconnecting with Last-Event-ID continues after it."""
     _, client = gateway
     await client.post(
@@ -236,14 +200,16 @@ async def test_health_names_store_and_bus_and_metrics_count_requests(gateway):
     assert 'layercake_http_requests_total{method="GET",route="/projects",status="401"} 1.0' in text
 
 
-async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events(gateway):
+async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events(
+    gateway, auth, secret
+):
     """`layercake approve`, `status`, `reject` and `events` talk to the API as the token's user."""
     _, client = gateway
     await client.post(
         "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
     )
     env = {**os.environ, "LAYERCAKE_API_URL": str(client.base_url),
-           "LAYERCAKE_TOKEN": create_token(SECRET, "ada")}  # fmt: skip
+           "LAYERCAKE_TOKEN": create_token(secret, "ada")}  # fmt: skip
     layercake = str(Path(sys.executable).parent / "layercake")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -264,7 +230,7 @@ async def test_the_cli_over_the_api_approves_rejects_and_shows_status_and_events
     assert any(line.startswith("GateApproved") for line in printed.stdout.splitlines())
 
 
-async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway):
+async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway, auth):
     """A build that fails past the heal limit: errors listed (unresolved), one escalation, resolved once with a decision."""
     runtime, client = gateway
     await client.post(
@@ -300,7 +266,9 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway):
     assert artifacts["G0"][0]["kind"] == "intake"
 
 
-async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(start_gateway):
+async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
+    start_gateway, auth
+):
     """202 with the event id for each accepted run; a build needs a tree (409); past the limit, 429."""
     runtime, client = await start_gateway(runs_per_minute=2)
     await client.post(

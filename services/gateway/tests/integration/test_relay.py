@@ -78,7 +78,7 @@ async def test_a_crash_between_publishing_and_bookkeeping_relays_once_on_restart
 
 
 async def test_a_failed_build_is_announced_as_a_heal_then_an_escalation(bus, store_url):
-    """Attempts below the limit become HealRequested with the diagnostics and the base; the last, EscalationRaised."""
+    """Below the limit, HealRequested with the diagnostics and base; the last, EscalationRaised; a person's, neither."""
     ledger = Ledger(store_url, Policy(heal_limit=2))
     root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
     ledger.record(root, 1)
@@ -104,6 +104,14 @@ async def test_a_failed_build_is_announced_as_a_heal_then_an_escalation(bus, sto
     ]
     assert escalation.type == "EscalationRaised"
     assert "heal limit is 2" in escalation.reason
+    persons = BuildFailed.follow(
+        root, role=Role.USER, gate=Gate.G5, attempt=1, manifest=base, results=(result,),
+        failed_step=Step.TEST,
+    )  # fmt: skip
+    ledger.record(persons, 4)
+    await Relay(ledger, bus.publish).run_once()
+    assert len(await stream_events(bus)) == 2, "a person's failed files announce no heal"
+    assert ledger.get("calc").errors[-1]["role"] == "user"
 
 
 async def test_decisions_read_off_the_bus_are_not_announced_again(bus, store_url):

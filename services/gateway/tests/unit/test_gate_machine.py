@@ -156,6 +156,28 @@ def test_heal_attempts_one_to_three_then_escalation():
     assert p.escalations[0]["role"] == "backend_developer"
 
 
+def test_a_persons_failed_files_are_neither_healed_nor_escalated():
+    """The user's own tree failing keeps its errors, but no agent heals it and nothing escalates."""
+    p = project()
+    through(p, Gate.G5)
+    error = [{"tool": "pytest", "file": "calc.py", "message": "assert -1 == 5"}]
+    decision = p.record_failure(Gate.G5, Role.USER, 1, error, "t1", {"calc.py": {"x": 1}})
+    assert not decision.heal
+    assert "theirs to mend" in decision.reason
+    assert p.escalations == []
+    assert [e["role"] for e in p.errors] == ["user"]
+    assert p.manifests["G5/user"] == {"calc.py": {"x": 1}}
+
+
+def test_a_passing_build_keeps_its_tree_as_the_roles_latest():
+    """The tree a passing build names is what a later build or file write starts from."""
+    p = project()
+    through(p, Gate.G5)
+    tree = {"calc.py": {"sha256": "0" * 64, "size": 1, "mode": 420}}
+    p.record_work_done(Gate.G5, Role.BACKEND_DEVELOPER, 1, "t1", tree)
+    assert p.manifests["G5/backend_developer"] == tree
+
+
 def test_a_passing_build_resolves_the_error_history_with_the_time():
     """The errors of the healed role get the time of the build that passed."""
     p = project()

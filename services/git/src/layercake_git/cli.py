@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +14,7 @@ from layercake_contracts.events import PROJECT_ID_PATTERN
 from layercake_contracts.runtime import run_worker
 from layercake_git.app import create_runtime, create_workspaces
 from layercake_git.errors import RepositoryMissing
+from layercake_git.service import commit_entry
 from layercake_git.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,22 +42,9 @@ def log(
         raise typer.Exit(1)
     entries = repo.log()
     if as_json:
-        typer.echo(json.dumps([as_document(entry) for entry in entries], indent=2))
+        typer.echo(json.dumps([commit_entry(e).model_dump(mode="json") for e in entries], indent=2))
     else:
         _show(project, entries)
-
-
-def as_document(entry: LogEntry) -> dict[str, object]:
-    """One commit for `--json`: what the table shows, untruncated."""
-    return {
-        **dataclasses.asdict(entry),
-        "refs": list(entry.refs),
-        "trailers": dict(entry.trailers),
-        "gate": entry.gate,
-        "role": entry.role,
-        "event_id": entry.event_id,
-        "files": entry.files,
-    }
 
 
 def _show(project: str, entries: list[LogEntry]) -> None:

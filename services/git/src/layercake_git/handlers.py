@@ -4,6 +4,7 @@ BuildSucceeded, ArtifactRecorded, GateApproved and ExportRequested arrive on
 one durable consumer (`git-flow`), in stream order, so an approval is handled
 after the builds and documents recorded before it, and an export after the
 approval that moved main. Other events are acknowledged and ignored.
+History questions (see `layercake_contracts.rpc`) are answered beside the stream.
 
 A manifest with a path into `.git` is dead-lettered at once: retrying cannot
 make it safe, and the ProcessingFailed event names the path and the reason.
@@ -21,6 +22,7 @@ from layercake_contracts.events import (
     ExportRequested,
     GateApproved,
 )
+from layercake_contracts.rpc import HISTORY_SUBJECT, HistoryQuestion, answer_questions
 from layercake_contracts.runtime import Malformed
 from layercake_git.errors import PathRefused
 
@@ -37,6 +39,8 @@ def register(runtime: ServiceRuntime, service: GitService) -> None:
         answer = await _answer(event, runtime, service)
         if answer is not None:
             await runtime.bus.publish(answer)
+
+    answer_questions(runtime.broker, HISTORY_SUBJECT, HistoryQuestion, service.history)
 
 
 async def _answer(event: Event, runtime: ServiceRuntime, service: GitService) -> EventBase | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_contracts.events import GateApproved
+from layercake_contracts.rpc import CommitEntry, HistoryAnswer
 from layercake_contracts.values import Role
 from layercake_git.adapters.record import RecordFile
 from layercake_git.adapters.repository import Repository
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
         PushFailed,
     )
     from layercake_contracts.materialise import BlobSource
+    from layercake_contracts.rpc import HistoryQuestion
     from layercake_git.adapters.workspaces import Workspaces
     from layercake_git.core.history import Identity, LogEntry
     from layercake_git.core.tree import ApprovalPlan, Tree
@@ -107,6 +109,12 @@ class GitService:
             )
         log.info("commit_created", sha=sha, branch=branch, files=count)
         return commit_created(event, role=event.role, sha=sha, branch=branch, files=count)
+
+    async def history(self, question: HistoryQuestion) -> HistoryAnswer:
+        """The project's newest commits (none before its first)."""
+        repo = self._workspaces.repository(question.project_id)
+        entries = await asyncio.to_thread(repo.log) if repo.exists else []
+        return HistoryAnswer(commits=tuple(commit_entry(e) for e in entries[: question.limit]))
 
     async def record_artifact(self, event: ArtifactRecorded) -> None:
         """Remember `event`'s document (if it is one) for its gate's approval."""
@@ -169,6 +177,15 @@ async def _fetch(
     missing = sorted(set(digests) - record.blob_ids.keys())
     contents = await asyncio.gather(*(blobs.get(digest) for digest in missing))
     return dict(zip(missing, contents, strict=True))
+
+
+def commit_entry(entry: LogEntry) -> CommitEntry:
+    """One commit as the contract says it (also `layercake log --json`)."""
+    return CommitEntry(
+        sha=entry.sha, refs=entry.refs, date=entry.date, author=entry.author,
+        subject=entry.subject, gate=entry.gate, role=entry.role, event_id=entry.event_id,
+        files=entry.files, trailers=dict(entry.trailers),
+    )  # fmt: skip
 
 
 def _create_and_find(repo: Repository, event_id: uuid.UUID) -> LogEntry | None:

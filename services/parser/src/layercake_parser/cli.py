@@ -18,6 +18,7 @@ from layercake_parser.adapters.tree import read_tree
 from layercake_parser.app import create_runtime
 from layercake_parser.core.answer import decode_answer
 from layercake_parser.core.extract import Extraction, extract
+from layercake_parser.service import as_answer
 from layercake_parser.settings import Settings
 
 app = typer.Typer(help="The parser service (see its README).", no_args_is_help=True)
@@ -54,7 +55,7 @@ def parse(
             result.deleted,
         )
     if as_json:
-        typer.echo(json.dumps(as_document(result), ensure_ascii=False))
+        typer.echo(json.dumps(as_answer(result).model_dump(mode="json"), ensure_ascii=False))
     else:
         _show(result)
     raise typer.Exit(0 if result.files else 1)
@@ -67,17 +68,6 @@ def _read_answer(path: Path) -> bytes:
         raise typer.BadParameter(
             f"cannot read {path}: {exc.strerror}", param_hint="ANSWER"
         ) from exc
-
-
-def as_document(result: Extraction) -> dict[str, list[object]]:
-    """The `--json` document: files, rejected and warnings, exactly."""
-    return {
-        "files": [
-            {"path": f.path, "content": f.content, "source": f.source.value} for f in result.files
-        ],
-        "rejected": [{"path": r.path, "reason": r.reason} for r in result.rejected],
-        "warnings": list(result.warnings),
-    }
 
 
 def _show(result: Extraction) -> None:

@@ -6,13 +6,16 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING
 
+from layercake_contracts.rpc import ParseAnswer, ParsedFile
+from layercake_contracts.values import RejectedPath
 from layercake_parser.core.answer import decode_answer
-from layercake_parser.core.extract import extract
+from layercake_parser.core.extract import Extraction, extract
 from layercake_parser.core.outcome import outcome
 
 if TYPE_CHECKING:
     from layercake_contracts.bus import BlobStore
     from layercake_contracts.events import CodeGenerated, FilesRejected, FilesWritten
+    from layercake_contracts.rpc import ParseQuestion
     from layercake_contracts.values import Manifest
 
 _EDIT_MARKERS = ("<<<<<<<", "\n@@ ", "\n--- ")
@@ -29,6 +32,22 @@ async def parse_generated(request: CodeGenerated, blobs: BlobStore) -> FilesWrit
         data = file.content.encode()
         digests[file.path] = (await blobs.put(data), len(data))
     return outcome(request, result, digests)
+
+
+async def answer_parse(question: ParseQuestion) -> ParseAnswer:
+    """The HTTP API's synchronous parse: an answer against the texts it may edit."""
+    return as_answer(await asyncio.to_thread(extract, question.answer, question.base))
+
+
+def as_answer(result: Extraction) -> ParseAnswer:
+    """An extraction as the contract's parse answer (also `layercake parse --json`)."""
+    return ParseAnswer(
+        files=tuple(ParsedFile(path=f.path, content=f.content, source=f.source.value)
+                    for f in result.files),
+        deleted=result.deleted,
+        rejected=tuple(RejectedPath(path=r.path, reason=r.reason) for r in result.rejected),
+        warnings=result.warnings,
+    )  # fmt: skip
 
 
 def _has_edits(text: str) -> bool:

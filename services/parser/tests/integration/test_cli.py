@@ -39,7 +39,7 @@ def parse(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[s
 
 
 def test_json_output_is_exactly_the_documented_shape(tmp_path):
-    """--json prints files (path, content, source), rejected (path, reason) and warnings; exit 0."""
+    """--json prints files (path, content, source), deleted, rejected (path, reason) and warnings; exit 0."""
     base = tmp_path / "project"
     (base / "pkg").mkdir(parents=True)
     (base / "pkg/base.py").write_text("OLD = True\n")
@@ -48,7 +48,7 @@ def test_json_output_is_exactly_the_documented_shape(tmp_path):
     done = parse(str(answer), "--base", str(base), "--json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
-    assert list(document) == ["files", "rejected", "warnings"]
+    assert list(document) == ["files", "deleted", "rejected", "warnings"]
     assert document["files"] == [
         {"path": "pkg/mod.py", "content": "VALUE = 1\n", "source": "fence_info"},
         {"path": "pkg/base.py", "content": "OLD = False\n", "source": "search_replace"},

@@ -106,6 +106,8 @@ def _selected(recorded: Recorded) -> list[EventBase]:
 def _failed(recorded: Recorded) -> list[EventBase]:
     state, pid = recorded.state, recorded.project_id
     gate, role, attempt = Gate(state["gate"]), Role(state["role"]), state["attempt"]
+    if role is Role.USER:
+        return []  # a person's files are not healed, and they know of their own failure
     if not state["heal"]:
         return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
                                  reason=state["reason"])]  # fmt: skip

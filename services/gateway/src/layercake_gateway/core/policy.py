@@ -148,7 +148,8 @@ def _build_passed(project: Project, event: BuildSucceeded, policy: Policy, at: s
                  f"{policy.coverage_min:.1f}%"}  # fmt: skip
         project.record_failure(event.gate, event.role, event.attempt, [error], at)
         return
-    project.record_work_done(event.gate, event.role, event.attempt, at)
+    manifest = event.manifest.model_dump(mode="json")
+    project.record_work_done(event.gate, event.role, event.attempt, at, manifest)
     if proof is not None:
         project.record_artifact(event.gate, proof, event.role.value, None, facts)
 

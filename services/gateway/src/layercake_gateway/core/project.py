@@ -159,9 +159,11 @@ class Project(Aggregate):
         """Keep a proof artifact; a gate whose proof is complete awaits approval."""
         self._artifact(gate.value, kind, name, blob, facts)
 
-    def record_work_done(self, gate: Gate, role: Role, attempt: int, at: str) -> None:
-        """A role's work passed (files or a build); errors of that role are resolved."""
-        self._work_done(gate.value, role.value, attempt, at)
+    def record_work_done(
+        self, gate: Gate, role: Role, attempt: int, at: str, manifest: dict[str, Any] | None = None
+    ) -> None:
+        """A role's work passed (its tree is `manifest`); errors of that role are resolved."""
+        self._work_done(gate.value, role.value, attempt, at, manifest or {})
 
     def record_failure(
         self,
@@ -173,12 +175,15 @@ class Project(Aggregate):
         manifest: dict[str, Any] | None = None,
     ) -> HealDecision:
         """A role's attempt failed: keep its errors, then heal (attempt + 1) or escalate."""
-        heal = attempt < self.heal_limit
-        reason = (
-            f"attempt {attempt} of {self.heal_limit} failed"
-            if heal
-            else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
-        )
+        if role is Role.USER:  # a person's own files: they mend them, no agent does
+            heal, reason = False, "the files a person wrote failed; they are theirs to mend"
+        else:
+            heal = attempt < self.heal_limit
+            reason = (
+                f"attempt {attempt} of {self.heal_limit} failed"
+                if heal
+                else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
+            )
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, manifest or {})
         return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
 
@@ -266,8 +271,12 @@ class Project(Aggregate):
         self._await_if_complete(gate)
 
     @event("WorkDone")
-    def _work_done(self, gate: str, role: str, attempt: int, at: str) -> None:
+    def _work_done(
+        self, gate: str, role: str, attempt: int, at: str, manifest: dict[str, Any] | None = None
+    ) -> None:
         self.attempts[f"{gate}/{role}"] = attempt
+        if manifest:  # events recorded before trees were kept have none
+            self.manifests[f"{gate}/{role}"] = manifest
         if role not in self.done_roles[gate]:
             self.done_roles[gate].append(role)
         for entry in self.errors:
@@ -295,7 +304,7 @@ class Project(Aggregate):
         self.manifests[f"{gate}/{role}"] = manifest
         if heal:
             self.attempts[f"{gate}/{role}"] = attempt + 1
-        else:
+        elif role != Role.USER:
             self.escalations.append(
                 {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
                  "resolved_at": None, "decision": None, "by": None}
