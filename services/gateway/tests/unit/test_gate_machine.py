@@ -225,3 +225,22 @@ def test_g7_findings_can_be_accepted_with_a_reason_only():
     assert p.state_of(Gate.G7) is GateState.AWAITING_APPROVAL
     [audit] = [a for a in p.artifacts["G7"] if a["kind"] == "audit"]
     assert audit["facts"]["accepted_by"] == "ada"
+
+
+def test_the_next_gate_starts_from_the_codebase_of_the_last_approved_gate():
+    """G6 opens with the G5 trees merged (a person's files last); G1 with nothing."""
+    p = project()
+    through(p, Gate.G5)
+    assert p.bases[Gate.G1.value] == {}
+    backend = {"calc.py": {"sha256": "a" * 64, "size": 1, "mode": 420}}
+    mine = {"calc.py": {"sha256": "b" * 64, "size": 2, "mode": 420}}
+    p.record_work_done(Gate.G5, Role.BACKEND_DEVELOPER, 1, "t1", backend)
+    p.record_work_done(Gate.G5, Role.USER, 1, "t2", {**backend, **mine})
+    p.record_artifact(Gate.G5, "build", "backend_developer", None, {})
+    p.approve(Gate.G5, by="ada")
+    assert p.codebase() == mine
+    assert p.bases[Gate.G6.value] == mine
+    assert p.base_for(Gate.G6, Role.QA_ENGINEER) == mine
+    qa = {**mine, "test_calc.py": {"sha256": "c" * 64, "size": 3, "mode": 420}}
+    p.record_failure(Gate.G6, Role.QA_ENGINEER, 1, [], "t3", qa)
+    assert p.base_for(Gate.G6, Role.QA_ENGINEER) == qa, "a role retries from its own tree"

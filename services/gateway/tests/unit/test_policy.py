@@ -48,6 +48,12 @@ def test_architecture_documents_written_by_the_architect_complete_g3():
     assert project.state_of(Gate.G3) is GateState.AWAITING_APPROVAL
     kinds = {a["kind"]: a["blob"] for a in project.artifacts["G3"]}
     assert kinds == {"openapi": "d" * 64, "data_schema": "e" * 64}
+    assert set(project.manifests["G3/architect"]) == {
+        "docs/openapi.yaml",
+        "docs/schema.sql",
+        "src/x.py",
+    }, "the written tree is kept before any build reports on it"
+    assert set(project.bases["G3"]) == {"docs/prd.md", "docs/intake-review.md"}
 
 
 def test_the_designers_three_options_await_a_selection():

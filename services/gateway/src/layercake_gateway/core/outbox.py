@@ -63,7 +63,13 @@ def _nothing(_: Recorded) -> list[EventBase]:
 def _opened(recorded: Recorded) -> list[EventBase]:
     gate, pid = Gate(recorded.state["gate"]), recorded.project_id
     requests: list[EventBase] = [
-        AgentRequested(project_id=pid, role=Role(role), gate=gate, attempt=1)
+        AgentRequested(
+            project_id=pid,
+            role=Role(role),
+            gate=gate,
+            attempt=1,
+            base=Manifest.model_validate(recorded.state.get("base") or {}),
+        )
         for role in recorded.state["roles"]
     ]
     return [GateOpened(project_id=pid, gate=gate), *requests]
@@ -81,7 +87,8 @@ def _rejected(recorded: Recorded) -> list[EventBase]:
     gate = Gate(state["gate"])
     rework: list[EventBase] = [
         AgentRequested(project_id=pid, role=Role(r), gate=gate, attempt=1,
-                       instructions=f"Rejected by {state['by']}: {state['reason']}")
+                       instructions=f"Rejected by {state['by']}: {state['reason']}",
+                       base=Manifest.model_validate((state.get("bases") or {}).get(r, {})))
         for r in state["roles"]
     ]  # fmt: skip
     if not state["announce"]:
@@ -157,7 +164,8 @@ def _agent_failed(recorded: Recorded) -> list[EventBase]:
         return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
                                  reason=state["reason"])]  # fmt: skip
     return [AgentRequested(project_id=pid, role=role, gate=gate, attempt=attempt,
-                           instructions=f"Asked again after: {state['reason']}")]  # fmt: skip
+                           instructions=f"Asked again after: {state['reason']}",
+                           base=Manifest.model_validate(state.get("base") or {}))]  # fmt: skip
 
 
 def _started(recorded: Recorded) -> list[EventBase]:

@@ -103,6 +103,7 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:
     elif isinstance(event, BuildFailed | FilesRejected | AgentFailed):
         _failed(project, event, at)
     elif isinstance(event, FilesWritten):
+        project.record_tree(event.gate, event.role, event.manifest.model_dump(mode="json"))
         _documents(project, event)
     elif isinstance(event, CodeGenerated):
         project.record_usage(event.usage.total_tokens, event.usage.cost_usd)

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.core.gates import (
+    GATE_ORDER,
     ArtifactKind,
     GateState,
     missing_artifacts,
@@ -97,6 +98,8 @@ class Project(Aggregate):
         self.agent_retries: dict[str, int] = {}
         # The tree each role last produced (the base its heal starts from).
         self.manifests: dict[str, dict[str, Any]] = {}
+        # The tree each gate's agents started from when it opened (see `codebase`).
+        self.bases: dict[str, dict[str, Any]] = {}
         # Who decided what: the gate table of an audit replay shows it.
         self.decisions: list[dict[str, Any]] = []
 
@@ -109,6 +112,30 @@ class Project(Aggregate):
     def missing(self, gate: Gate) -> tuple[str, ...]:
         """The proof `gate` still lacks."""
         return missing_artifacts(gate, [a["kind"] for a in self.artifacts[gate.value]])
+
+    def codebase(self) -> dict[str, Any]:
+        """The project's tree: its roles' latest trees at the last approved gate that has any.
+
+        Each role's tree holds the base it started from, so the last approved gate's
+        trees, merged (a person's files last), are the whole project.
+        """
+        for gate in reversed(GATE_ORDER):
+            if self.gates[gate.value] != GateState.APPROVED.value:
+                continue
+            keys = sorted(
+                (k for k in self.manifests if k.split("/")[0] == gate.value),
+                key=lambda k: (k.endswith(f"/{Role.USER.value}"), k),
+            )
+            if keys:
+                merged: dict[str, Any] = {}
+                for key in keys:
+                    merged.update(self.manifests[key])
+                return merged
+        return {}
+
+    def base_for(self, gate: Gate, role: Role) -> dict[str, Any]:
+        """Where a role's next try at `gate` starts: its own latest tree there, or the gate's."""
+        return self.manifests.get(_key(gate, role)) or self.bases.get(gate.value, {})
 
     def attempt_of(self, gate: Gate, role: Role) -> int:
         """The latest attempt of `role` at `gate` (0 before the first)."""
@@ -127,9 +154,8 @@ class Project(Aggregate):
         self._approved(gate.value, by, announce)
         following = next_gate(gate)
         if following is not None:
-            self._opened(
-                following.value, [r.value for r in roles_for(following, has_ui=self.has_ui)]
-            )
+            roles = [r.value for r in roles_for(following, has_ui=self.has_ui)]
+            self._opened(following.value, roles, self.codebase())
         return following
 
     def reject(
@@ -140,7 +166,8 @@ class Project(Aggregate):
         if state is not GateState.AWAITING_APPROVAL:
             raise GateRuleBroken(gate, state, "awaiting_approval")
         roles = roles_for(gate, has_ui=self.has_ui)
-        self._rejected(gate.value, by, reason, [r.value for r in roles], announce)
+        bases = {r.value: self.base_for(gate, r) for r in roles}
+        self._rejected(gate.value, by, reason, [r.value for r in roles], announce, bases)
         return roles
 
     def select_option(self, option: str, by: str, *, announce: bool = False) -> None:
@@ -164,6 +191,10 @@ class Project(Aggregate):
     ) -> None:
         """A role's work passed (its tree is `manifest`); errors of that role are resolved."""
         self._work_done(gate.value, role.value, attempt, at, manifest or {})
+
+    def record_tree(self, gate: Gate, role: Role, manifest: dict[str, Any]) -> None:
+        """A role wrote files: its tree at `gate` is now `manifest` (built or not)."""
+        self._tree_written(gate.value, role.value, manifest)
 
     def record_failure(
         self,
@@ -214,7 +245,8 @@ class Project(Aggregate):
             else f"the agent cannot go on ({'retries used up' if retryable else 'not retryable'}): "
             f"{reason}"
         )
-        self._agent_failed(gate.value, role.value, attempt, why, retry, tries, at)
+        base = self.base_for(gate, role)
+        self._agent_failed(gate.value, role.value, attempt, why, retry, tries, at, base)
         return HealDecision(heal=retry, next_attempt=attempt, reason=why)
 
     def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
@@ -233,7 +265,8 @@ class Project(Aggregate):
         self.decisions.append({"gate": gate, "decision": "approved", "by": by, "here": announce})
 
     @event("GateOpened")
-    def _opened(self, gate: str, roles: list[str]) -> None:
+    def _opened(self, gate: str, roles: list[str], base: dict[str, Any] | None = None) -> None:
+        self.bases[gate] = base or {}
         self.gates[gate] = (
             GateState.IN_PROGRESS.value if roles else GateState.AWAITING_APPROVAL.value
         )
@@ -241,7 +274,16 @@ class Project(Aggregate):
             self.attempts[f"{gate}/{role}"] = 1
 
     @event("GateRejected")
-    def _rejected(self, gate: str, by: str, reason: str, roles: list[str], announce: bool) -> None:
+    def _rejected(  # the recorded facts of a rejection
+        self,
+        gate: str,
+        by: str,
+        reason: str,
+        roles: list[str],
+        announce: bool,
+        bases: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        del bases  # recorded for the announcement of the rework; no state to change
         self.decisions.append(
             {"gate": gate, "decision": "rejected", "by": by, "reason": reason, "here": announce}
         )
@@ -284,6 +326,10 @@ class Project(Aggregate):
                 entry["resolved_at"] = at
         self._await_if_complete(gate)
 
+    @event("TreeWritten")
+    def _tree_written(self, gate: str, role: str, manifest: dict[str, Any]) -> None:
+        self.manifests[f"{gate}/{role}"] = manifest
+
     @event("AttemptFailed")
     def _failed(
         self,
@@ -316,9 +362,18 @@ class Project(Aggregate):
         self.cost_usd += cost_usd
 
     @event("AgentFailed")
-    def _agent_failed(
-        self, gate: str, role: str, attempt: int, reason: str, retry: bool, tries: int, at: str
+    def _agent_failed(  # the recorded facts of a failure
+        self,
+        gate: str,
+        role: str,
+        attempt: int,
+        reason: str,
+        retry: bool,
+        tries: int,
+        at: str,
+        base: dict[str, Any] | None = None,
     ) -> None:
+        del base  # recorded for the announcement of the retry; no state to change
         self.agent_retries[f"{gate}/{role}"] = tries
         self.errors.append(
             {"tool": "agent", "message": reason, "gate": gate, "role": role, "attempt": attempt,
