@@ -11,10 +11,10 @@ import httpx
 import psycopg
 import pytest
 
+from layercake.natsd import free_port
 from layercake_gateway.api import create_token
 from layercake_gateway.app import create_runtime
 from layercake_gateway.settings import Settings
-from layercake_testing.plugin import free_port
 
 SECRET = "test-secret-for-the-api-tests-only-32b"  # noqa: S105  # a test key
 PG_DSN = os.environ.get("LAYERCAKE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from layercake.natsd import free_port
 from layercake_agent.adapters.anthropic_api import AnthropicProvider
 from layercake_agent.adapters.provider import Endpoint
 from layercake_agent.core.retry import RetryPolicy
 from layercake_contracts.events import AgentFailed, AgentRequested, CodeGenerated
 from layercake_contracts.values import Gate, Role
-from layercake_testing.plugin import free_port
 
 ANSWER = "Done.\n\n```python:app/main.py\nprint('hello')\n```\n"
 

@@ -13,10 +13,10 @@ import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, settings
 
+from layercake.natsd import free_port
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.api import create_api, create_token
 from layercake_gateway.core.policy import Policy
-from layercake_testing.plugin import free_port
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 SECRET = "schemathesis-secret-of-thirty-two-b"  # noqa: S105  # a test key
