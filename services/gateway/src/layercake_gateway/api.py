@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import jwt
+import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from layercake_gateway.adapters.ledger import Ledger
 
 _A = TypeVar("_A", bound=BaseModel)
+log = structlog.get_logger(__name__)
 JWT_ALGORITHM = "HS256"
 QUESTION_TIMEOUT_S = 10.0
 # Model-written HTML is hostile: shown in a sandbox, with no scripts and nothing fetched.
@@ -210,8 +212,12 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     secret: str,
     bus: Bus | None = None,
     runs_per_minute: int = 30,
+    relay: Callable[[], Awaitable[object]] | None = None,
 ) -> FastAPI:
-    """The HTTP API over `ledger`, tokens checked with `secret`, events to and from `bus`."""
+    """The HTTP API over `ledger`, tokens checked with `secret`, events to and from `bus`.
+
+    `relay` publishes what a decision announces at once (else the relay's loop does, later).
+    """
     api = FastAPI(title="LayerCake gateway", version="0.1.0")
     api.state.jwt_secret = secret
     registry = CollectorRegistry()
@@ -242,7 +248,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     async def decide(project_id: str, who: str, decision: Callable[[Project], object]) -> Project:
         await owned(project_id, who)
         try:
-            return await asyncio.to_thread(ledger.decide, project_id, decision)
+            project = await asyncio.to_thread(ledger.decide, project_id, decision)
         except MissingArtifacts as exc:
             detail = {"error": str(exc), "missing": list(exc.missing)}
             raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
@@ -254,6 +260,16 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
         except LedgerError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, {"error": str(exc)}) from exc
+        await announce()
+        return project
+
+    async def announce() -> None:
+        if relay is None:
+            return
+        try:
+            await relay()
+        except Exception:  # the bus may be away: the relay's loop catches up
+            log.warning("relay_after_decision_failed", exc_info=True)
 
     @api.post("/projects", status_code=status.HTTP_201_CREATED)
     async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
@@ -266,6 +282,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             await asyncio.to_thread(ledger.create, project)
         except ProjectExists as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        await announce()
         return _summary(project)
 
     @api.get("/projects")

@@ -59,6 +59,7 @@ class GatewayRuntime(ServiceRuntime):
                 settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]  # checked above
                 self.bus,
                 settings.runs_per_minute,
+                self.relay.run_once,
             )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_level="warning"

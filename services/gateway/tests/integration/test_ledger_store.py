@@ -14,9 +14,10 @@ from layercake_contracts.events import (
     ProjectCreated,
 )
 from layercake_contracts.values import Diagnostic, Gate, Manifest, Role, Severity, Step, StepResult
-from layercake_gateway.adapters.ledger import ConcurrentChange, Ledger, UnknownProject
+from layercake_gateway.adapters.ledger import Ledger, UnknownProject
 from layercake_gateway.core.gates import GateState
 from layercake_gateway.core.policy import Policy
+from layercake_gateway.core.project import GateRuleBroken
 
 TIMESTAMPS = {"_created_on", "_modified_on"}
 
@@ -75,7 +76,7 @@ def test_a_project_read_back_in_a_new_process_equals_the_live_one(store_url):
 
 
 def test_two_approvals_of_one_gate_at_the_same_moment_one_wins(store_url):
-    """Both read the same state; the first write wins, the second gets a conflict."""
+    """Both read the same state; the first write wins, the second reads again and is refused."""
     ledger = Ledger(store_url, Policy())
     ledger.record(flow()[0], 1)
     both_read = threading.Barrier(2)
@@ -85,22 +86,26 @@ def test_two_approvals_of_one_gate_at_the_same_moment_one_wins(store_url):
     replicas = {"ada": Ledger(store_url, Policy()), "bob": Ledger(store_url, Policy())}
 
     def approve(by: str) -> None:
+        tries = []
+
         def decision(project):
-            both_read.wait(timeout=10)
+            tries.append(project.version)
+            if len(tries) == 1:
+                both_read.wait(timeout=10)
             project.approve(Gate.G0, by=by)
 
         try:
             replicas[by].decide("calc", decision)
             outcomes.append("approved")
-        except ConcurrentChange:
-            outcomes.append("conflict")
+        except GateRuleBroken:
+            outcomes.append(f"refused after reading again ({len(tries)} reads)")
 
     threads = [threading.Thread(target=approve, args=(who,)) for who in ("ada", "bob")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(20)
-    assert sorted(outcomes) == ["approved", "conflict"]
+    assert sorted(outcomes) == ["approved", "refused after reading again (2 reads)"]
     project = ledger.get("calc")
     assert project.state_of(Gate.G0) is GateState.APPROVED
     assert len([d for d in project.decisions if d["decision"] == "approved"]) == 1

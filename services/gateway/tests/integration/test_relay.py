@@ -135,7 +135,7 @@ async def test_a_passing_agent_failure_is_asked_again_after_a_wait_then_escalate
     assert await relay.run_once() == 1, "the creation goes; the retry waits its backoff"
     assert await stream_events(bus) == []
     await asyncio.sleep(1.1)
-    assert await relay.run_once() == 1
+    assert await relay.run_once() == 2, "the retry, and the note that its event was applied"
     ledger.record(AgentFailed.follow(root, **common, reason="401 bad key", retryable=False), 3)
     await relay.run_once()
     again, escalation = await stream_events(bus)

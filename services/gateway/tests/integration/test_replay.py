@@ -8,8 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layercake_contracts.events import ArtifactRecorded, GateApproved, ProjectCreated
-from layercake_contracts.values import Gate
+from layercake_contracts.events import (
+    ArtifactRecorded,
+    BuildSucceeded,
+    GateApproved,
+    ProjectCreated,
+)
+from layercake_contracts.values import Gate, Manifest, Role
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.core.audit import project_document
 from layercake_gateway.core.policy import Policy
@@ -24,6 +29,8 @@ def recorded_flow(ledger: Ledger) -> list[dict]:
     events += [ArtifactRecorded.follow(root, gate=Gate.G1, kind="intake_review", name="r")]
     events += [GateApproved.follow(root, gate=Gate.G1, by="ada")]
     events += [ArtifactRecorded.follow(root, gate=Gate.G2, kind="prd", name="PRD.md")]
+    events += [BuildSucceeded.follow(root, role=Role.PRODUCT_MANAGER, gate=Gate.G2, attempt=1,
+                                     manifest=Manifest(), results=())]  # fmt: skip
     live: dict[int, dict] = {}
     for position, event in enumerate(events, start=1):
         ledger.record(event, position)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from layercake_contracts.values import Gate, Role
-from layercake_gateway.core.gates import GateState
+from layercake_gateway.core.gates import GateState, roles_for
 from layercake_gateway.core.project import GateRuleBroken, LedgerError, MissingArtifacts, Project
 
 
@@ -35,14 +35,8 @@ def through(p: Project, gate: Gate) -> None:
             p.record_artifact(current, kind, name, None, {})
         if current is Gate.G4:
             p.select_option("b", by="ada")
-        if current in {Gate.G5, Gate.G6, Gate.G8}:
-            for role in (
-                Role.BACKEND_DEVELOPER,
-                Role.FRONTEND_DEVELOPER,
-                Role.QA_ENGINEER,
-                Role.DEVOPS_ENGINEER,
-            ):
-                p.record_work_done(current, role, 1, "t")
+        for role in roles_for(current, has_ui=p.has_ui):
+            p.record_work_done(current, role, 1, "t")
         extra = {Gate.G5: "build", Gate.G6: "coverage", Gate.G8: "deployment", Gate.G9: "release"}
         if current in extra:
             p.record_artifact(current, extra[current], "proof", None, {})
@@ -90,6 +84,8 @@ def test_g4_needs_three_options_and_a_selection():
     with pytest.raises(GateRuleBroken, match="one of the options"):
         p.select_option("z", by="ada")
     p.select_option("c", by="ada")
+    assert p.state_of(Gate.G4) is GateState.IN_PROGRESS, "the designer's tree is not built yet"
+    p.record_work_done(Gate.G4, Role.DESIGNER, 1, "t")
     assert p.state_of(Gate.G4) is GateState.AWAITING_APPROVAL
     assert p.selected_option == "c"
 
@@ -117,10 +113,13 @@ def test_reject_sends_the_agents_back_to_work():
     p = project()
     through(p, Gate.G2)
     p.record_artifact(Gate.G2, "prd", "PRD.md", None, {})
+    p.record_work_done(Gate.G2, Role.PRODUCT_MANAGER, 1, "t1")
     assert p.state_of(Gate.G2) is GateState.AWAITING_APPROVAL
     assert p.reject(Gate.G2, by="ada", reason="too vague") == (Role.PRODUCT_MANAGER,)
     assert p.state_of(Gate.G2) is GateState.IN_PROGRESS
     p.record_artifact(Gate.G2, "prd", "PRD.md", "f" * 64, {})
+    assert p.state_of(Gate.G2) is GateState.IN_PROGRESS, "the rework is not built yet"
+    p.record_work_done(Gate.G2, Role.PRODUCT_MANAGER, 1, "t2")
     assert p.state_of(Gate.G2) is GateState.AWAITING_APPROVAL
 
 
@@ -218,6 +217,7 @@ def test_g7_findings_can_be_accepted_with_a_reason_only():
     p = project()
     through(p, Gate.G7)
     p.record_artifact(Gate.G7, "security_review", "docs/security-review.md", None, {})
+    p.record_work_done(Gate.G7, Role.SECURITY_ENGINEER, 1, "t")
     assert p.missing(Gate.G7) == ("audit",)
     with pytest.raises(LedgerError, match="needs a reason"):
         p.accept_findings(by="ada", reason=" ")

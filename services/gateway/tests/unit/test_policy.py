@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from layercake_contracts.events import BuildSucceeded, FilesWritten, GateApproved, ProjectCreated
-from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step, StepResult
+import uuid
+
+from layercake_contracts.events import (
+    BuildFailed,
+    BuildSucceeded,
+    FilesWritten,
+    GateApproved,
+    ProjectCreated,
+)
+from layercake_contracts.values import (
+    Diagnostic,
+    FileEntry,
+    Gate,
+    Manifest,
+    Role,
+    Severity,
+    Step,
+    StepResult,
+)
 from layercake_gateway.core.gates import GateState
 from layercake_gateway.core.policy import Policy, react
 
@@ -45,6 +62,10 @@ def test_architecture_documents_written_by_the_architect_complete_g3():
         ),
         Policy(),
     )
+    assert project.state_of(Gate.G3) is GateState.IN_PROGRESS, "awaits the architect's build"
+    built = BuildSucceeded.follow(ROOT, role=Role.ARCHITECT, gate=Gate.G3, attempt=1,
+                                  manifest=Manifest(), results=())  # fmt: skip
+    project = react(project, built, Policy())
     assert project.state_of(Gate.G3) is GateState.AWAITING_APPROVAL
     kinds = {a["kind"]: a["blob"] for a in project.artifacts["G3"]}
     assert kinds == {"openapi": "d" * 64, "data_schema": "e" * 64}
@@ -52,7 +73,7 @@ def test_architecture_documents_written_by_the_architect_complete_g3():
         "docs/openapi.yaml",
         "docs/schema.sql",
         "src/x.py",
-    }, "the written tree is kept before any build reports on it"
+    }, "the written tree is kept, and a build reporting no tree does not erase it"
     assert set(project.bases["G3"]) == {"docs/prd.md", "docs/intake-review.md"}
 
 
@@ -89,3 +110,24 @@ def test_coverage_below_the_setting_fails_g6_and_above_proves_it():
     assert project.state_of(Gate.G6) is GateState.IN_PROGRESS
     project = react(project, build(92.5, 2), Policy(coverage_min=80))
     assert project.state_of(Gate.G6) is GateState.AWAITING_APPROVAL
+
+
+def test_the_same_event_twice_changes_the_project_once():
+    """A failed build published twice (same event id) records its errors and one heal only."""
+    project = at(Gate.G5)
+    project.gates["G5"] = GateState.IN_PROGRESS.value
+    result = StepResult(
+        step=Step.TEST, command=("pytest",), exit_code=1, duration_s=1.0,
+        diagnostics=(Diagnostic(tool="pytest", severity=Severity.ERROR, message="boom"),),
+    )  # fmt: skip
+    failed = BuildFailed.follow(ROOT, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1,
+                                manifest=Manifest(), results=(result,), failed_step=Step.TEST)  # fmt: skip
+    project = react(project, failed, Policy())
+    version = project.version + len(project.pending_events)
+    project = react(project, failed, Policy())
+    assert project.version + len(project.pending_events) == version, "no new aggregate event"
+    assert [e["message"] for e in project.errors] == ["boom"]
+    assert project.attempt_of(Gate.G5, Role.BACKEND_DEVELOPER) == 2
+    other = failed.model_copy(update={"event_id": uuid.uuid4(), "attempt": 2})
+    project = react(project, other, Policy())
+    assert len(project.errors) == 2, "a different event still counts"

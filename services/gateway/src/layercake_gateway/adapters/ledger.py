@@ -177,15 +177,22 @@ class Ledger:
         raise ConcurrentChange(event.project_id)
 
     def decide(self, project_id: str, decision: Callable[[Project], object]) -> Project:
-        """Run a person's decision (approve, reject, select) on the latest state and store it."""
-        project = self.get(project_id)
-        decision(project)
-        self._mapper.begin()
-        try:
-            self.app.save(project)
-        except IntegrityError as exc:
-            raise ConcurrentChange(project_id) from exc
-        return project
+        """Run a person's decision (approve, reject, select) on the latest state and store it.
+
+        Another write in between (a bus event recorded, another decision) makes the
+        decision run again on the state that write left: the rules are checked anew,
+        so a second approval of the same gate is refused by the gate machine.
+        """
+        for _ in range(_RETRIES_ON_CONFLICT):
+            project = self.get(project_id)
+            decision(project)
+            self._mapper.begin()
+            try:
+                self.app.save(project)
+            except IntegrityError:
+                continue
+            return project
+        raise ConcurrentChange(project_id)
 
     def create(self, project: Project) -> Project:
         """Store a project made by a person (the API); refused if the id is taken."""

@@ -38,9 +38,14 @@ class Relay:
         self._ledger = ledger
         self._publish = publish
         self._project_ids: dict[uuid.UUID, str] = {}
+        self._one_at_a_time = asyncio.Lock()  # the consumer, the API and the loop all relay
 
     async def run_once(self) -> int:
         """Relay what was recorded since the last run; how many records were relayed."""
+        async with self._one_at_a_time:
+            return await self._relay()
+
+    async def _relay(self) -> int:
         recorder = self._ledger.recorder
         last = await asyncio.to_thread(recorder.max_tracking_id, RELAYED)
         notifications = await asyncio.to_thread(

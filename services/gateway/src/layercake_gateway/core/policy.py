@@ -81,10 +81,16 @@ def react(project: Project | None, event: EventBase, policy: Policy) -> Project 
         )
     if project is None:
         return None
+    event_id = str(event.event_id)
+    if project.has_applied(event_id):
+        return project  # the same event again: it changed the project once already
+    before = len(project.pending_events)
     try:
         _apply(project, event, policy)
     except LedgerError:
         return project  # refused by the gate machine: a fact the ledger already holds
+    if len(project.pending_events) > before:
+        project.mark_applied(event_id)
     return project
 
 

@@ -26,6 +26,8 @@ from layercake_gateway.core.gates import (
 )
 
 DEFAULT_HEAL_LIMIT = 3
+# How many bus event ids a project remembers: duplicates come close together.
+APPLIED_MEMORY = 1000
 PROJECT_NAMESPACE = uuid.UUID("6a1f0c2e-8d3b-4f5a-9e7c-2b4d6f8a0c1e")
 
 
@@ -102,6 +104,9 @@ class Project(Aggregate):
         self.bases: dict[str, dict[str, Any]] = {}
         # Who decided what: the gate table of an audit replay shows it.
         self.decisions: list[dict[str, Any]] = []
+        # The latest bus events that changed this project: the same event seen again
+        # (redelivered, or published twice by someone else) changes nothing.
+        self.applied: list[str] = []
 
     # -- reading ----------------------------------------------------------------
 
@@ -136,6 +141,14 @@ class Project(Aggregate):
     def base_for(self, gate: Gate, role: Role) -> dict[str, Any]:
         """Where a role's next try at `gate` starts: its own latest tree there, or the gate's."""
         return self.manifests.get(_key(gate, role)) or self.bases.get(gate.value, {})
+
+    def has_applied(self, event_id: str) -> bool:
+        """Whether the bus event `event_id` already changed this project."""
+        return event_id in self.applied
+
+    def mark_applied(self, event_id: str) -> None:
+        """Remember that the bus event `event_id` changed this project."""
+        self._applied(event_id)
 
     def attempt_of(self, gate: Gate, role: Role) -> int:
         """The latest attempt of `role` at `gate` (0 before the first)."""
@@ -356,6 +369,11 @@ class Project(Aggregate):
                  "resolved_at": None, "decision": None, "by": None}
             )  # fmt: skip
 
+    @event("BusEventApplied")
+    def _applied(self, event_id: str) -> None:
+        self.applied.append(event_id)
+        del self.applied[:-APPLIED_MEMORY]
+
     @event("UsageRecorded")
     def _used(self, tokens: int, cost_usd: float) -> None:
         self.tokens += tokens
@@ -395,14 +413,10 @@ class Project(Aggregate):
             return
         roles = {r.value for r in roles_for(Gate(gate), has_ui=self.has_ui)}
         complete = not missing_artifacts(Gate(gate), [a["kind"] for a in self.artifacts[gate]])
-        roles_done = not _builds(Gate(gate)) or roles <= set(self.done_roles[gate])
+        # Every role's tree built first, so its build (and commit) comes before the approval.
+        roles_done = roles <= set(self.done_roles[gate])
         if complete and roles_done:
             self.gates[gate] = GateState.AWAITING_APPROVAL.value
-
-
-def _builds(gate: Gate) -> bool:
-    """Gates whose roles must each finish a passing build, not only record documents."""
-    return gate in {Gate.G5, Gate.G6, Gate.G8}
 
 
 def _key(gate: Gate, role: Role) -> str:
