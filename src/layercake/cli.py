@@ -1,16 +1,40 @@
-"""The `layercake` command: one sub-app per service, each from its own `cli.py`."""
+"""The `layercake` command: one sub-app per service, each from its own `cli.py`, and `up`/`demo`."""
 
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import httpx
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from layercake.demo import DemoFailed, run_demo
+from layercake.up import (
+    SECRET_FILE,
+    AlreadyUp,
+    Supervisor,
+    UpSettings,
+    alive,
+    jwt_secret,
+    read_state,
+)
 from layercake_agent.cli import app as agent_app
 from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
+from layercake_gateway.api import create_token
 from layercake_gateway.cli import app as gateway_app
-from layercake_gateway.cli import approve, audit, events, reject, replay, select, status, token
+from layercake_gateway.cli import approve, audit, events, reject, replay, select, token
+from layercake_gateway.cli import status as project_status
 from layercake_git.cli import app as git_app
 from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
 from layercake_parser.cli import parse
+
+# Who the local commands act as when no token is given: the demo's projects are theirs.
+LOCAL_USER = "local"
+_OVER_THE_API = {"status", "approve", "reject", "select", "events", "token", "demo"}
 
 app = typer.Typer(
     help="LayerCake: a project description in, a tested, committed codebase out.",
@@ -26,9 +50,84 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
-for command in (status, approve, reject, select, events):
+for command in (approve, reject, select, events):
     app.command()(command)
 app.command(name="log")(log)
+
+
+@app.callback()
+def local_credentials(context: typer.Context) -> None:
+    """With `layercake up` on this machine, the API commands need no token of your own."""
+    if context.invoked_subcommand not in _OVER_THE_API:
+        return
+    settings = UpSettings()
+    secret_known = "LAYERCAKE_JWT_SECRET" in os.environ or (settings.home / SECRET_FILE).exists()
+    if not secret_known:
+        return
+    secret = jwt_secret(settings.home)
+    os.environ.setdefault("LAYERCAKE_JWT_SECRET", secret)
+    os.environ.setdefault("LAYERCAKE_TOKEN", create_token(secret, LOCAL_USER))
+    os.environ.setdefault("LAYERCAKE_API_URL", settings.api_url)
+
+
+@app.command()
+def up() -> None:
+    """Start a nats-server and the five services (with the HTTP API); Ctrl-C stops them all."""
+    console = Console()
+    try:
+        Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}")).run()
+    except AlreadyUp as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def demo(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Approve every gate and pick design A for you.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 900.0,
+) -> None:
+    """Walk a shipped project from G0 to G9, offline, with recorded model answers."""
+    console = Console()
+    try:
+        run_demo(yes=yes, timeout_s=timeout, console=console)
+    except DemoFailed as exc:
+        console.print(f"[bold red]the demo stopped[/]: {exc}")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def status(
+    project: Annotated[
+        str | None, typer.Argument(help="A project id; without one, what `up` runs.")
+    ] = None,
+) -> None:
+    """Show a project's gates, or without a project the processes `layercake up` runs."""
+    if project is not None:
+        project_status(project)
+        return
+    settings = UpSettings()
+    state = read_state(settings.home.resolve())
+    if state is None:
+        typer.echo(f"layercake up is not running (home {settings.home.resolve()})")
+        raise typer.Exit(1)
+    table = Table(title=f"layercake up (pid {state['pid']})")
+    for column in ("process", "pid", "running", "restarts"):
+        table.add_column(column)
+    services = state["services"]
+    assert isinstance(services, dict)  # noqa: S101  # written by `up` itself
+    for name, facts in services.items():
+        pid = facts["pid"]
+        running = isinstance(pid, int) and alive(pid)
+        table.add_row(name, str(pid), "yes" if running else "no", str(facts["restarts"]))
+    console = Console()
+    console.print(table)
+    try:
+        health = httpx.get(f"{state['api_url']}/healthz", timeout=5).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        health = {"status": f"unreachable: {exc}"}
+    console.print(f"NATS {state['nats_url']}; API {state['api_url']}: {health}")
 
 
 def main() -> None:

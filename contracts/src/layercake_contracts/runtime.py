@@ -277,7 +277,8 @@ class BusSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LAYERCAKE_", env_file=".env", extra="ignore")
 
-    nats_url: str = "nats://127.0.0.1:4222"
+    # 4223: the port `layercake up` gives its own nats-server, beside any NATS on 4222.
+    nats_url: str = "nats://127.0.0.1:4223"
     max_deliver: int = Field(default=5, ge=1)
     ack_wait_s: float = Field(default=30.0, gt=0)
 

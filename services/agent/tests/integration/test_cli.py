@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from layercake_agent.settings import SHIPPED_RECORDINGS
+
 LAYERCAKE = str(Path(sys.executable).parent / "layercake")
 
 
@@ -22,7 +24,7 @@ def test_ask_replays_the_designer_and_prints_the_usage(tmp_path):
     """With --provider replay the recorded answer goes to stdout, the usage line to stderr."""
     done = ask(tmp_path, "designer", "--prompt", "A shop for socks.", "--provider", "replay")
     assert done.returncode == 0, done.stderr
-    assert "```html:design/option-c.html" in done.stdout
+    assert done.stdout == (SHIPPED_RECORDINGS / "designer" / "G4" / "attempt-1.md").read_text()
     assert "replay: 0 input, 0 output" in done.stderr
 
 

@@ -1,0 +1,253 @@
+"""`layercake up`: a nats-server and the five services as processes, kept running.
+
+Everything lives under one home folder (`.layercake/` by default): the
+nats-server's JetStream data, each service's store, a log per process under
+`logs/`, the key the API signs tokens with, and `up.json`, which says what
+runs (read by `layercake status` and the demo). A process that exits is
+started again after a backoff that grows while it keeps failing; SIGINT or
+SIGTERM stops the services first (they drain), then the nats-server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from layercake.natsd import NatsServer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SERVICES = ("parser", "builder", "agent", "git", "gateway")
+STATE_FILE = "up.json"
+SECRET_FILE = "jwt-secret"  # noqa: S105  # a file name, not a secret
+_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+_HEALTHY_AFTER_S = 30.0  # a process that ran this long starts its backoff afresh
+_DRAIN_S = 20.0
+
+
+class UpSettings(BaseSettings):
+    """Where `up` keeps its state, and the addresses it gives the services."""
+
+    model_config = SettingsConfigDict(env_prefix="LAYERCAKE_", env_file=".env", extra="ignore")
+
+    home: Path = Path(".layercake")
+    nats_url: str = "nats://127.0.0.1:4223"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
+    @property
+    def api_url(self) -> str:
+        """Where the gateway's HTTP API answers."""
+        return f"http://{self.http_host}:{self.http_port}"
+
+
+def jwt_secret(home: Path) -> str:
+    """The key the API signs tokens with: `LAYERCAKE_JWT_SECRET`, else one kept in `home`."""
+    if key := os.environ.get("LAYERCAKE_JWT_SECRET"):
+        return key
+    path = home / SECRET_FILE
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def service_env(settings: UpSettings, home: Path) -> dict[str, str]:
+    """The environment of every service: the shared names, the stores under `home`.
+
+    A setting already in the environment wins: `up` only fills in what is unset.
+    """
+    defaults = {
+        "LAYERCAKE_NATS_URL": settings.nats_url,
+        "LAYERCAKE_HTTP_HOST": settings.http_host,
+        "LAYERCAKE_HTTP_PORT": str(settings.http_port),
+        "LAYERCAKE_JWT_SECRET": jwt_secret(home),
+        "LAYERCAKE_LEDGER_URL": f"sqlite:///{home / 'ledger.db'}",
+        "LAYERCAKE_WORKSPACES_ROOT": str(home / "workspaces"),
+        "LAYERCAKE_AGENT_ROOT": str(home / "agent"),
+        "LAYERCAKE_BUILDER_ROOT": str(home / "builder"),
+    }
+    return {**defaults, **os.environ}
+
+
+class AlreadyUp(Exception):
+    """Another `layercake up` runs from the same home folder."""
+
+    def __init__(self, home: Path, state: Mapping[str, object]) -> None:
+        super().__init__(
+            f"layercake up already runs from {home} (pid {state['pid']}, API {state['api_url']})"
+        )
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, and how it has been doing."""
+
+    name: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    due_at: float = 0.0
+    restarts: int = 0
+
+    def start(self) -> None:
+        """Start the process, its output appended to its log."""
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603  # our own command, fixed arguments
+                self.argv, env=dict(self.env), stdout=out, stderr=subprocess.STDOUT
+            )
+        self.started_at = time.monotonic()
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs."""
+        return self.process.pid if self.process is not None else None
+
+    def exited(self) -> int | None:
+        """The exit code, once the process has ended."""
+        return None if self.process is None else self.process.poll()
+
+
+class Supervisor:
+    """Starts the nats-server and the services, restarts what exits, stops it all in order."""
+
+    def __init__(self, settings: UpSettings, say: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.home = settings.home.resolve()
+        self._say = say
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        port = urlsplit(settings.nats_url).port or 4222
+        self.nats = NatsServer(store_dir=self.home / "nats", port=port)
+        env = service_env(settings, self.home)
+        self.children = [
+            Child(
+                name,
+                (sys.executable, "-m", "layercake", name, "run"),
+                env,
+                self.home / "logs" / f"{name}.log",
+            )
+            for name in SERVICES
+        ]
+        self._stopping = False
+
+    def run(self) -> None:
+        """Run until SIGINT or SIGTERM; `AlreadyUp` if another `up` runs from this home."""
+        if (state := read_state(self.home)) is not None:
+            raise AlreadyUp(self.home, state)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop_soon)
+        self.nats.store_dir.mkdir(parents=True, exist_ok=True)
+        self.nats.start()
+        self._say(f"nats-server on {self.settings.nats_url} (data in {self.nats.store_dir})")
+        for child in self.children:
+            child.start()
+            self._say(f"{child.name} started (pid {child.pid}), log {child.log}")
+        self._write_state()
+        self._say(f"API on {self.settings.api_url}; Ctrl-C stops everything")
+        try:
+            while not self._stopping:
+                self._watch()
+                time.sleep(0.2)
+        finally:
+            self._stop_all()
+
+    def _stop_soon(self, _signum: int, _frame: object) -> None:
+        self._stopping = True
+
+    def _watch(self) -> None:
+        now = time.monotonic()
+        if self.nats.process is not None and self.nats.process.poll() is not None:
+            self._say("nats-server exited; starting it again")
+            self.nats.start()
+            self._write_state()
+        for child in self.children:
+            code = child.exited()
+            if code is None or child.process is None:
+                continue
+            if now - child.started_at >= _HEALTHY_AFTER_S:
+                child.failures = 0
+            delay = _BACKOFF_S[min(child.failures, len(_BACKOFF_S) - 1)]
+            self._say(f"{child.name} exited with {code}; starting it again in {delay:g} s")
+            child.failures += 1
+            child.process = None
+            child.due_at = now + delay
+        for child in self.children:
+            if child.process is None and now >= child.due_at:
+                child.start()
+                child.restarts += 1
+                self._say(f"{child.name} started again (pid {child.pid})")
+                self._write_state()
+
+    def _stop_all(self) -> None:
+        self._say("stopping: the services drain, then the nats-server")
+        running = [c.process for c in self.children if c.process is not None]
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + _DRAIN_S
+        for process in running:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.nats.stop()
+        (self.home / STATE_FILE).unlink(missing_ok=True)
+        self._say("stopped")
+
+    def _write_state(self) -> None:
+        state = {
+            "pid": os.getpid(),
+            "nats_url": self.settings.nats_url,
+            "nats_pid": self.nats.process.pid if self.nats.process else None,
+            "api_url": self.settings.api_url,
+            "services": {c.name: {"pid": c.pid, "restarts": c.restarts} for c in self.children},
+        }
+        path = self.home / STATE_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2))
+        temporary.replace(path)
+
+
+def read_state(home: Path) -> dict[str, object] | None:
+    """What `up` wrote about the processes it runs, if it runs (None once it has stopped)."""
+    try:
+        state: dict[str, object] = json.loads((home / STATE_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    pid = state.get("pid")
+    return state if isinstance(pid, int) and alive(pid) else None
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs (and is not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        return fields[0] != "Z"
+    return True

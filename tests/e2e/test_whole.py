@@ -1,0 +1,326 @@
+"""The whole system as processes (`layercake up`: a nats-server and five services), driven
+through the HTTP API by the demo's client, with faults: a service killed mid-run, the
+nats-server restarted, every event published twice, five projects at once."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from rich.console import Console
+
+from layercake.demo import Demo
+from layercake.natsd import free_port
+from layercake.up import jwt_secret, read_state
+from layercake_contracts.bus import STREAM_NAME
+from layercake_contracts.events import parse_event
+from layercake_gateway.api import create_token
+from layercake_testing.waiting import settle
+
+pytestmark = [
+    pytest.mark.nats,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the builder's slot users need root"),
+    pytest.mark.timeout(600),
+]
+LAYERCAKE = str(Path(sys.executable).parent / "layercake")
+RESULTS = {"BuildSucceeded", "BuildFailed"}
+
+
+class System:
+    """`layercake up` in a folder of its own, on free ports."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.nats_url = f"nats://127.0.0.1:{free_port()}"
+        self.api_url = f"http://127.0.0.1:{free_port()}"
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(home),
+            "LAYERCAKE_HOME": str(home / ".layercake"),
+            "LAYERCAKE_NATS_URL": self.nats_url,
+            "LAYERCAKE_HTTP_PORT": self.api_url.rsplit(":", 1)[1],
+            # A killed worker's message comes back after AckWait: keep the tests short.
+            "LAYERCAKE_ACK_WAIT_S": "6",
+            "LAYERCAKE_RELAY_INTERVAL_S": "0.5",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def state_home(self) -> Path:
+        return self.home / ".layercake"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [LAYERCAKE, "up"], env=self.env, cwd=self.home,
+            stdout=(self.home / "up.out").open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.home / "up.out").read_text()
+            try:
+                if httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("the API did not come up:\n" + (self.home / "up.out").read_text())
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+    def pid_of(self, service: str) -> int:
+        state = read_state(self.state_home)
+        assert state is not None
+        return state["services"][service]["pid"]
+
+    def restarts_of(self, service: str) -> int:
+        state = read_state(self.state_home)
+        assert state is not None
+        return state["services"][service]["restarts"]
+
+    def logs(self) -> str:
+        logs = sorted((self.state_home / "logs").glob("*.log"))
+        parts = [f"--- {log.name}\n" + log.read_text(errors="replace")[-3000:] for log in logs]
+        return "\n".join([(self.home / "up.out").read_text(errors="replace"), *parts])
+
+    def demo(self, project_id: str, client: httpx.AsyncClient) -> Demo:
+        return Demo(
+            client, project_id, self.state_home, yes=True, console=Console(file=io.StringIO())
+        )
+
+    def client(self) -> httpx.AsyncClient:
+        token = create_token(jwt_secret(self.state_home), "tester")
+        return httpx.AsyncClient(
+            base_url=self.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    async def stream(self) -> list:
+        """Every event on the stream, in order, as (sequence, event)."""
+        connection = await nats.connect(self.nats_url)
+        try:
+            js = connection.jetstream()
+            last = (await js.stream_info(STREAM_NAME)).state.last_seq
+            found = []
+            for sequence in range(1, last + 1):
+                message = await js.get_msg(STREAM_NAME, sequence)
+                found.append((sequence, parse_event(message.data)))
+            return found
+        finally:
+            await connection.close()
+
+
+@pytest.fixture
+def system():
+    home = Path(tempfile.mkdtemp(prefix="lc-whole-"))
+    home.chmod(0o755)
+    running = System(home)
+    running.start()
+    yield running
+    try:
+        assert running.stop() == 0, running.logs()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def walk(system: System, project_id: str, *, during=None, timeout_s: float = 240):
+    """Drive one project to G9; `during(demo)` runs beside it (the fault)."""
+    async with system.client() as client:
+        demo = system.demo(project_id, client)
+        fault = asyncio.create_task(during(demo)) if during else None
+        try:
+            await demo.run(timeout_s)
+        except Exception as exc:
+            raise AssertionError(f"{project_id}: {exc}\n{system.logs()}") from exc
+        finally:
+            if fault is not None:
+                fault.cancel()
+        return demo
+
+
+async def when_seen(system: System, wanted, within: float = 120.0):
+    """Wait until an event on the stream satisfies `wanted`."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if any(wanted(event) for _, event in await system.stream()):
+            return
+        await asyncio.sleep(0.3)
+    raise AssertionError("the event never came")
+
+
+def of(events, project_id: str) -> list:
+    return [(s, e) for s, e in events if e.project_id == project_id]
+
+
+def count(events, type_name: str, key=lambda _: None) -> collections.Counter:
+    return collections.Counter(key(e) for _, e in events if e.type == type_name)
+
+
+def assert_reached_g9_once(events) -> None:
+    """Each gate approved and opened once; each build handled once; a commit per pass."""
+    approved = count(events, "GateApproved", lambda e: e.gate.value)
+    assert sorted(approved) == [f"G{n}" for n in range(10)]
+    assert set(approved.values()) == {1}, approved
+    opened = count(events, "GateOpened", lambda e: e.gate.value)
+    assert set(opened.values()) == {1}, opened
+    requests = count(events, "AgentRequested", lambda e: (e.gate, e.role, e.attempt))
+    assert set(requests.values()) == {1}, requests
+    results = collections.Counter(
+        (e.gate, e.role, e.attempt) for _, e in events if e.type in RESULTS
+    )
+    assert set(results.values()) == {1}, results
+    passed = {e.event_id for _, e in events if e.type == "BuildSucceeded"}
+    commits = count(events, "CommitCreated", lambda e: e.causation_id)
+    assert passed <= set(commits), "every passing build is committed"
+    assert set(commits.values()) == {1}
+
+
+async def test_the_demo_command_reaches_g9_and_its_repository_passes_its_own_tests(tmp_path):
+    """`layercake demo --yes` brings the system up, walks G0 to G9 and stops it again."""
+    tmp_path.chmod(0o755)
+    env = {
+        "PATH": os.environ["PATH"], "HOME": str(tmp_path),
+        "LAYERCAKE_NATS_URL": f"nats://127.0.0.1:{free_port()}",
+        "LAYERCAKE_HTTP_PORT": str(free_port()), "COLUMNS": "200",
+    }  # fmt: skip
+    done = await asyncio.to_thread(
+        subprocess.run, [LAYERCAKE, "demo", "--yes", "--timeout", "300"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=420, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(summary["gates"].values()) == {"approved"}
+    assert summary["attempts"]["G5/backend_developer"] == 2, "the backend healed once"
+    assert summary["failed_builds"] == 1
+    assert summary["diagnostics_fixed"] >= 3
+    assert summary["commits"] >= 8
+    assert "build failed at test" in done.stdout
+    assert "healing, attempt 2" in done.stdout
+    repository = Path(summary["repository"])
+    assert (repository / "tally" / "core.py").read_text().count("text.split()") == 1
+    tests = await asyncio.to_thread(  # the generated project's own tests, as a person runs them
+        subprocess.run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=repository, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "10 passed" in tests.stdout
+    assert read_state(tmp_path / ".layercake") is None, "the demo stopped what it started"
+
+
+async def test_a_builder_killed_mid_build_builds_once_after_its_restart(system):
+    """kill -9 of the builder during the G5 build: `up` restarts it; each build ends once."""
+
+    async def kill_the_builder(_demo):
+        await when_seen(system, lambda e: e.type == "BuildStarted" and e.gate.value == "G5")
+        os.kill(system.pid_of("builder"), signal.SIGKILL)
+
+    await walk(system, "killed-builder", during=kill_the_builder)
+    assert system.restarts_of("builder") == 1
+    assert_reached_g9_once(await system.stream())
+    shown = await asyncio.to_thread(
+        subprocess.run, [LAYERCAKE, "status"], env={**system.env, "COLUMNS": "200"},
+        cwd=system.home, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = {line.split()[1]: line.split()[3:6] for line in shown.stdout.splitlines()
+            if line.startswith("│") and line.split()[1] in {"parser", "builder", "gateway"}}  # fmt: skip
+    assert rows["builder"] == [str(system.pid_of("builder")), "│", "yes"], shown.stdout
+    assert "'bus': 'ok'" in shown.stdout
+    assert "build" in (system.state_home / "logs" / "builder.log").read_text()
+
+
+async def test_a_gateway_killed_mid_run_loses_nothing_and_decides_nothing_twice(system):
+    """kill -9 of the gateway (ledger and API) after G3: the flow completes, each decision once."""
+
+    async def kill_the_gateway(_demo):
+        await when_seen(system, lambda e: e.type == "GateOpened" and e.gate.value == "G4")
+        os.kill(system.pid_of("gateway"), signal.SIGKILL)
+
+    await walk(system, "killed-gateway", during=kill_the_gateway)
+    assert system.restarts_of("gateway") == 1
+    assert_reached_g9_once(await system.stream())
+
+
+async def test_the_nats_server_restarted_mid_run_and_the_flow_completes(system):
+    """The nats-server is killed after G2; `up` starts it again on its data; G9 is reached."""
+
+    async def restart_nats(_demo):
+        await when_seen(system, lambda e: e.type == "GateOpened" and e.gate.value == "G3")
+        state = read_state(system.state_home)
+        assert state is not None
+        os.kill(state["nats_pid"], signal.SIGKILL)
+
+    await walk(system, "nats-restart", during=restart_nats)
+    assert "nats-server exited; starting it again" in (system.home / "up.out").read_text()
+    assert_reached_g9_once(await system.stream())
+
+
+async def test_every_event_published_twice_has_one_effect(system):
+    """A copy of every event (same id, new stream position): same final state, one commit each."""
+    connection = await nats.connect(system.nats_url)
+    js = connection.jetstream()
+
+    async def copy(message) -> None:
+        if not (message.headers or {}).get("Lc-Copy"):
+            headers = {"Nats-Msg-Id": f"{message.headers['Nats-Msg-Id']}/copy", "Lc-Copy": "1"}
+            await js.publish(message.subject, message.data, headers=headers)
+
+    subscription = await js.subscribe("lc.evt.>", cb=copy, ordered_consumer=True)
+
+    async def all_copied():
+        copies = collections.Counter(e.event_id for _, e in await system.stream())
+        return set(copies.values()) == {2}
+
+    try:
+        demo = await walk(system, "twice")
+        await settle(all_copied, within=20)  # every event is on the stream twice
+    finally:
+        await subscription.unsubscribe()
+        await connection.close()
+    first: dict = {}
+    for sequence, event in await system.stream():
+        first.setdefault(event.event_id, (sequence, event))
+    unique = list(first.values())
+    assert_reached_g9_once(unique)
+    async with system.client() as client:
+        errors = (await client.get("/projects/twice/errors")).json()
+        history = (await client.get("/projects/twice/commits")).json()["commits"]
+        escalations = (await client.get("/projects/twice/escalations")).json()
+    failed = [e for _, e in unique if e.type == "BuildFailed"]
+    assert len(errors) == sum(len(e.diagnostics) for e in failed), "errors recorded once"
+    assert escalations == []
+    passed = {str(e.event_id) for _, e in unique if e.type == "BuildSucceeded"}
+    build_commits = [c for c in history if c["event_id"] in passed]
+    assert len(build_commits) == len(passed), "one commit per successful build"
+    assert demo.progress.attempts["G5/backend_developer"] == 2
+
+
+async def test_five_projects_at_once_all_reach_g9_with_their_events_in_order(system):
+    """Five walks together on one system; within each project, cause comes before effect."""
+    names = [f"five-{n}" for n in range(5)]
+    await asyncio.gather(*(walk(system, name, timeout_s=400) for name in names))
+    events = await system.stream()
+    for name in names:
+        mine = of(events, name)
+        assert_reached_g9_once(mine)
+        position = {e.event_id: s for s, e in mine}
+        for sequence, event in mine:
+            if event.causation_id in position:
+                assert position[event.causation_id] < sequence, (name, event.type)
+        opened = {e.gate.value: s for s, e in mine if e.type == "GateOpened"}
+        approved = {e.gate.value: s for s, e in mine if e.type == "GateApproved"}
+        for gate in range(1, 10):
+            assert approved[f"G{gate - 1}"] < opened[f"G{gate}"] < approved[f"G{gate}"], name
