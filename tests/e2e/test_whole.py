@@ -162,6 +162,18 @@ async def when_seen(system: System, wanted, within: float = 120.0):
     raise AssertionError("the event never came")
 
 
+async def walk_killing(system: System, service: str, when) -> None:
+    """Walk a project to G9, with kill -9 of `service` once an event satisfies `when`."""
+
+    async def kill(_demo):
+        await when_seen(system, when)
+        os.kill(system.pid_of(service), signal.SIGKILL)
+
+    await walk(system, f"killed-{service}", during=kill)
+    assert system.restarts_of(service) == 1
+    assert_reached_g9_once(await system.stream())
+
+
 def of(events, project_id: str) -> list:
     return [(s, e) for s, e in events if e.project_id == project_id]
 
@@ -223,14 +235,9 @@ async def test_the_demo_command_reaches_g9_and_its_repository_passes_its_own_tes
 
 async def test_a_builder_killed_mid_build_builds_once_after_its_restart(system):
     """kill -9 of the builder during the G5 build: `up` restarts it; each build ends once."""
-
-    async def kill_the_builder(_demo):
-        await when_seen(system, lambda e: e.type == "BuildStarted" and e.gate.value == "G5")
-        os.kill(system.pid_of("builder"), signal.SIGKILL)
-
-    await walk(system, "killed-builder", during=kill_the_builder)
-    assert system.restarts_of("builder") == 1
-    assert_reached_g9_once(await system.stream())
+    await walk_killing(
+        system, "builder", lambda e: e.type == "BuildStarted" and e.gate.value == "G5"
+    )
     shown = await asyncio.to_thread(
         subprocess.run, [LAYERCAKE, "status"], env={**system.env, "COLUMNS": "200"},
         cwd=system.home, capture_output=True, text=True, check=True,
@@ -244,14 +251,7 @@ async def test_a_builder_killed_mid_build_builds_once_after_its_restart(system):
 
 async def test_a_gateway_killed_mid_run_loses_nothing_and_decides_nothing_twice(system):
     """kill -9 of the gateway (ledger and API) after G3: the flow completes, each decision once."""
-
-    async def kill_the_gateway(_demo):
-        await when_seen(system, lambda e: e.type == "GateOpened" and e.gate.value == "G4")
-        os.kill(system.pid_of("gateway"), signal.SIGKILL)
-
-    await walk(system, "killed-gateway", during=kill_the_gateway)
-    assert system.restarts_of("gateway") == 1
-    assert_reached_g9_once(await system.stream())
+    await walk_killing(system, "gateway", lambda e: e.type == "GateOpened" and e.gate.value == "G4")
 
 
 async def test_the_nats_server_restarted_mid_run_and_the_flow_completes(system):
