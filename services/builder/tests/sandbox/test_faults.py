@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+import structlog
 
+from layercake_builder.adapters.sandbox import MAX_SLOTS, SLOT_UID_BASE, _sweep
 from layercake_builder.core.findings import sandbox_findings
+from layercake_testing.waiting import settle
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="slot users need root; see the sandbox README"
@@ -157,3 +163,54 @@ async def test_the_step_is_not_root_and_has_no_capabilities(jail):
     assert {key: value.strip() for key, value in lines.items()} == dict.fromkeys(
         ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), "0000000000000000"
     )
+
+
+ADOPTER = """import subprocess, sys, time
+uid = int(sys.argv[1])
+subprocess.Popen(["true"], user=uid)
+subprocess.Popen(["sleep", "60"], user=uid)
+print("started", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def adopted():
+    """A slot user's processes, one ended and one asleep, under a parent that never reaps."""
+    uid = SLOT_UID_BASE + MAX_SLOTS - 1
+    adopter = subprocess.Popen(  # noqa: S603  # our own script
+        [sys.executable, "-c", ADOPTER, str(uid)], stdout=subprocess.PIPE, text=True
+    )
+    assert adopter.stdout is not None
+    assert adopter.stdout.readline() == "started\n"
+    yield uid
+    adopter.kill()
+    adopter.wait()
+
+
+async def test_a_zombie_of_another_parent_does_not_hold_a_slot_but_a_running_process_goes(adopted):
+    """After a builder is killed its steps' zombies belong to whoever adopted them: the sweep
+    kills what still runs as the slot's user and does not wait on what only waits to be reaped."""
+    await settle(lambda: has_states(adopted, ["S", "Z"]), within=10)
+    with structlog.testing.capture_logs() as logs:
+        await _sweep(adopted)
+    assert [e for e in logs if e["event"] == "sandbox_processes_survived"] == []
+    assert states_of(adopted) == ["Z", "Z"], "the sleeper was killed; the zombies stay unreaped"
+
+
+async def has_states(uid: int, wanted: list[str]) -> bool:
+    return states_of(uid) == wanted
+
+
+def states_of(uid: int) -> list[str]:
+    """The states (R, S, Z, …) of the processes of `uid`, sorted."""
+    states = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    stat = (entry / "stat").read_text()
+                    states.append(stat[stat.rindex(")") + 2])
+            except OSError:
+                continue
+    return sorted(states)

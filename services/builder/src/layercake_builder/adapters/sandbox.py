@@ -316,21 +316,40 @@ def _processes_of(uid: int) -> int:
     return len(_pids_of(uid))
 
 
+def _running(pid: int) -> bool:
+    """Whether `pid` still runs: a zombie has ended and waits only for its parent's wait()."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    state = stat[stat.rindex(")") + 2]  # "pid (command) S …": the command may hold ")"
+    return state not in "ZX"
+
+
+def _reap(pids: list[int]) -> None:
+    """Collect those of `pids` that ended as our children (orphans adopted as subreaper)."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 async def _sweep(uid: int) -> None:
     """Kill whatever still runs as a slot's user and wait until it is gone.
 
     The pid namespace already takes every process of a step with it; this makes
     "no process outlives its step" hold before the next step may use the slot.
+    A zombie runs nothing and cannot be killed: ours are reaped, another
+    process's (a builder killed mid-build leaves its steps to whoever adopts
+    them) are no reason to hold the slot.
     """
     deadline = time.monotonic() + _SWEEP_TIMEOUT_S
-    while (pids := _pids_of(uid)) and time.monotonic() < deadline:
+    while (pids := [p for p in _pids_of(uid) if _running(p)]) and time.monotonic() < deadline:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            # Orphans of the step were reparented to us (a child subreaper): reap them.
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222  # WNOHANG never blocks
+        _reap(pids)
         await asyncio.sleep(0.02)
+    _reap(_pids_of(uid))
     if pids:
         log.error("sandbox_processes_survived", uid=uid, pids=pids)
 
