@@ -44,7 +44,7 @@ def fill(ledger: Ledger, project_id: str, count: int) -> float:
 
 
 def rebuild_ms(url: str, *, snapshots: bool) -> float:
-    ledger = Ledger(url, Policy(), snapshots=snapshots)
+    ledger = Ledger(url, Policy(), snapshots=snapshots, cache=False)
     times = []
     for _ in range(5):
         start = time.perf_counter()

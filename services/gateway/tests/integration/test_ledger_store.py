@@ -14,7 +14,7 @@ from layercake_contracts.events import (
     ProjectCreated,
 )
 from layercake_contracts.values import Diagnostic, Gate, Manifest, Role, Severity, Step, StepResult
-from layercake_gateway.adapters.ledger import Ledger, UnknownProject
+from layercake_gateway.adapters.ledger import SNAPSHOT_INTERVAL, Ledger, UnknownProject
 from layercake_gateway.core.gates import GateState
 from layercake_gateway.core.policy import Policy
 from layercake_gateway.core.project import GateRuleBroken
@@ -115,3 +115,19 @@ def test_an_unknown_project_is_named(store_url):
     """Reading a project that was never created says which."""
     with pytest.raises(UnknownProject, match="ghost"):
         Ledger(store_url, Policy()).get("ghost")
+
+
+def test_snapshots_are_taken_as_a_project_grows_and_read_back_the_same(store_url):
+    """Each bus event stores two (its effect and its id): snapshots still come every interval."""
+    live = Ledger(store_url, Policy())
+    root = ProjectCreated(project_id="calc", name="calc", intake="a calculator", owner="ada")
+    live.record(root, 1)
+    for n in range(2, 3 * SNAPSHOT_INTERVAL // 2):
+        note = ArtifactRecorded.follow(root, gate=Gate.G1, kind="note", name=f"n{n}")
+        assert live.record(note, n)
+    version = live.get("calc").version
+    snapshots = list(live.app.snapshots.get(live.get("calc").id))  # type: ignore[union-attr]
+    assert version > 2 * SNAPSHOT_INTERVAL
+    crossed = [s.originator_version // SNAPSHOT_INTERVAL for s in snapshots]
+    assert crossed == list(range(1, version // SNAPSHOT_INTERVAL + 1)), "one per interval"
+    assert state(Ledger(store_url, Policy())) == state(live)
