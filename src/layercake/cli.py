@@ -12,6 +12,7 @@ from rich.table import Table
 
 from layercake.demo import DemoFailed, run_demo
 from layercake.up import (
+    LOCAL_USER,
     SECRET_FILE,
     AlreadyUp,
     Supervisor,
@@ -32,8 +33,6 @@ from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
 from layercake_parser.cli import parse
 
-# Who the local commands act as when no token is given: the demo's projects are theirs.
-LOCAL_USER = "local"
 _OVER_THE_API = {"status", "approve", "reject", "select", "events", "token", "demo"}
 
 app = typer.Typer(

@@ -27,7 +27,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from layercake.up import UpSettings, jwt_secret, read_state
+from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state
 from layercake_contracts.events import (
     AgentFailed,
     BuildFailed,
@@ -378,9 +378,7 @@ def run_demo(*, yes: bool, timeout_s: float, console: Console) -> dict[str, Any]
 
 
 async def _walk(system: System, *, yes: bool, timeout_s: float, console: Console) -> dict[str, Any]:
-    token = os.environ.get("LAYERCAKE_TOKEN") or create_token(
-        jwt_secret(system.home), _local_user()
-    )
+    token = os.environ.get("LAYERCAKE_TOKEN") or create_token(jwt_secret(system.home), LOCAL_USER)
     project_id = f"tally-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=system.api_url, headers=headers, timeout=30) as client:
@@ -394,12 +392,6 @@ async def _walk(system: System, *, yes: bool, timeout_s: float, console: Console
         summary = await _summary(demo)
     _print_summary(console, summary)
     return summary
-
-
-def _local_user() -> str:
-    from layercake.cli import LOCAL_USER  # noqa: PLC0415  # the CLI imports this module
-
-    return LOCAL_USER
 
 
 async def _summary(demo: Demo) -> dict[str, Any]:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 SERVICES = ("parser", "builder", "agent", "git", "gateway")
 STATE_FILE = "up.json"
 SECRET_FILE = "jwt-secret"  # noqa: S105  # a file name, not a secret
+# Who the local commands and the demo act as when no token is given.
+LOCAL_USER = "local"
 _BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 _HEALTHY_AFTER_S = 30.0  # a process that ran this long starts its backoff afresh
 _DRAIN_S = 20.0
@@ -182,7 +184,7 @@ class Supervisor:
             self._write_state()
         for child in self.children:
             code = child.exited()
-            if code is None or child.process is None:
+            if code is None:
                 continue
             if now - child.started_at >= _HEALTHY_AFTER_S:
                 child.failures = 0

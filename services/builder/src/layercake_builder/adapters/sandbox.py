@@ -326,13 +326,6 @@ def _running(pid: int) -> bool:
     return state not in "ZX"
 
 
-def _reap(pids: list[int]) -> None:
-    """Collect those of `pids` that ended as our children (orphans adopted as subreaper)."""
-    for pid in pids:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-
-
 async def _sweep(uid: int) -> None:
     """Kill whatever still runs as a slot's user and wait until it is gone.
 
@@ -347,9 +340,10 @@ async def _sweep(uid: int) -> None:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        _reap(pids)
         await asyncio.sleep(0.02)
-    _reap(_pids_of(uid))
+    for pid in _pids_of(uid):  # orphans of the step were reparented to us (a subreaper): reap
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222  # WNOHANG never blocks
     if pids:
         log.error("sandbox_processes_survived", uid=uid, pids=pids)
 
