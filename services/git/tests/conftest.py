@@ -19,8 +19,9 @@ from layercake_contracts.events import (
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role
 from layercake_git.adapters import git as git_adapter
 from layercake_git.adapters.git import Git
+from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.workspaces import Workspaces
-from layercake_git.service import GitService
+from layercake_git.service import Exports, GitService
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,9 +67,15 @@ def workspaces(tmp_path):
 
 
 @pytest.fixture
-def service(workspaces):
-    """The git service over the test's workspaces root, without push credentials."""
-    return GitService(workspaces, lambda _url: {})
+def releases(tmp_path, workspaces):
+    """The test's release folder, whose repositories the workspaces' git makes."""
+    return Releases(tmp_path / "releases", workspaces.git)
+
+
+@pytest.fixture
+def service(workspaces, releases):
+    """The git service over the test's workspaces and releases: no network remote, no token."""
+    return GitService(workspaces, Exports(releases, (), lambda _url: {}))
 
 
 @pytest.fixture

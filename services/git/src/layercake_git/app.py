@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from layercake_contracts.runtime import ServiceRuntime
 from layercake_git import handlers
 from layercake_git.adapters.git import Git
+from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.workspaces import Workspaces
 from layercake_git.core.credentials import basic_credentials, credential_env
-from layercake_git.service import GitService
+from layercake_git.service import Exports, GitService
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -30,22 +31,29 @@ def create_workspaces(settings: Settings) -> Workspaces:
 
 
 def push_env(settings: Settings) -> Callable[[str], Mapping[str, str]]:
-    """The credentials environment for a push to a remote (none without a token)."""
-    token = settings.git_token
+    """The credentials environment for a push to a remote (none without a token or its hosts)."""
+    token, scopes = settings.git_token, settings.token_rules()
 
     def env_for(url: str) -> Mapping[str, str]:
         if token is None:
             return {}
-        return credential_env(url, settings.git_username, token.get_secret_value())
+        return credential_env(url, settings.git_username, token.get_secret_value(), scopes)
 
     return env_for
+
+
+def create_service(settings: Settings) -> GitService:
+    """The git service over the settings' workspaces, release folder, remotes and token."""
+    workspaces = create_workspaces(settings)
+    releases = Releases(settings.git_release_root.resolve(), workspaces.git)
+    exports = Exports(releases, settings.remote_rules(), push_env(settings))
+    return GitService(workspaces, exports)
 
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
     """The git service's broker and its consumer, built from `settings`."""
     runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
-    workspaces = create_workspaces(settings)
-    (workspaces.root / HOME).mkdir(parents=True, exist_ok=True)
-    service = GitService(workspaces, push_env(settings))
+    service = create_service(settings)
+    (settings.workspaces_root.resolve() / HOME).mkdir(parents=True, exist_ok=True)
     handlers.register(runtime, service)
     return runtime

@@ -25,9 +25,15 @@ class PathRefused(Refused):
 
 
 class RemoteRefused(Refused):
-    """A remote URL that is not one of the allowed forms, or could become an option."""
+    """A remote that is no release name nor a URL the settings allow, or could become an option."""
 
     what = "remote URL"
+
+
+class ReleaseRefused(Refused):
+    """A release whose folder or repository is a link or not the service's own: never pushed to."""
+
+    what = "release"
 
 
 class BranchRefused(Refused):

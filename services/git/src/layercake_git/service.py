@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,8 +19,9 @@ from layercake_contracts.events import GateApproved
 from layercake_contracts.rpc import CommitEntry, HistoryAnswer
 from layercake_contracts.values import Role
 from layercake_git.adapters.record import RecordFile
+from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.repository import Repository
-from layercake_git.core.checks import check_branch, check_remote, check_tree_paths
+from layercake_git.core.checks import check_branch, check_tree_paths
 from layercake_git.core.history import (
     COMMITTER,
     approval_message,
@@ -29,6 +30,7 @@ from layercake_git.core.history import (
 )
 from layercake_git.core.outcome import commit_created, push_completed, push_failed
 from layercake_git.core.record import ProjectRecord
+from layercake_git.core.remotes import Address, Release, export_target
 from layercake_git.core.tree import (
     GIT_MODES,
     GITIGNORE,
@@ -52,7 +54,7 @@ from layercake_git.errors import BranchMissing, GitFailed, Refused, RepositoryMi
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from datetime import datetime
 
     from layercake_contracts.events import (
@@ -78,11 +80,9 @@ APPROVER = Role.USER
 class GitService:
     """Commits builds and approved documents, and exports, for every project."""
 
-    def __init__(
-        self, workspaces: Workspaces, push_env: Callable[[str], Mapping[str, str]]
-    ) -> None:
+    def __init__(self, workspaces: Workspaces, exports: Exports) -> None:
         self._workspaces = workspaces
-        self._push_env = push_env
+        self._exports = exports
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def commit_build(self, event: BuildSucceeded, blobs: BlobSource) -> CommitCreated:
@@ -151,23 +151,46 @@ class GitService:
         return commit_created(event, role=APPROVER, sha=sha, branch=MAIN, files=count)
 
     async def export(self, event: ExportRequested) -> PushCompleted | PushFailed:
-        """Push the branch (and the approval tags) to the remote, or say why not."""
+        """Push the branch and the approval tags to a release or an allowed remote, or say why."""
         try:
-            url, branch = check_remote(event.remote_url), check_branch(event.branch)
+            target = export_target(event.remote_url, self._exports.remotes)
+            branch = check_branch(event.branch)
         except Refused as exc:
             log.warning("export_refused", reason=str(exc))
             return push_failed(event, str(exc))
         async with self._locks[event.project_id]:
             repo = self._workspaces.repository(event.project_id)
             try:
-                sha = await asyncio.to_thread(
-                    _push, repo, event.project_id, url, branch, self._push_env(url)
-                )
-            except (GitFailed, RepositoryMissing, BranchMissing) as exc:
+                sha = await asyncio.to_thread(self._push, repo, event.project_id, target, branch)
+            except (Refused, GitFailed, RepositoryMissing, BranchMissing) as exc:
                 log.warning("push_failed", reason=str(exc))
                 return push_failed(event, str(exc))
         log.info("push_completed", sha=sha, branch=branch)
         return push_completed(event, sha)
+
+    def _push(self, repo: Repository, project_id: str, target: Release | str, branch: str) -> str:
+        if not repo.exists:
+            raise RepositoryMissing(project_id)
+        ref = f"refs/heads/{branch}"
+        sha = repo.resolve(ref)
+        if sha is None:
+            raise BranchMissing(branch)
+        refspecs = (f"{ref}:{ref}", "refs/tags/*:refs/tags/*")
+        if isinstance(target, Release):
+            release = self._exports.releases.repository(project_id, target.name)
+            repo.push_to_release(release, refspecs)
+        else:
+            repo.push(target, refspecs, self._exports.credentials(target))
+        return sha
+
+
+@dataclass(frozen=True)
+class Exports:
+    """Where exports may go: the release folder, the allowed remotes, and credentials per URL."""
+
+    releases: Releases
+    remotes: tuple[Address, ...]
+    credentials: Callable[[str], Mapping[str, str]]
 
 
 async def _fetch(
@@ -319,14 +342,3 @@ class _Approval:
             author_for(APPROVER),
             self.event.occurred_at,
         )
-
-
-def _push(repo: Repository, project_id: str, url: str, branch: str, env: Mapping[str, str]) -> str:
-    if not repo.exists:
-        raise RepositoryMissing(project_id)
-    ref = f"refs/heads/{branch}"
-    sha = repo.resolve(ref)
-    if sha is None:
-        raise BranchMissing(branch)
-    repo.push(url, (f"{ref}:{ref}", "refs/tags/*:refs/tags/*"), env)
-    return sha

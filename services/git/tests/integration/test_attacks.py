@@ -61,23 +61,23 @@ async def test_a_hostile_remote_gives_push_failed_and_runs_nothing(
 
 
 async def test_a_branch_named_like_an_option_gives_push_failed_and_runs_nothing(
-    service, build, export, blobs, git_commands, bare_remote
+    service, build, export, blobs, git_commands, releases
 ):
-    """Branch `-f` is refused by name before git runs; the remote stays empty."""
+    """Branch `-f` is refused by name before git runs; no release is made."""
     await service.commit_build(build({"app.py": APP}), blobs)
     git_commands.clear()
-    failed = await service.export(export(str(bare_remote), branch="-f"))
+    failed = await service.export(export("v1", branch="-f"))
     assert failed.type == "PushFailed"
     assert (
         failed.reason
         == "branch name '-f' refused: it starts with '-', which git would read as an option"
     )
     assert git_commands == []
-    assert list((bare_remote / "refs/heads").iterdir()) == []
+    assert not releases.root.exists()
 
 
 async def test_planted_hooks_and_a_planted_hooks_path_never_run(
-    service, build, document, approval, export, blobs, repo_path, bare_remote, inspect, tmp_path
+    service, build, document, approval, export, blobs, repo_path, inspect, tmp_path
 ):
     """Executable hooks in the repository, or a hooksPath in its config, do not run on commit or push."""
     await service.commit_build(build({"app.py": APP}), blobs)
@@ -85,6 +85,7 @@ async def test_planted_hooks_and_a_planted_hooks_path_never_run(
     elsewhere = tmp_path / "planted-hooks"
     elsewhere.mkdir()
     for folder in (repo_path / "hooks", elsewhere):
+        folder.mkdir(exist_ok=True)
         for hook in (
             "pre-commit",
             "post-commit",
@@ -103,7 +104,7 @@ async def test_planted_hooks_and_a_planted_hooks_path_never_run(
     await service.commit_build(build({"app.py": APP, "b.py": b"b\n"}, attempt=2), blobs)
     await service.record_artifact(document("G5", "notes", "n\n", kind="report"))
     assert await service.approve(approval("G5"), blobs) is not None
-    pushed = await service.export(export(str(bare_remote)))
+    pushed = await service.export(export("v1"))
     assert pushed.type == "PushCompleted"
     assert not touched.exists()
     assert inspect(repo_path, "rev-list", "--count", "main").strip() == "3"

@@ -1,4 +1,4 @@
-"""Exports on real repositories: a push to a bare remote, failures with reasons, a token kept secret."""
+"""Exports on real repositories: a push to a release, failures with reasons, a token kept secret."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import structlog
 
 from layercake_contracts.values import Gate
 from layercake_git.adapters.git import Git
-from layercake_git.app import create_workspaces, push_env
-from layercake_git.service import GitService
+from layercake_git.adapters.releases import release_path
+from layercake_git.app import create_service, push_env
+from layercake_git.core.remotes import address_of
+from layercake_git.errors import GitFailed
+from layercake_git.service import Exports, GitService
 from layercake_git.settings import Settings
 
 APP = b"print('hello')\n"
@@ -28,56 +31,148 @@ async def approved(service, build, document, approval, blobs):
     await service.approve(approval(Gate.G5), blobs)
 
 
-@pytest.mark.parametrize("form", ["path", "file-url"])
-async def test_a_push_to_a_bare_repository_gives_the_same_log_and_tags(
-    service, export, approved, inspect, repo_path, bare_remote, form
+async def test_a_push_to_a_release_gives_the_same_log_and_tags(
+    service, export, approved, inspect, repo_path, releases
 ):
-    """The remote's main has our history exactly, with the approval tags; the event has its sha."""
-    url = str(bare_remote) if form == "path" else f"file://{bare_remote}"
-    pushed = await service.export(export(url))
+    """The release's main has our history exactly, with the approval tags; the event has its sha."""
+    pushed = await service.export(export("v1"))
     assert pushed.type == "PushCompleted"
+    assert pushed.remote_url == "v1"
+    release = release_path(releases.root, "shop", "v1")
     ours = inspect(repo_path, "log", "--format=%H %an %s", "main")
-    assert inspect(bare_remote, "log", "--format=%H %an %s", "main") == ours
+    assert inspect(release, "log", "--format=%H %an %s", "main") == ours
     assert len(ours.splitlines()) == 3
     assert pushed.sha == ours.split()[0]
-    assert inspect(bare_remote, "tag").split() == ["g2-approved", "g5-approved"]
+    assert inspect(release, "tag").split() == ["g2-approved", "g5-approved"]
 
 
-async def test_pushing_a_branch_the_repository_lacks_gives_push_failed(
-    service, export, approved, bare_remote
+async def test_a_release_repository_is_bare_private_with_our_config_and_no_hooks(
+    service, export, approved, inspect, releases
 ):
+    """Made by the service: hooks off in its config, no hooks folder, no one else may write."""
+    await service.export(export("v1"))
+    release = release_path(releases.root, "shop", "v1")
+    assert inspect(release, "config", "core.bare").strip() == "true"
+    assert inspect(release, "config", "core.hooksPath").strip() == "/dev/null"
+    assert not (release / "hooks").exists()
+    for folder in (releases.root, release.parent, release):
+        assert folder.stat().st_mode & 0o077 == 0
+
+
+async def test_a_second_export_to_a_release_moves_it_on(
+    service, export, approved, build, blobs, inspect, releases
+):
+    """The release repository is made once and then pushed to again."""
+    await service.export(export("v1"))
+    await service.commit_build(build({"app.py": APP, "c.py": b"c\n"}, attempt=3), blobs)
+    pushed = await service.export(export("v1", branch="gate/g5"))
+    assert pushed.type == "PushCompleted"
+    release = release_path(releases.root, "shop", "v1")
+    assert inspect(release, "rev-parse", "gate/g5").strip() == pushed.sha
+    assert inspect(release, "rev-list", "--count", "main").strip() == "3"
+
+
+@pytest.mark.parametrize("planted", ["project-folder", "repository"])
+async def test_a_release_reached_through_a_link_is_refused(
+    service, export, approved, releases, tmp_path, planted
+):
+    """A link in place of the project's folder or of the release itself: PushFailed, no push."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "v1.git").mkdir(parents=True)
+    releases.root.mkdir(mode=0o700)
+    if planted == "project-folder":
+        (releases.root / "shop").symlink_to(elsewhere)
+        where = "shop"
+    else:
+        (releases.root / "shop").mkdir(mode=0o700)
+        (releases.root / "shop" / "v1.git").symlink_to(elsewhere / "v1.git")
+        where = "shop/v1.git"
+    failed = await service.export(export("v1"))
+    assert failed.type == "PushFailed"
+    assert failed.reason == f"release 'v1' refused: its folder {where!r} is a link or no folder"
+    assert list((elsewhere / "v1.git").iterdir()) == []
+
+
+async def test_a_release_folder_others_may_write_to_is_refused(service, export, approved, releases):
+    """A release folder writable by group or others could be planted in: refused."""
+    releases.root.mkdir()
+    releases.root.chmod(0o777)
+    failed = await service.export(export("v1"))
+    assert failed.reason == "release 'v1' refused: the release folder is writable by others"
+    assert list(releases.root.iterdir()) == []
+
+
+async def test_git_itself_refuses_the_file_protocol_outside_a_release_push(
+    workspaces, approved, repo_path, bare_remote
+):
+    """Even past the checks, a plain push to a local path stops at `protocol.file.allow=never`."""
+    with pytest.raises(GitFailed, match="transport 'file' not allowed"):
+        workspaces.repository("shop").push(str(bare_remote), ("refs/heads/main",), {})
+    assert list((bare_remote / "refs/heads").iterdir()) == []
+
+
+async def test_pushing_a_branch_the_repository_lacks_gives_push_failed(service, export, approved):
     """The reason names the missing branch."""
-    failed = await service.export(export(str(bare_remote), branch="release"))
+    failed = await service.export(export("v1", branch="release"))
     assert failed.type == "PushFailed"
     assert failed.reason == "the project's repository has no branch 'release'"
 
 
 async def test_exporting_a_project_without_a_repository_gives_push_failed(
-    service, export, bare_remote
+    service, export, releases
 ):
-    """Nothing committed yet: the reason says so."""
-    failed = await service.export(export(str(bare_remote)))
+    """Nothing committed yet: the reason says so, and no release is made."""
+    failed = await service.export(export("v1"))
     assert failed.reason == "project 'shop' has no repository yet"
+    assert not releases.root.exists()
 
 
-@pytest.mark.parametrize("url", ["file:///nonexistent/x.git", "https://127.0.0.1:1/x.git"])
-async def test_an_unreachable_remote_gives_push_failed_with_gits_reason(
-    service, export, approved, url
+async def test_an_unreachable_allowed_remote_gives_push_failed_with_gits_reason(
+    workspaces, releases, export, approved
 ):
     """git's own words say why the push failed."""
-    failed = await service.export(export(url))
+    remotes = (address_of("https://127.0.0.1:1/"),)
+    service = GitService(workspaces, Exports(releases, remotes, lambda _url: {}))
+    failed = await service.export(export("https://127.0.0.1:1/x.git"))
     assert failed.type == "PushFailed"
     assert failed.reason.startswith("git push failed (exit 128): ")
-    assert (
-        "nonexistent" in failed.reason or "Failed to connect to 127.0.0.1 port 1" in failed.reason
-    )
+    assert "Failed to connect to 127.0.0.1 port 1" in failed.reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/x.git",
+        "https://127.0.0.1:2/x.git",
+        "https://127.0.0.1:1@example.com/x.git",
+        "ssh://127.0.0.1:1/x.git",
+        "https://127.0.0.1:1/../x.git",
+    ],
+)
+async def test_a_remote_outside_the_allowed_ones_gives_push_failed_naming_the_rule(
+    workspaces, releases, export, approved, git_commands, url
+):
+    """Only remotes under LAYERCAKE_GIT_REMOTES are pushed to; nothing else reaches git."""
+    remotes = (address_of("https://127.0.0.1:1/"),)
+    service = GitService(workspaces, Exports(releases, remotes, lambda _url: {}))
+    git_commands.clear()
+    failed = await service.export(export(url))
+    assert failed.type == "PushFailed"
+    assert failed.reason.startswith("remote URL ")
+    assert git_commands == []
 
 
 @pytest.fixture
-def token_service(workspaces):
-    """The git service with a token for https remotes, wired as the app wires it."""
-    settings = Settings(workspaces_root=workspaces.root, git_token=TOKEN)
-    return GitService(create_workspaces(settings), push_env(settings))
+def token_service(workspaces, tmp_path):
+    """The git service with a token for an allowed https remote, wired as the app wires it."""
+    settings = Settings(
+        workspaces_root=workspaces.root,
+        git_release_root=tmp_path / "releases",
+        git_remotes=("https://127.0.0.1:1/",),
+        git_token=TOKEN,
+        git_token_hosts=("127.0.0.1:1",),
+    )
+    return create_service(settings)
 
 
 async def test_the_token_is_in_no_config_argv_event_or_log(
@@ -104,9 +199,14 @@ async def test_the_token_is_in_no_config_argv_event_or_log(
         assert "Authorization" not in text
 
 
-def test_git_is_handed_the_token_header_for_the_https_remote_only(tmp_path):
-    """git sees a Basic header for the remote's host from the environment alone; no other host."""
-    settings = Settings(workspaces_root=tmp_path / "ws", git_token=TOKEN, git_username="bot")
+def test_git_is_handed_the_token_header_for_its_bound_host_only(tmp_path):
+    """git sees a Basic header for the bound host from the environment alone; no other host."""
+    settings = Settings(
+        workspaces_root=tmp_path / "ws",
+        git_token=TOKEN,
+        git_token_hosts=("git.example.com/team/",),
+        git_username="bot",
+    )
     env = push_env(settings)("https://git.example.com/team/x.git")
     git = Git(tmp_path, timeout_s=10)
 
@@ -118,4 +218,21 @@ def test_git_is_handed_the_token_header_for_the_https_remote_only(tmp_path):
     assert scheme == "Authorization:"
     assert base64.b64decode(encoded).decode() == f"bot:{TOKEN}"
     assert header_for("https://evil.example.org/x.git") == ""
-    assert push_env(settings)(str(tmp_path / "remote.git")) == {}
+    assert header_for("https://git.example.com/other/x.git") == ""
+    assert push_env(settings)("https://git.example.com/other/x.git") == {}
+    assert push_env(settings)("ssh://git.example.com/team/x.git") == {}
+
+
+def test_a_token_bound_to_no_host_is_refused_at_start(tmp_path):
+    """A token with no LAYERCAKE_GIT_TOKEN_HOSTS would go nowhere: the settings say so."""
+    with pytest.raises(ValueError, match="LAYERCAKE_GIT_TOKEN_HOSTS names no host"):
+        Settings(workspaces_root=tmp_path, git_token=TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("field", "entry"), [("git_remotes", "/srv/git/"), ("git_token_hosts", "ada:pw@github.com")]
+)
+def test_a_setting_that_names_no_remote_is_refused_at_start(tmp_path, field, entry):
+    """A local path as a remote, or credentials in a token host, fail the settings by name."""
+    with pytest.raises(ValueError, match=field):
+        Settings(workspaces_root=tmp_path, **{field: (entry,)})

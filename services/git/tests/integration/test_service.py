@@ -16,6 +16,7 @@ from layercake_contracts.events import (
 )
 from layercake_contracts.runtime import ServiceRuntime
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role
+from layercake_git.adapters.releases import release_path
 from layercake_git.app import create_runtime
 from layercake_git.settings import Settings
 from layercake_testing.waiting import eventually
@@ -28,7 +29,12 @@ ANSWERS = (CommitCreated, PushCompleted, PushFailed, ProcessingFailed)
 @pytest.fixture
 async def git_and_observer(nats_server, tmp_path):
     """The git service and an observer that keeps every answer it publishes."""
-    settings = Settings(nats_url=nats_server.url, workspaces_root=tmp_path / "workspaces")
+    settings = Settings(
+        nats_url=nats_server.url,
+        workspaces_root=tmp_path / "workspaces",
+        git_release_root=tmp_path / "releases",
+        git_remotes=("https://127.0.0.1:1/",),
+    )
     git = create_runtime(settings)
     observer = ServiceRuntime("observer", nats_server.url)
     seen: list[Event] = []
@@ -84,8 +90,8 @@ async def test_build_succeeded_gives_commit_created_for_the_branch_head(
     assert inspect(root / "shop.git", "show", "gate/g5:app.py") == "print(1)\n"
 
 
-async def test_an_export_after_approval_pushes_main_to_a_bare_repository(
-    git_and_observer, project, inspect, bare_remote
+async def test_an_export_after_approval_pushes_main_to_a_release(
+    git_and_observer, project, inspect, tmp_path
 ):
     """Build, approval (no documents: no answer), export, in order: PushCompleted with main's sha."""
     observer, seen, root = git_and_observer
@@ -95,12 +101,13 @@ async def test_an_export_after_approval_pushes_main_to_a_bare_repository(
         2,
         await build_succeeded(observer, project, {"app.py": b"x\n"}),
         GateApproved.follow(project, gate=Gate.G5, by="ada"),
-        ExportRequested.follow(project, remote_url=str(bare_remote)),
+        ExportRequested.follow(project, remote_url="v1"),
     )
     assert isinstance(pushed, PushCompleted)
     assert pushed.sha == created.sha
-    assert inspect(bare_remote, "rev-parse", "main").strip() == created.sha
-    assert inspect(bare_remote, "log", "main") == inspect(root / "shop.git", "log", "main")
+    release = release_path(tmp_path / "releases", project.project_id, "v1")
+    assert inspect(release, "rev-parse", "main").strip() == created.sha
+    assert inspect(release, "log", "main") == inspect(root / "shop.git", "log", "main")
 
 
 async def test_an_export_to_an_unreachable_remote_gives_push_failed(git_and_observer, project):
@@ -111,11 +118,11 @@ async def test_an_export_to_an_unreachable_remote_gives_push_failed(git_and_obse
         seen,
         2,
         await build_succeeded(observer, project, {"app.py": b"x\n"}),
-        ExportRequested.follow(project, remote_url="file:///nonexistent/x.git", branch="gate/g5"),
+        ExportRequested.follow(project, remote_url="https://127.0.0.1:1/x.git", branch="gate/g5"),
     )
     assert isinstance(failed, PushFailed)
     assert failed.reason.startswith("git push failed (exit 128): ")
-    assert "/nonexistent/x.git" in failed.reason
+    assert "Failed to connect to 127.0.0.1 port 1" in failed.reason
 
 
 async def test_a_manifest_into_a_git_folder_is_dead_lettered_at_once(git_and_observer, project):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from layercake_git.core.checks import check_branch, check_remote, check_tree_paths
+from layercake_git.core.checks import check_branch, check_remote, check_tree_paths, shown_remote
 from layercake_git.errors import BranchRefused, PathRefused, RemoteRefused
 
 REFUSED_REMOTES = [
@@ -16,11 +16,20 @@ REFUSED_REMOTES = [
     ("fd::3", "the '<transport>::<address>' form (such as ext::) runs commands"),
     ("http://example.com/x.git", "scheme 'http' is not allowed"),
     ("git://example.com/x.git", "scheme 'git' is not allowed"),
-    ("https://user:pw@example.com/x.git", "it carries a password"),
+    ("https://user:pw@example.com/x.git", "it carries credentials"),
+    ("https://ghp_token@example.com/x.git", "it carries credentials"),
+    ("ssh://git:pw@example.com/x.git", "it carries credentials"),
+    ("https://example.com/acme/../evil/x.git", "a '.' or '..' segment"),
+    ("https://example.com/acme/%2e%2e/evil/x.git", "a '.' or '..' segment"),
+    ("git@example.com:acme/../evil/x.git", "a '.' or '..' segment"),
+    ("https://example.com:99999/x.git", "its host or port cannot be read"),
+    ("https://[::1/x.git", "its host or port cannot be read"),
+    ("/srv/git/shop.git", "a local path or file:// URL is never pushed to"),
+    ("file:///srv/git/shop.git", "a local path or file:// URL is never pushed to"),
     ("https:///x.git", "it names no host"),
     ("ssh://-oProxyCommand=id/x", "its host or user starts with '-'"),
     ("ssh://-oProxyCommand=id@host/x", "its host or user starts with '-'"),
-    ("file://host/x.git", "a file:// URL must name an absolute local path"),
+    ("file://host/x.git", "a local path or file:// URL is never pushed to"),
     ("git@-oProxyCommand=id:x", "it is none of the allowed forms"),
     ("git@host:-x", "it is none of the allowed forms"),
     ("../x.git", "it is none of the allowed forms"),
@@ -78,13 +87,27 @@ def test_remotes_and_branches_git_would_misread_are_refused_with_the_reason(
     "url",
     [
         "https://github.com/team/shop.git", "HTTPS://example.com:8443/x", "ssh://git@host:22/x.git",
-        "git@github.com:team/shop.git", "host.example:shop.git", "file:///srv/git/shop.git",
-        "/srv/git/shop.git",
+        "git@github.com:team/shop.git", "host.example:shop.git", "ssh://git@host/x.git",
     ],
 )  # fmt: skip
 def test_the_allowed_remote_forms_pass_unchanged(url):
-    """https, ssh, scp-like, file and absolute paths are returned as given."""
+    """https, ssh and scp-like remotes are returned as given."""
     assert check_remote(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://ada:pw@example.com/x.git", "https://***@example.com/x.git"),
+        ("ssh://git:pw@host:22/x.git", "ssh://***@host:22/x.git"),
+        ("https://a@b:c@example.com/x@y", "https://***@example.com/x@y"),
+        ("https://example.com/x.git", "https://example.com/x.git"),
+        ("git@github.com:team/shop.git", "git@github.com:team/shop.git"),
+    ],
+)
+def test_a_remote_is_shown_without_its_user_part(url, shown):
+    """The user part of a URL may be a credential: logs and events show `***` instead."""
+    assert shown_remote(url) == shown
 
 
 @given(st.text())

@@ -2,8 +2,10 @@
 
 Every invocation gets a fresh environment (HOME an empty folder, no system or
 global config, no terminal or askpass prompt) and `-c` settings that switch
-hooks and fsmonitor off and allow only the file, https and ssh protocols, over
-whatever a repository's own config says. Arguments are a list, never a shell
+hooks and fsmonitor off and allow only the https and ssh protocols, over
+whatever a repository's own config says. The file protocol is allowed only for
+a push to a release repository the service made (`ALLOW_FILE`): a local remote
+runs its own config and hooks. Arguments are a list, never a shell
 line; callers check anything that comes from an event first (`core/checks.py`).
 """
 
@@ -26,12 +28,15 @@ HARDENING: tuple[str, ...] = (
     "-c", "core.fsmonitor=false",
     "-c", "credential.helper=",
     "-c", "protocol.allow=never",
-    "-c", "protocol.file.allow=always",
+    "-c", "protocol.file.allow=never",
     "-c", "protocol.https.allow=always",
     "-c", "protocol.ssh.allow=always",
 )  # fmt: skip
-# What a push may need from the host: where git is, an ssh agent, a proxy.
-_PASSED_THROUGH = ("PATH", "SSH_AUTH_SOCK", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
+ALLOW_FILE = (("protocol.file.allow", "always"),)  # after HARDENING, so it wins
+# What a push may need from the host: where git is, an ssh agent, a proxy, a private CA.
+_PASSED_THROUGH = (
+    "PATH", "SSH_AUTH_SOCK", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "GIT_SSL_CAINFO",
+)  # fmt: skip
 _MAX_DETAIL = 2000
 
 
@@ -75,12 +80,14 @@ class Git:
         stdin: bytes = b"",
         env: Mapping[str, str] | None = None,
         accept: tuple[int, ...] = (0,),
+        config: tuple[tuple[str, str], ...] = (),
     ) -> Completed:
-        """Run `git <args>`; exit codes outside `accept` raise `GitFailed`."""
+        """Run `git <args>` (with `config` over the hardening); other exits raise `GitFailed`."""
         where = () if git_dir is None else (f"--git-dir={git_dir}",)
+        extra = tuple(arg for key, value in config for arg in ("-c", f"{key}={value}"))
         try:
             done = subprocess.run(  # noqa: S603  # argv list from checked values, no shell
-                ["git", *HARDENING, *where, *args],  # noqa: S607  # git from the host's PATH
+                ["git", *HARDENING, *extra, *where, *args],  # noqa: S607  # git from the host's PATH
                 input=stdin,
                 capture_output=True,
                 env={**self._env, **(env or {})},

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from typing import TYPE_CHECKING
 
+from layercake_git.adapters.git import ALLOW_FILE
 from layercake_git.core.history import EVENT_TRAILER, LOG_FORMAT, LogEntry, parse_log
 from layercake_git.core.tree import Relation, Tree, index_info, parse_ls_tree
 
@@ -47,7 +48,10 @@ class Repository:
             return
         temp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
         try:
-            self._git.run("init", "--quiet", "--bare", "--initial-branch=main", str(temp))
+            # No template: no hooks folder, not even the samples.
+            self._git.run(
+                "init", "--quiet", "--bare", "--template=", "--initial-branch=main", str(temp)
+            )
             for key, value in REPOSITORY_CONFIG:
                 self._git.run("config", key, value, git_dir=temp)
             temp.rename(self.path)
@@ -141,8 +145,25 @@ class Repository:
         return self._log()
 
     def push(self, url: str, refspecs: tuple[str, ...], env: Mapping[str, str]) -> None:
-        """Push `refspecs` to `url` (a checked remote), with `env` for credentials."""
-        self._run("push", "--porcelain", "--no-verify", "--", url, *refspecs, env=env)
+        """Push `refspecs` to `url` (a checked network remote), with `env` for credentials."""
+        self._push(url, refspecs, env=env)
+
+    def push_to_release(self, release: Repository, refspecs: tuple[str, ...]) -> None:
+        """Push `refspecs` to a release repository the service made: file protocol, this once."""
+        self._push(str(release.path), refspecs, config=ALLOW_FILE)
+
+    def _push(
+        self,
+        target: str,
+        refspecs: tuple[str, ...],
+        *,
+        env: Mapping[str, str] | None = None,
+        config: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self._git.run(
+            "push", "--porcelain", "--no-verify", "--", target, *refspecs,
+            git_dir=self.path, env=env, config=config,
+        )  # fmt: skip
 
     def _log(self, *args: str) -> list[LogEntry]:
         done = self._run("log", "--all", "--date-order", f"--format={LOG_FORMAT}", *args)

@@ -18,11 +18,11 @@ class Workspaces:
 
     def __init__(self, root: Path, git: Git) -> None:
         self.root = root
-        self._git = git
+        self.git = git
 
     def repository(self, project_id: str) -> Repository:
         """The project's repository (made on its first commit)."""
-        return Repository(self.root / f"{project_id}.git", self._git)
+        return Repository(self.root / f"{project_id}.git", self.git)
 
     def record(self, project_id: str) -> RecordFile:
         """The project's record file."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from layercake_git.errors import BranchRefused, PathRefused, Refused, RemoteRefused
 
@@ -22,10 +22,18 @@ if TYPE_CHECKING:
 _IGNORED_IN_NAMES = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _GIT_FOLDER_NAMES = frozenset({".git", "git~1"})
 
-ALLOWED_REMOTES = "https://…, ssh://…, file:///…, user@host:path or an absolute path"
-_ALLOWED_SCHEMES = frozenset({"https", "ssh", "file"})
+ALLOWED_REMOTES = "https://…, ssh://… or user@host:path"
+_ALLOWED_SCHEMES = frozenset({"https", "ssh"})
+# git pushes to a local repository by running `git-receive-pack` in it, which
+# reads that repository's own config and hooks (our `-c` settings are dropped
+# for a local transport): a folder an event names could run anything as us.
+LOCAL_REFUSED = (
+    "a local path or file:// URL is never pushed to (its own config and hooks would run); "
+    "name one of the project's releases instead"
+)
 _TRANSPORT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # ext::, fd::, anything::
 _SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!-).+$")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 MAX_BRANCH_LENGTH = 200
@@ -43,8 +51,19 @@ def check_tree_paths(paths: Iterable[str]) -> None:
 
 
 def check_remote(url: str) -> str:
-    """`url` if it is an allowed remote; else `RemoteRefused` saying why."""
-    return _unless(_remote_problem(url), url, RemoteRefused)
+    """`url` if it is a well-formed network remote; else `RemoteRefused` saying why.
+
+    The refusal shows the URL without its user part, which may be a credential.
+    """
+    problem = _remote_problem(url)
+    if problem is not None:
+        raise RemoteRefused(shown_remote(url), problem)
+    return url
+
+
+def shown_remote(url: str) -> str:
+    """`url` as logs and events may show it: the user part of `scheme://user:pw@…` is `***`."""
+    return _USERINFO.sub(r"\1***@", url)
 
 
 def _remote_problem(url: str) -> str | None:
@@ -61,27 +80,44 @@ def _remote_problem(url: str) -> str | None:
         ),
     )
     problem = next((problem for broken, problem in rules if broken), None)
-    if problem is not None or url.startswith("/"):
+    if problem is not None:
         return problem
+    if url.startswith("/"):
+        return LOCAL_REFUSED
     if "://" in url:
         return _url_problem(url)
-    return None if _SCP_LIKE.match(url) else f"it is none of the allowed forms ({ALLOWED_REMOTES})"
+    if not _SCP_LIKE.match(url):
+        return f"it is none of the allowed forms ({ALLOWED_REMOTES})"
+    return _path_problem(url.partition(":")[2])
 
 
 def _url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises on a port that is no number
+    except ValueError:
+        return "its host or port cannot be read"
     scheme = parts.scheme.lower()
-    if scheme not in _ALLOWED_SCHEMES:
-        return f"scheme {scheme!r} is not allowed ({ALLOWED_REMOTES})"
-    if scheme == "file":
-        local = parts.netloc in {"", "localhost"} and parts.path.startswith("/")
-        return None if local else "a file:// URL must name an absolute local path"
-    if not parts.hostname:
-        return "it names no host"
-    if any(part.startswith("-") for part in (parts.hostname, parts.username or "")):
-        return "its host or user starts with '-', which ssh would read as an option"
-    if parts.password is not None:
-        return "it carries a password; credentials come from LAYERCAKE_GIT_TOKEN"
+    rules = (
+        (scheme == "file", LOCAL_REFUSED),
+        (scheme not in _ALLOWED_SCHEMES, f"scheme {scheme!r} is not allowed ({ALLOWED_REMOTES})"),
+        (not parts.hostname, "it names no host"),
+        (
+            any(part.startswith("-") for part in (parts.hostname or "", parts.username or "")),
+            "its host or user starts with '-', which ssh would read as an option",
+        ),
+        (
+            parts.password is not None or (scheme == "https" and parts.username is not None),
+            "it carries credentials; the token comes from LAYERCAKE_GIT_TOKEN",
+        ),
+    )
+    problem = next((problem for broken, problem in rules if broken), None)
+    return problem if problem is not None else _path_problem(parts.path)
+
+
+def _path_problem(path: str) -> str | None:
+    if any(segment in {".", ".."} for segment in unquote(path).split("/")):
+        return "its path has a '.' or '..' segment, which could lead out of an allowed prefix"
     return None
 
 

@@ -2,13 +2,22 @@
 
 The token travels as an `Authorization` header in `GIT_CONFIG_*` environment
 variables of the one push: never in argv (other users can read that), never in
-a config file, and only for the remote's own scheme, host and port.
+a config file, and only to the token hosts the settings bind it to: a remote
+elsewhere gets no credentials at all, and git's header setting names the bound
+host and path, so git itself would not send it further either.
 """
 
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+
+from layercake_git.core.remotes import token_scope
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from layercake_git.core.remotes import Address
 
 REDACTED = "***"
 
@@ -18,14 +27,16 @@ def basic_credentials(username: str, token: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{token}".encode()).decode()
 
 
-def credential_env(url: str, username: str, token: str) -> dict[str, str]:
-    """Environment giving git the header for an https `url`; empty for any other remote."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https" or not parts.hostname:
+def credential_env(
+    url: str, username: str, token: str, scopes: Iterable[Address]
+) -> dict[str, str]:
+    """Environment giving git the header for an https `url` under a token host; else empty."""
+    scope = token_scope(url, scopes)  # the scopes are https rules: no ssh URL lies under one
+    if scope is None:
         return {}
     return {
         "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"http.https://{parts.netloc}/.extraHeader",
+        "GIT_CONFIG_KEY_0": f"http.{scope.https_url}.extraHeader",
         "GIT_CONFIG_VALUE_0": f"Authorization: {basic_credentials(username, token)}",
     }
 

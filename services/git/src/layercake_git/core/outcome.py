@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from layercake_contracts.events import CommitCreated, PushCompleted, PushFailed
+from layercake_git.core.checks import shown_remote
 from layercake_git.core.history import trailer
 
 if TYPE_CHECKING:
@@ -54,6 +55,6 @@ def push_failed(request: ExportRequested, reason: str) -> PushFailed:
 def _about_push(request: ExportRequested) -> dict[str, object]:
     return {
         "event_id": outcome_id(request),
-        "remote_url": request.remote_url,
+        "remote_url": shown_remote(request.remote_url),  # a password in it stays out
         "branch": request.branch,
     }
