@@ -3,8 +3,9 @@
 The demo is a client like any other: it creates a project, follows the
 project's events (Server-Sent Events) and, at each gate that awaits a person,
 approves (with `--yes`) or says which command would. At G4 it selects the
-first design option; at G9 it exports the repository to a local bare
-repository (the release), which it then clones for you to look at. With no
+first design option; at G9 it exports the repository to the project's release
+`release` (a bare repository the git service makes in its release folder),
+which it then clones for you to look at. With no
 API key, the agents answer from the recordings shipped in the repository.
 """
 
@@ -27,7 +28,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state
+from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state, release_root
 from layercake_contracts.events import (
     AgentFailed,
     BuildFailed,
@@ -49,12 +50,14 @@ from layercake_contracts.events import (
     parse_event,
 )
 from layercake_gateway.api import create_token
+from layercake_git.adapters.releases import release_path
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 INTAKE = Path(__file__).with_name("demo_intake.md")
 DESIGN_CHOICE = "option-a"
+RELEASE = "release"  # the release's name: the export names no path, the git service owns it
 _STARTUP_S = 120.0
 
 
@@ -94,8 +97,8 @@ class Demo:
 
     @property
     def remote(self) -> Path:
-        """The bare repository the release is exported to."""
-        return self.home / "demo" / f"{self.project_id}-release.git"
+        """The bare repository the git service exports the release to."""
+        return release_path(release_root(self.home), self.project_id, RELEASE)
 
     async def run(self, timeout_s: float) -> None:
         """Create the project and walk it to G9; `DemoFailed` says why not."""
@@ -168,11 +171,8 @@ class Demo:
         if "export" in self._told:
             return
         self._told.add("export")
-        self.remote.parent.mkdir(parents=True, exist_ok=True)
-        if not self.remote.exists():
-            await _git("init", "-q", "--bare", "-b", "main", str(self.remote))
         reply = await self.client.post(
-            f"/projects/{self.project_id}/export", json={"remote_url": self.remote.as_uri()}
+            f"/projects/{self.project_id}/export", json={"remote_url": RELEASE}
         )
         _check(reply, "export the repository")
         self.say(f"G9: exporting main to {self.remote}")

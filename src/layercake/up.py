@@ -1,7 +1,8 @@
 """`layercake up`: a nats-server and the five services as processes, kept running.
 
 Everything lives under one home folder (`.layercake/` by default): the
-nats-server's JetStream data, each service's store, a log per process under
+nats-server's JetStream data, each service's store (and the git service's
+release folder, the only local place it pushes to), a log per process under
 `logs/`, the key the API signs tokens with, and `up.json`, which says what
 runs (read by `layercake status` and the demo). A process that exits is
 started again after a backoff that grows while it keeps failing; SIGINT or
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 SERVICES = ("parser", "builder", "agent", "git", "gateway")
 STATE_FILE = "up.json"
 SECRET_FILE = "jwt-secret"  # noqa: S105  # a file name, not a secret
+RELEASES = "releases"
 # Who the local commands and the demo act as when no token is given.
 LOCAL_USER = "local"
 _BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
@@ -71,6 +73,11 @@ def jwt_secret(home: Path) -> str:
     return path.read_text().strip()
 
 
+def release_root(home: Path) -> Path:
+    """Where the git service keeps the releases: `LAYERCAKE_GIT_RELEASE_ROOT`, else in `home`."""
+    return Path(os.environ.get("LAYERCAKE_GIT_RELEASE_ROOT") or home / RELEASES)
+
+
 def service_env(settings: UpSettings, home: Path) -> dict[str, str]:
     """The environment of every service: the shared names, the stores under `home`.
 
@@ -83,6 +90,7 @@ def service_env(settings: UpSettings, home: Path) -> dict[str, str]:
         "LAYERCAKE_JWT_SECRET": jwt_secret(home),
         "LAYERCAKE_LEDGER_URL": f"sqlite:///{home / 'ledger.db'}",
         "LAYERCAKE_WORKSPACES_ROOT": str(home / "workspaces"),
+        "LAYERCAKE_GIT_RELEASE_ROOT": str(release_root(home)),
         "LAYERCAKE_AGENT_ROOT": str(home / "agent"),
         "LAYERCAKE_BUILDER_ROOT": str(home / "builder"),
     }

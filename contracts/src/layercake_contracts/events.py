@@ -264,7 +264,11 @@ class CommitCreated(EventBase):
 
 
 class ExportRequested(EventBase):
-    """Push the project's repository to a remote."""
+    """Push the project's repository to a release of its own or to an allowed remote.
+
+    `remote_url` is a release's bare name (such as `v1`) or a URL the git
+    service allows; never a local path.
+    """
 
     type: Literal["ExportRequested"] = "ExportRequested"
     remote_url: str
