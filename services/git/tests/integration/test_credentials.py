@@ -43,12 +43,19 @@ def certificate(tmp_path) -> Path:
 
 
 class Recorder(BaseHTTPRequestHandler):
-    """Keeps every request's Authorization header (or None); answers 404."""
+    """Keeps every request's path and Authorization header (or None).
 
-    seen: list[str | None]
+    It answers 404, except below `/acme/moved/`: a redirect to `/other/` on the same host.
+    """
 
     def do_GET(self) -> None:
-        self.server.seen.append(self.headers.get("Authorization"))  # type: ignore[attr-defined]
+        self.server.seen.append((self.path, self.headers.get("Authorization")))  # type: ignore[attr-defined]
+        if self.path.startswith("/acme/moved/"):
+            self.send_response(302)
+            self.send_header("Location", self.path.replace("/acme/moved/", "/other/"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_error(404)
 
     def log_message(self, *_args: object) -> None:
@@ -56,8 +63,8 @@ class Recorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def listeners(certificate) -> Iterator[dict[str, tuple[str, list[str | None]]]]:
-    """`host -> (https base URL, Authorization headers it received)` for both hosts."""
+def listeners(certificate) -> Iterator[dict[str, tuple[str, list[tuple[str, str | None]]]]]:
+    """`host -> (https base URL, (path, Authorization header) of each request)` for both."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate, certificate.with_name("key.pem"))
     servers = {}
@@ -96,11 +103,11 @@ async def token_service(
     return service
 
 
-def tokens_in(headers: list[str | None]) -> list[str]:
-    """The tokens the Basic headers carried."""
+def tokens_in(requests: list[tuple[str, str | None]]) -> list[str]:
+    """The tokens the requests' Basic headers carried."""
     return [
         base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")[2]
-        for header in headers
+        for _, header in requests
         if header
     ]
 
@@ -116,7 +123,7 @@ async def test_the_token_never_reaches_a_host_or_path_it_is_not_bound_to(
     failed = await token_service.export(export(f"{base}{path}"))
     assert failed.type == "PushFailed"
     assert seen, "git asked the listener"
-    assert seen == [None] * len(seen)
+    assert tokens_in(seen) == []
 
 
 async def test_the_token_reaches_the_host_and_path_it_is_bound_to(token_service, export, listeners):
@@ -126,3 +133,14 @@ async def test_the_token_reaches_the_host_and_path_it_is_bound_to(token_service,
     assert failed.type == "PushFailed"
     assert tokens_in(seen) == [TOKEN]
     assert listeners["127.0.0.2"][1] == []
+
+
+async def test_a_redirect_from_the_bound_path_does_not_carry_the_token_off_it(
+    token_service, export, listeners
+):
+    """/acme/moved/ answers 302 to /other/: git does not follow, so /other/ never sees the token."""
+    base, seen = listeners["127.0.0.1"]
+    failed = await token_service.export(export(f"{base}/acme/moved/shop.git"))
+    assert failed.type == "PushFailed"
+    assert [path.split("?")[0] for path, _ in seen] == ["/acme/moved/shop.git/info/refs"]
+    assert failed.reason.endswith("The requested URL returned error: 302")

@@ -72,7 +72,7 @@ async def test_a_second_export_to_a_release_moves_it_on(
     assert inspect(release, "rev-list", "--count", "main").strip() == "3"
 
 
-@pytest.mark.parametrize("planted", ["project-folder", "repository"])
+@pytest.mark.parametrize("planted", ["project-folder", "dangling", "repository"])
 async def test_a_release_reached_through_a_link_is_refused(
     service, export, approved, releases, tmp_path, planted
 ):
@@ -80,8 +80,8 @@ async def test_a_release_reached_through_a_link_is_refused(
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "v1.git").mkdir(parents=True)
     releases.root.mkdir(mode=0o700)
-    if planted == "project-folder":
-        (releases.root / "shop").symlink_to(elsewhere)
+    if planted != "repository":
+        (releases.root / "shop").symlink_to(elsewhere if planted == "project-folder" else "/nx")
         where = "shop"
     else:
         (releases.root / "shop").mkdir(mode=0o700)

@@ -41,10 +41,10 @@ class Releases:
     def repository(self, project_id: str, name: str) -> Repository:
         """The project's release `name`, made if new; `ReleaseRefused` if a step is not ours."""
         path = release_path(self.root, project_id, name)
-        self.root.mkdir(mode=_PRIVATE, parents=True, exist_ok=True)
-        self._check(name, self.root)
-        path.parent.mkdir(mode=_PRIVATE, exist_ok=True)
-        self._check(name, path.parent)
+        for folder in (self.root, path.parent):
+            if not os.path.lexists(folder):  # a link, even a dangling one, is refused below
+                folder.mkdir(mode=_PRIVATE, parents=True, exist_ok=True)
+            self._check(name, folder)
         repo = Repository(path, self._git)
         if not os.path.lexists(path):
             repo.create()

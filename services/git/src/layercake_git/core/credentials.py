@@ -4,7 +4,8 @@ The token travels as an `Authorization` header in `GIT_CONFIG_*` environment
 variables of the one push: never in argv (other users can read that), never in
 a config file, and only to the token hosts the settings bind it to: a remote
 elsewhere gets no credentials at all, and git's header setting names the bound
-host and path, so git itself would not send it further either.
+host and path, so git itself would not send it further either; nor does a
+redirect, which a push with the token does not follow.
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ def credential_env(
     if scope is None:
         return {}
     return {
-        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_COUNT": "2",
         "GIT_CONFIG_KEY_0": f"http.{scope.https_url}.extraHeader",
         "GIT_CONFIG_VALUE_0": f"Authorization: {basic_credentials(username, token)}",
+        # curl sends the header again on a redirect to the same host: off the bound path.
+        "GIT_CONFIG_KEY_1": "http.followRedirects",
+        "GIT_CONFIG_VALUE_1": "false",
     }
 
 
