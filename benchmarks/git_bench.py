@@ -29,8 +29,9 @@ from layercake_contracts.bus import sha256_of
 from layercake_contracts.events import BuildSucceeded, ProjectCreated
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role
 from layercake_git.adapters.git import Git
+from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.workspaces import Workspaces
-from layercake_git.service import GitService
+from layercake_git.service import Exports, GitService
 
 FILES = 1000
 CHANGED = 10
@@ -89,7 +90,8 @@ def ours(
     home.mkdir()
     workspaces = Workspaces(root / "workspaces", Git(home, timeout_s=60))
     workspaces.root.mkdir()
-    service = GitService(workspaces, lambda _url: {})
+    exports = Exports(Releases(root / "releases", workspaces.git), (), lambda _url: {})
+    service = GitService(workspaces, exports)
     project = ProjectCreated(project_id="bench", name="bench", intake="bench", owner="bench")
     workspaces.repository("bench").create()  # the CLI's `git init` is not timed either
     blobs = MemoryBlobs(first, second)
