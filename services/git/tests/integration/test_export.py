@@ -127,38 +127,42 @@ async def test_exporting_a_project_without_a_repository_gives_push_failed(
     assert not releases.root.exists()
 
 
+@pytest.fixture
+def remote_service(workspaces, releases):
+    """The git service allowing the remotes under https://127.0.0.1:1/ (nothing listens)."""
+    remotes = (address_of("https://127.0.0.1:1/"),)
+    return GitService(workspaces, Exports(releases, remotes, lambda _url: {}))
+
+
 async def test_an_unreachable_allowed_remote_gives_push_failed_with_gits_reason(
-    workspaces, releases, export, approved
+    remote_service, export, approved
 ):
     """git's own words say why the push failed."""
-    remotes = (address_of("https://127.0.0.1:1/"),)
-    service = GitService(workspaces, Exports(releases, remotes, lambda _url: {}))
-    failed = await service.export(export("https://127.0.0.1:1/x.git"))
+    failed = await remote_service.export(export("https://127.0.0.1:1/x.git"))
     assert failed.type == "PushFailed"
     assert failed.reason.startswith("git push failed (exit 128): ")
     assert "Failed to connect to 127.0.0.1 port 1" in failed.reason
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "reason"),
     [
-        "https://example.com/x.git",
-        "https://127.0.0.1:2/x.git",
-        "https://127.0.0.1:1@example.com/x.git",
-        "ssh://127.0.0.1:1/x.git",
-        "https://127.0.0.1:1/../x.git",
+        ("https://example.com/x.git", "under none of the remotes LAYERCAKE_GIT_REMOTES allows"),
+        ("https://127.0.0.1:2/x.git", "under none of the remotes LAYERCAKE_GIT_REMOTES allows"),
+        ("ssh://127.0.0.1:1/x.git", "under none of the remotes LAYERCAKE_GIT_REMOTES allows"),
+        ("https://127.0.0.1:1@example.com/x.git", "it carries credentials"),
+        ("https://127.0.0.1:1/../x.git", "a '.' or '..' segment"),
     ],
 )
 async def test_a_remote_outside_the_allowed_ones_gives_push_failed_naming_the_rule(
-    workspaces, releases, export, approved, git_commands, url
+    remote_service, export, approved, git_commands, url, reason
 ):
     """Only remotes under LAYERCAKE_GIT_REMOTES are pushed to; nothing else reaches git."""
-    remotes = (address_of("https://127.0.0.1:1/"),)
-    service = GitService(workspaces, Exports(releases, remotes, lambda _url: {}))
     git_commands.clear()
-    failed = await service.export(export(url))
+    failed = await remote_service.export(export(url))
     assert failed.type == "PushFailed"
     assert failed.reason.startswith("remote URL ")
+    assert reason in failed.reason
     assert git_commands == []
 
 
