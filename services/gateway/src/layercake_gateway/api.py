@@ -59,6 +59,13 @@ from layercake_gateway.core.project import (
     MissingArtifacts,
     Project,
 )
+from layercake_gateway.guard import (
+    DEFAULT_MAX_BODY_BYTES,
+    JWT_ALGORITHM,
+    BodyGuard,
+    Unauthenticated,
+    authenticate,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -70,13 +77,27 @@ if TYPE_CHECKING:
 
 _A = TypeVar("_A", bound=BaseModel)
 log = structlog.get_logger(__name__)
-JWT_ALGORITHM = "HS256"
 QUESTION_TIMEOUT_S = 10.0
 # Model-written HTML is hostile: shown in a sandbox, with no scripts and nothing fetched.
 DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_FILE_CHARS = 400_000
 _MINUTE = 60.0
 _bearer = HTTPBearer(auto_error=False)
+
+
+class TooLarge(BaseModel):
+    """A 413: the request body was over the limit (`LAYERCAKE_HTTP_MAX_BODY_BYTES`)."""
+
+    detail: str
+    limit_bytes: int
+
+
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_413_CONTENT_TOO_LARGE: {
+        "model": TooLarge,
+        "description": "The request body is over the limit; nothing past it was read.",
+    }
+}
 
 
 class ProjectIntake(BaseModel):
@@ -186,17 +207,11 @@ def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The user a valid bearer token names; 401 for none, a forged one or an expired one."""
-    if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required")
-    secret: str = request.app.state.jwt_secret
+    token = credentials.credentials if credentials is not None else None
     try:
-        claims = jwt.decode(credentials.credentials, secret, algorithms=[JWT_ALGORITHM])
-    except jwt.PyJWTError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}") from exc
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token names no user")
-    return subject
+        return authenticate(token, request.app.state.jwt_secret)
+    except Unauthenticated as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
 
 
 User = Annotated[str, Depends(current_user)]
@@ -213,13 +228,18 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     bus: Bus | None = None,
     runs_per_minute: int = 30,
     relay: Callable[[], Awaitable[object]] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The HTTP API over `ledger`, tokens checked with `secret`, events to and from `bus`.
 
     `relay` publishes what a decision announces at once (else the relay's loop does, later).
+    A request body is read only from a caller with a valid token, and only up to
+    `max_body_bytes` (413 past it).
     """
-    api = FastAPI(title="LayerCake gateway", version="0.1.0")
+    api = FastAPI(title="LayerCake gateway", version="0.1.0", responses=BODY_RESPONSES)
     api.state.jwt_secret = secret
+    # Added before `count`, so it runs inside it: its refusals are counted too.
+    api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes)
     registry = CollectorRegistry()
     requests = Counter(
         "layercake_http_requests", "HTTP requests answered", ["method", "route", "status"],
