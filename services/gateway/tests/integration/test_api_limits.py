@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from layercake_gateway.api import MAX_FILE_CHARS
+from layercake_gateway.core.names import bus_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -130,7 +131,10 @@ async def test_a_body_within_the_limit_is_still_served_plain_or_chunked(start_ga
             pieces = iter([b"%x\r\n%s\r\n" % (len(data), data), b"0\r\n\r\n"])
             answer = await send(client, {**head, "Transfer-Encoding": "chunked"}, pieces)
         assert answer.status == 201, answer
-    assert {p.project_id for p in runtime.ledger.projects()} == {"plain", "streamed"}
+    assert {p.project_id for p in runtime.ledger.projects()} == {
+        bus_id("ada", "plain"),
+        bus_id("ada", "streamed"),
+    }
 
 
 async def test_the_largest_file_write_fits_the_default_limit(gateway, auth):
