@@ -28,6 +28,7 @@ from layercake.up import jwt_secret, read_state
 from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import parse_event
 from layercake_gateway.api import create_token
+from layercake_gateway.core.names import bus_id
 from layercake_testing.waiting import settle
 
 pytestmark = [
@@ -37,6 +38,7 @@ pytestmark = [
 ]
 LAYERCAKE = str(Path(sys.executable).parent / "layercake")
 RESULTS = {"BuildSucceeded", "BuildFailed"}
+TESTER = "tester"
 
 
 class System:
@@ -104,7 +106,7 @@ class System:
         )
 
     def client(self) -> httpx.AsyncClient:
-        token = create_token(jwt_secret(self.state_home), "tester")
+        token = create_token(jwt_secret(self.state_home), TESTER)
         return httpx.AsyncClient(
             base_url=self.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
@@ -174,8 +176,9 @@ async def walk_killing(system: System, service: str, when) -> None:
     assert_reached_g9_once(await system.stream())
 
 
-def of(events, project_id: str) -> list:
-    return [(s, e) for s, e in events if e.project_id == project_id]
+def of(events, name: str) -> list:
+    """The events of the tester's project `name` (the bus knows it by its bus id)."""
+    return [(s, e) for s, e in events if e.project_id == bus_id(TESTER, name)]
 
 
 def count(events, type_name: str, key=lambda _: None) -> collections.Counter:

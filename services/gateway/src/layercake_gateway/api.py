@@ -1,9 +1,11 @@
 """The gateway's HTTP API (first part): projects and gates over the ledger, with JWT auth.
 
 Every write becomes a ledger decision (announced on the bus by the relay);
-every read comes from the ledger. A project belongs to its creator: another
-user gets 404 for it. Bad input is a 422 naming the field; a gate rule or a
-concurrent change is a 409 saying what was expected.
+every read comes from the ledger. A project belongs to its creator, named in
+a namespace of the creator's own (`core/names.py`): another user gets 404 for
+it, and creating that name makes them a project of their own. Bad input is a
+422 naming the field; a gate rule or a concurrent change is a 409 saying what
+was expected.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from layercake_contracts.bus import subject_filter
 from layercake_contracts.events import (
-    PROJECT_ID_PATTERN,
     AgentRequested,
     BuildRequested,
     EventBase,
@@ -53,11 +54,19 @@ from layercake_contracts.values import (
 )
 from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
 from layercake_gateway.core.gates import ArtifactKind
+from layercake_gateway.core.names import NAME_PATTERN, bus_id, name_of
 from layercake_gateway.core.project import (
     GateRuleBroken,
     LedgerError,
     MissingArtifacts,
     Project,
+)
+from layercake_gateway.guard import (
+    DEFAULT_MAX_BODY_BYTES,
+    JWT_ALGORITHM,
+    BodyGuard,
+    Unauthenticated,
+    authenticate,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +79,6 @@ if TYPE_CHECKING:
 
 _A = TypeVar("_A", bound=BaseModel)
 log = structlog.get_logger(__name__)
-JWT_ALGORITHM = "HS256"
 QUESTION_TIMEOUT_S = 10.0
 # Model-written HTML is hostile: shown in a sandbox, with no scripts and nothing fetched.
 DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -79,12 +87,29 @@ _MINUTE = 60.0
 _bearer = HTTPBearer(auto_error=False)
 
 
+class TooLarge(BaseModel):
+    """A 413: the request body was over the limit (`LAYERCAKE_HTTP_MAX_BODY_BYTES`)."""
+
+    detail: str
+    limit_bytes: int
+
+
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_413_CONTENT_TOO_LARGE: {
+        "model": TooLarge,
+        "description": "The request body is over the limit; nothing past it was read.",
+    }
+}
+
+
 class ProjectIntake(BaseModel):
     """What a person says about a new project (G0)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    project_id: str = Field(pattern=PROJECT_ID_PATTERN)
+    project_id: str = Field(
+        pattern=NAME_PATTERN, description="your name for it, unique among your projects"
+    )
     name: str = Field(min_length=1, max_length=200)
     intake: str = Field(min_length=1, max_length=100_000)
     has_ui: bool = False
@@ -186,17 +211,11 @@ def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The user a valid bearer token names; 401 for none, a forged one or an expired one."""
-    if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required")
-    secret: str = request.app.state.jwt_secret
+    token = credentials.credentials if credentials is not None else None
     try:
-        claims = jwt.decode(credentials.credentials, secret, algorithms=[JWT_ALGORITHM])
-    except jwt.PyJWTError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}") from exc
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token names no user")
-    return subject
+        return authenticate(token, request.app.state.jwt_secret)
+    except Unauthenticated as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
 
 
 User = Annotated[str, Depends(current_user)]
@@ -213,13 +232,18 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     bus: Bus | None = None,
     runs_per_minute: int = 30,
     relay: Callable[[], Awaitable[object]] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The HTTP API over `ledger`, tokens checked with `secret`, events to and from `bus`.
 
     `relay` publishes what a decision announces at once (else the relay's loop does, later).
+    A request body is read only from a caller with a valid token, and only up to
+    `max_body_bytes` (413 past it).
     """
-    api = FastAPI(title="LayerCake gateway", version="0.1.0")
+    api = FastAPI(title="LayerCake gateway", version="0.1.0", responses=BODY_RESPONSES)
     api.state.jwt_secret = secret
+    # Added before `count`, so it runs inside it: its refusals are counted too.
+    api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes)
     registry = CollectorRegistry()
     requests = Counter(
         "layercake_http_requests", "HTTP requests answered", ["method", "route", "status"],
@@ -237,8 +261,9 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         return response
 
     async def owned(project_id: str, who: str) -> Project:
+        # Looked up in the caller's own namespace: another user's project is never reached.
         try:
-            project = await asyncio.to_thread(ledger.get, project_id)
+            project = await asyncio.to_thread(ledger.get, bus_id(who, project_id))
         except UnknownProject as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id!r}") from exc
         if project.owner != who:
@@ -246,9 +271,9 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         return project
 
     async def decide(project_id: str, who: str, decision: Callable[[Project], object]) -> Project:
-        await owned(project_id, who)
+        found = await owned(project_id, who)
         try:
-            project = await asyncio.to_thread(ledger.decide, project_id, decision)
+            project = await asyncio.to_thread(ledger.decide, found.project_id, decision)
         except MissingArtifacts as exc:
             detail = {"error": str(exc), "missing": list(exc.missing)}
             raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
@@ -275,13 +300,14 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
         """Create a project from its intake (G0)."""
         project = Project(
-            project_id=body.project_id, name=body.name, intake=body.intake, owner=who,
+            project_id=bus_id(who, body.project_id), name=body.name, intake=body.intake, owner=who,
             has_ui=body.has_ui, heal_limit=ledger.policy.heal_limit, announce=True,
         )  # fmt: skip
         try:
             await asyncio.to_thread(ledger.create, project)
         except ProjectExists as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+            detail = f"you have a project {body.project_id!r} already"
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
         await announce()
         return _summary(project)
 
@@ -289,7 +315,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     async def list_projects(who: User) -> list[dict[str, Any]]:
         """The caller's projects."""
         projects = await asyncio.to_thread(ledger.projects)
-        return [_summary(p) for p in projects if p.owner == who]
+        return [_summary(p) for p in projects if p.owner == who and name_of(who, p.project_id)]
 
     @api.get("/projects/{project_id}")
     async def get_project(project_id: str, who: User) -> dict[str, Any]:
@@ -370,8 +396,8 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     @api.post("/projects/{project_id}/agents/{role}", status_code=status.HTTP_202_ACCEPTED)
     async def run_agent(project_id: str, role: Role, body: AgentRun, who: User) -> dict[str, str]:
         """Ask a role agent to work at a gate; follow the returned event id."""
-        await owned(project_id, who)
-        request = AgentRequested(project_id=project_id, role=role, gate=body.gate,
+        project = await owned(project_id, who)
+        request = AgentRequested(project_id=project.project_id, role=role, gate=body.gate,
                                  instructions=body.instructions)  # fmt: skip
         return await send(who, request)
 
@@ -395,7 +421,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
                       "expected": "a gate and role that produced files"}  # fmt: skip
             raise HTTPException(status.HTTP_409_CONFLICT, detail)
         request = BuildRequested(
-            project_id=project_id, role=role, gate=gate,
+            project_id=project.project_id, role=role, gate=gate,
             manifest=Manifest.model_validate(manifest), steps=steps,
         )  # fmt: skip
         return await send(who, request)
@@ -405,8 +431,8 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         project_id: str, who: User, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> HistoryAnswer:
         """The project's commits, newest first, each naming its gate, role and event."""
-        await owned(project_id, who)
-        asked = HistoryQuestion(project_id=project_id, limit=limit)
+        project = await owned(project_id, who)
+        asked = HistoryQuestion(project_id=project.project_id, limit=limit)
         return await question(HISTORY_SUBJECT, asked, HistoryAnswer)
 
     @api.post("/parse")
@@ -430,7 +456,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             {body.path: FileEntry(sha256=digest, size=len(data))}
         )
         written = FilesWritten(
-            project_id=project_id, role=Role.USER, gate=body.gate,
+            project_id=project.project_id, role=Role.USER, gate=body.gate,
             attempt=project.attempt_of(body.gate, Role.USER) + 1,
             manifest=manifest, changed=(body.path,),
         )  # fmt: skip
@@ -439,9 +465,10 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     @api.post("/projects/{project_id}/export", status_code=status.HTTP_202_ACCEPTED)
     async def export(project_id: str, body: Export, who: User) -> dict[str, str]:
         """Push the project's repository to a remote (the git service checks the URL)."""
-        await owned(project_id, who)
-        return await send(who, ExportRequested(project_id=project_id, remote_url=body.remote_url,
-                                               branch=body.branch))  # fmt: skip
+        project = await owned(project_id, who)
+        request = ExportRequested(project_id=project.project_id, remote_url=body.remote_url,
+                                  branch=body.branch)  # fmt: skip
+        return await send(who, request)
 
     @api.get("/projects/{project_id}/artifacts")
     async def artifacts(project_id: str, who: User) -> dict[str, list[dict[str, Any]]]:
@@ -481,9 +508,9 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         last_event_id: Annotated[int | None, Header(ge=0)] = None,
     ) -> StreamingResponse:
         """The project's events as Server-Sent Events, live; resume with Last-Event-ID."""
-        await owned(project_id, who)
+        project = await owned(project_id, who)
         jetstream = connected().connection.jetstream
-        subject = subject_filter(None, project_id)
+        subject = subject_filter(None, project.project_id)
         start = (
             {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": last_event_id + 1}
             if last_event_id is not None
@@ -537,7 +564,8 @@ async def _sse(subscription: JetStreamContext.PushSubscription) -> AsyncIterator
 
 def _summary(project: Project) -> dict[str, Any]:
     return {
-        "project_id": project.project_id,
+        "project_id": name_of(project.owner, project.project_id),
+        "bus_id": project.project_id,
         "name": project.name,
         "owner": project.owner,
         "has_ui": project.has_ui,

@@ -60,6 +60,7 @@ class GatewayRuntime(ServiceRuntime):
                 self.bus,
                 settings.runs_per_minute,
                 self.relay.run_once,
+                settings.http_max_body_bytes,
             )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_level="warning"

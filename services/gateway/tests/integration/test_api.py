@@ -17,6 +17,8 @@ from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
+from layercake_gateway.core.names import bus_id
+from layercake_testing.waiting import settle
 
 pytestmark = pytest.mark.nats
 
@@ -67,6 +69,46 @@ async def test_requests_without_a_valid_token_get_401_and_another_users_project_
         await client.post("/projects/calc/gates/G0/approve", headers=auth("bob"))
     ).status_code == 404
     assert (await client.get("/projects", headers=auth("bob"))).json() == []
+
+
+async def test_creating_another_users_project_id_tells_nothing_and_leaves_theirs_untouched(
+    gateway, auth
+):
+    """Bob asking for ada's id is answered as for an id nobody has; each gets a project of their own."""
+    runtime, client = gateway
+    intake = {"name": "c", "intake": "i"}
+    adas = await client.post(
+        "/projects", json={"project_id": "calc", **intake}, headers=auth("ada")
+    )
+    assert adas.status_code == 201, adas.text
+    before = (await client.get("/projects/calc", headers=auth("ada"))).json()
+    answers = {}
+    for project_id in ("calc", "free"):
+        reply = await client.post(
+            "/projects", json={"project_id": project_id, **intake}, headers=auth("bob")
+        )
+        answers[project_id] = (reply.status_code, reply.text.replace(project_id, "ID"))
+    assert answers["calc"][0] == 201, answers
+    assert answers["calc"] == answers["free"]
+    assert (await client.get("/projects/calc", headers=auth("ada"))).json() == before
+    bobs = (await client.get("/projects/calc", headers=auth("bob"))).json()
+    assert bobs["owner"] == "bob"
+    assert bobs["bus_id"] != before["bus_id"]
+    again = await client.post(
+        "/projects", json={"project_id": "calc", **intake}, headers=auth("bob")
+    )
+    assert again.status_code == 409, "one's own id is one's own to know"
+    js = runtime.broker.connection.jetstream()
+
+    async def created():
+        last = (await js.stream_info(STREAM_NAME)).state.last_seq
+        events = [parse_event((await js.get_msg(STREAM_NAME, n)).data) for n in range(1, last + 1)]
+        found = {(e.project_id, e.owner) for e in events if isinstance(e, ProjectCreated)}
+        return found if len(found) == 3 else None
+
+    assert await settle(created, within=10) == {
+        (before["bus_id"], "ada"), (bobs["bus_id"], "bob"), (bus_id("bob", "free"), "bob"),
+    }  # fmt: skip
 
 
 async def test_bad_input_is_422_naming_the_field_and_a_gate_rule_409(gateway, auth):
@@ -236,7 +278,7 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway, au
     await client.post(
         "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
     )
-    root = ProjectCreated(project_id="calc", name="c", intake="i", owner="ada")
+    root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
     for attempt in (1, 2, 3):
         await runtime.bus.publish(
             AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=attempt,

@@ -13,6 +13,7 @@ from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import BuildRequested, BuildSucceeded, FilesWritten, parse_event
 from layercake_contracts.rpc import PARSE_SUBJECT, ParseAnswer, ParseQuestion, Unanswered, ask
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
+from layercake_gateway.core.names import bus_id
 from layercake_git.app import create_runtime as create_git
 from layercake_git.settings import Settings as GitSettings
 from layercake_parser.app import create_runtime as create_parser
@@ -137,7 +138,7 @@ async def test_commit_validates_first_and_history_is_read_from_the_git_service(s
     written = next(e for e in await stream_events(runtime) if isinstance(e, FilesWritten))
     await runtime.bus.publish(
         BuildSucceeded(
-            project_id="calc",
+            project_id=bus_id("ada", "calc"),
             role=Role.USER,
             gate=Gate.G5,
             attempt=1,
@@ -174,7 +175,7 @@ async def test_a_design_option_is_served_as_html_that_cannot_run_scripts(service
     digest = await (await runtime.bus.blobs()).put(page)
     manifest = Manifest({"design/option-a.html": FileEntry(sha256=digest, size=len(page))})
     await runtime.bus.publish(
-        FilesWritten(project_id="calc", role=Role.DESIGNER, gate=Gate.G4, attempt=1,
+        FilesWritten(project_id=bus_id("ada", "calc"), role=Role.DESIGNER, gate=Gate.G4, attempt=1,
                      manifest=manifest, changed=("design/option-a.html",))
     )  # fmt: skip
 
