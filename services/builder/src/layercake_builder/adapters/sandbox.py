@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters import trampoline
+from layercake_builder.adapters.memfd import fill, memfds
 from layercake_builder.core import seccomp
 from layercake_builder.core.confinement import (
     Backend,
@@ -159,12 +160,12 @@ class Sandbox:
     ) -> Iterator[Launch]:
         """The host command line that runs `command` confined, its inputs open until exit."""
         how = self._confinement(slot, project, cache)
-        with _memfds(2 + len(how.files)) as fds:
+        with memfds(2 + len(how.files)) as fds:
             descriptors = Descriptors(args=fds[0], seccomp=fds[1], files=fds[2:])
             environment = sandbox_env(path, env or {})
             launch = confine(command, environment, how, descriptors, network=network)
             for fd, data in launch.inputs:
-                _fill(fd, data)
+                fill(fd, data)
             yield launch
 
     def _confinement(self, slot: int, project: Path, cache: Path) -> Confinement:
@@ -267,25 +268,6 @@ class _Capture:
             f"\n[... {self.dropped} bytes of output cut ...]\n".encode() if self.dropped else b""
         )
         return (bytes(self._head) + middle + tail).decode("utf-8", errors="replace")
-
-
-@contextlib.contextmanager
-def _memfds(count: int) -> Iterator[tuple[int, ...]]:
-    """Anonymous in-memory files: what they hold is at no path (a pipe could fill up)."""
-    fds: list[int] = []
-    try:
-        fds.extend(os.memfd_create("layercake-sandbox-input", os.MFD_CLOEXEC) for _ in range(count))
-        yield tuple(fds)
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
-def _fill(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-    os.lseek(fd, 0, os.SEEK_SET)
 
 
 def become_subreaper() -> None:
