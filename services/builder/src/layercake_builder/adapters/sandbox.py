@@ -371,12 +371,15 @@ def _probe(backend: Backend, support: Path) -> str | None:
     probe = support / "probe"
     probe.mkdir(parents=True, exist_ok=True)
     sandbox = Sandbox(backend, Limits(), support, slots=1, output_cap_bytes=65536)
-    if os.geteuid() == 0:
-        _chown_tree((probe,), SLOT_UID_BASE)
-    trial = sandbox.launch(
-        ("/usr/bin/true",), slot=0, project=probe, cache=probe, network=False, path=("/usr/bin",)
-    )
+    # A slot of its own: another builder's sweep of a slot it holds kills all of its uid.
+    slot, lock = _claim_slot() if os.geteuid() == 0 else (0, None)
     try:
+        if lock is not None:
+            _chown_tree((probe,), SLOT_UID_BASE + slot)
+        trial = sandbox.launch(
+            ("/usr/bin/true",), slot=slot, project=probe, cache=probe, network=False,
+            path=("/usr/bin",),
+        )  # fmt: skip
         with trial as launch:
             done = subprocess.run(  # noqa: S603  # our own argv
                 launch.argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S,
@@ -384,6 +387,9 @@ def _probe(backend: Backend, support: Path) -> str | None:
             )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"a trial run failed: {exc}"
+    finally:
+        if lock is not None:
+            os.close(lock)
     if done.returncode != 0:
         return f"a trial run failed (exit {done.returncode}): {done.stderr.strip()[:300]}"
     return None
