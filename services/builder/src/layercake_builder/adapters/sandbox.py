@@ -26,18 +26,23 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters import trampoline
+from layercake_builder.adapters.memfd import fill, memfds
+from layercake_builder.core import seccomp
 from layercake_builder.core.confinement import (
     Backend,
     Confinement,
+    Descriptors,
+    Launch,
     Limits,
     Mounts,
     confine,
+    own_etc,
     sandbox_env,
 )
 from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Iterator, Mapping
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +98,11 @@ class Sandbox:
         self._root = os.geteuid() == 0
         become_subreaper()
         self._capacity = asyncio.Semaphore(slots)
-        self._write_etc()
+        self._etc = own_etc(os.getuid(), SLOT_UID_BASE, MAX_SLOTS)
+        self._filter = seccomp.encode(seccomp.program())
+        (support / "jail").mkdir(parents=True, exist_ok=True)
+        for path in (support, support / "jail"):
+            path.chmod(0o755)
 
     @contextlib.asynccontextmanager
     async def slot(self, *folders: Path) -> AsyncIterator[int]:
@@ -132,12 +141,13 @@ class Sandbox:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
-        argv = self.argv(
+        with self.launch(
             command, slot=slot, project=project, cache=cache, network=network, path=path, env=env
-        )
-        return await self._execute(command, argv, project, timeout_s)
+        ) as launch:
+            return await self._execute(command, launch, project, timeout_s)
 
-    def argv(
+    @contextlib.contextmanager
+    def launch(
         self,
         command: tuple[str, ...],
         *,
@@ -147,10 +157,16 @@ class Sandbox:
         network: bool,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
-    ) -> list[str]:
-        """The host command line that runs `command` confined."""
+    ) -> Iterator[Launch]:
+        """The host command line that runs `command` confined, its inputs open until exit."""
         how = self._confinement(slot, project, cache)
-        return confine(command, sandbox_env(path, env or {}), how, network=network)
+        with memfds(2 + len(how.files)) as fds:
+            descriptors = Descriptors(args=fds[0], seccomp=fds[1], files=fds[2:])
+            environment = sandbox_env(path, env or {})
+            launch = confine(command, environment, how, descriptors, network=network)
+            for fd, data in launch.inputs:
+                fill(fd, data)
+            yield launch
 
     def _confinement(self, slot: int, project: Path, cache: Path) -> Confinement:
         uid = SLOT_UID_BASE + slot
@@ -162,7 +178,6 @@ class Sandbox:
         mounts = Mounts(
             project=str(project),
             cache=str(cache),
-            etc=str(self._support / "etc"),
             read_only=self._read_only,
             host_symlinks=host_links,
         )
@@ -175,20 +190,23 @@ class Sandbox:
             process_base=0 if self._root else _processes_of(os.getuid()),
             trampoline=(SYSTEM_PYTHON, "-I", "-S", trampoline.__file__),
             new_root=str(new_root),
+            files=self._etc,
+            seccomp=self._filter,
         )
 
     async def _execute(
-        self, command: tuple[str, ...], argv: list[str], cwd: Path, timeout_s: float
+        self, command: tuple[str, ...], launch: Launch, cwd: Path, timeout_s: float
     ) -> Completed:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *launch.argv,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            pass_fds=[fd for fd, _ in launch.inputs],
         )
         capture = _Capture(self._output_cap)
         reader = asyncio.create_task(capture.drain(process.stdout))
@@ -214,23 +232,6 @@ class Sandbox:
             timed_out=timed_out,
             dropped_bytes=capture.dropped,
         )
-
-    def _write_etc(self) -> None:
-        etc = self._support / "etc"
-        etc.mkdir(parents=True, exist_ok=True)
-        (self._support / "jail").mkdir(exist_ok=True)
-        users = "".join(
-            f"builder{n}:x:{SLOT_UID_BASE + n}:{SLOT_UID_BASE + n}::/cache/home:/bin/sh\n"
-            for n in range(MAX_SLOTS)
-        )
-        uid = os.getuid()
-        (etc / "passwd").write_text(
-            f"root:x:0:0::/root:/bin/sh\nbuilder:x:{uid}:{uid}::/cache/home:/bin/sh\n{users}"
-        )
-        (etc / "group").write_text("root:x:0:\n")
-        (etc / "hosts").write_text("127.0.0.1 localhost\n::1 localhost\n")
-        for path in (self._support, etc, self._support / "jail"):
-            path.chmod(0o755)
 
 
 class _Capture:
@@ -370,17 +371,25 @@ def _probe(backend: Backend, support: Path) -> str | None:
     probe = support / "probe"
     probe.mkdir(parents=True, exist_ok=True)
     sandbox = Sandbox(backend, Limits(), support, slots=1, output_cap_bytes=65536)
-    if os.geteuid() == 0:
-        _chown_tree((probe,), SLOT_UID_BASE)
-    argv = sandbox.argv(
-        ("/usr/bin/true",), slot=0, project=probe, cache=probe, network=False, path=("/usr/bin",)
-    )
+    # A slot of its own: another builder's sweep of a slot it holds kills all of its uid.
+    slot, lock = _claim_slot() if os.geteuid() == 0 else (0, None)
     try:
-        done = subprocess.run(  # noqa: S603  # our own argv
-            argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S, check=False
-        )
+        if lock is not None:
+            _chown_tree((probe,), SLOT_UID_BASE + slot)
+        trial = sandbox.launch(
+            ("/usr/bin/true",), slot=slot, project=probe, cache=probe, network=False,
+            path=("/usr/bin",),
+        )  # fmt: skip
+        with trial as launch:
+            done = subprocess.run(  # noqa: S603  # our own argv
+                launch.argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S,
+                check=False, pass_fds=[fd for fd, _ in launch.inputs],
+            )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"a trial run failed: {exc}"
+    finally:
+        if lock is not None:
+            os.close(lock)
     if done.returncode != 0:
         return f"a trial run failed (exit {done.returncode}): {done.stderr.strip()[:300]}"
     return None

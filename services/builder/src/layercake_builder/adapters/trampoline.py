@@ -1,12 +1,15 @@
 """The unshare back-end's jail builder: runs inside fresh namespaces, then becomes the step.
 
 `unshare --user --map-root-user --mount --pid ...` starts this script with the
-namespaces' capabilities. It builds a new root on a tmpfs (the host's /usr and
-toolchains read-only, the project and cache read-write, a private /tmp and
-/proc, a few device nodes), pivots into it, drops every capability (the
-bounding set is emptied, so the step's exec gains none), forbids new
-privileges, and execs the step. It must stay importable by a bare interpreter
-(`python3 -I -S`): standard library only, no LayerCake imports.
+namespaces' capabilities and the descriptor of its spec (JSON; a descriptor, not
+an argument, so that no host path is in a command line). It builds a new root on a
+tmpfs (the host's /usr and toolchains read-only, the project and cache read-write,
+our /etc files written from the spec, a private /tmp and /proc, a few device
+nodes), pivots into it, drops every capability (the bounding set is emptied, so
+the step's exec gains none), forbids new privileges, loads the seccomp filter
+(last: building the jail needs mount) and execs the step. It must stay importable
+by a bare interpreter (`python3 -I -S`): standard library only, no LayerCake
+imports.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+_SOCK_FILTER_SIZE = 8
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _LAST_CAPABILITY = 63
@@ -53,6 +59,16 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int) -> N
     )
 
 
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def _read_input(fd: int) -> bytes:
+    """All of an inherited descriptor's content; then it is closed, so the step cannot read it."""
+    with os.fdopen(fd, "rb") as stream:
+        return stream.read()
+
+
 def _bind(source: str, target: str, *, read_only: bool) -> None:
     if os.path.isdir(source):  # noqa: PTH112  # standard library only, kept minimal
         os.makedirs(target, exist_ok=True)  # noqa: PTH103
@@ -75,6 +91,12 @@ def build_root(spec: dict[str, object], new_root: str) -> None:
         if optional and not os.path.exists(source):  # noqa: PTH110
             continue
         _bind(source, f"{new_root}{target}", read_only=read_only)
+    for target, fd in spec["files"]:  # type: ignore[attr-defined]
+        path = f"{new_root}{target}"
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # noqa: PTH103, PTH120
+        with open(path, "wb") as file:  # noqa: PTH123
+            file.write(_read_input(fd))
+        os.chmod(path, 0o444)  # noqa: PTH101
     for device in _DEVICES:
         if os.path.exists(f"/dev/{device}"):  # noqa: PTH110
             _bind(f"/dev/{device}", f"{new_root}/dev/{device}", read_only=False)
@@ -104,9 +126,17 @@ def drop_privileges() -> None:
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
+def load_filter(program: bytes) -> None:
+    """Confine every later syscall of this process and its children (needs no_new_privs)."""
+    code = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // _SOCK_FILTER_SIZE, ctypes.cast(code, ctypes.c_void_p))
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
 def main() -> None:
     """Read the spec, build the jail, exec the step."""
-    spec = json.loads(sys.argv[1])
+    spec = json.loads(_read_input(int(sys.argv[1])))
+    program = _read_input(int(spec["seccomp"]))
     new_root = str(spec["new_root"])
     build_root(spec, new_root)
     enter(new_root)
@@ -114,6 +144,7 @@ def main() -> None:
     os.chdir(str(spec["cwd"]))
     command = [str(part) for part in spec["command"]]
     env = {str(k): str(v) for k, v in dict(spec["env"]).items()}
+    load_filter(program)
     os.execvpe(command[0], command, env)  # noqa: S606  # the step, inside the jail
 
 

@@ -1,10 +1,14 @@
 """How a step is confined: limits, and the command line that puts a command in a sandbox.
 
-Pure: the caller says which backend, which folders and which limits; this
-module returns the argv. The sandbox shows the command its project folder
-(read-write, at `/workspace`), a cache folder (read-write, at `/cache`), the
-toolchains read-only and nothing else of the host: no home, no host /tmp, no
-sockets, no network unless the step is an install that may reach registries.
+Pure: the caller says which backend, which folders and which limits, and which
+descriptors it opened; this module returns the argv and what each descriptor must
+hold. The sandbox shows the command its project folder (read-write, at
+`/workspace`), a cache folder (read-write, at `/cache`), the toolchains read-only
+and nothing else of the host: no home, no host /tmp, no sockets, no network unless
+the step is an install that may reach registries. No host path of ours is in a
+command line the sandbox can read (its pid 1 is bwrap, or our trampoline before it
+execs): the options, the jail's spec, our own /etc files and the seccomp filter
+reach the sandbox through inherited descriptors.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ ETC_FILES = (
     "/etc/localtime",
 )
 NETWORK_ETC_FILES = ("/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/gai.conf")
-_OWN_ETC = ("passwd", "group", "hosts")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
@@ -71,7 +74,6 @@ class Mounts:
 
     project: str
     cache: str
-    etc: str  # a folder holding our own passwd, group and hosts files
     read_only: tuple[tuple[str, str], ...] = ()  # (host path, sandbox path): tools outside /usr
     host_symlinks: Mapping[str, str] | None = None  # /bin -> usr/bin on merged-/usr hosts
 
@@ -116,45 +118,89 @@ def binds(mounts: Mounts, *, network: bool) -> list[Bind]:
     etc = ETC_FILES + (NETWORK_ETC_FILES if network else ())
     return [
         *(Bind(path, path, read_only=True, optional=True) for path in etc),
-        *(Bind(f"{mounts.etc}/{name}", f"/etc/{name}", read_only=True) for name in _OWN_ETC),
         *(Bind(source, target, read_only=True) for source, target in mounts.read_only),
         Bind(mounts.project, WORKSPACE, read_only=False),
         Bind(mounts.cache, CACHE, read_only=False),
     ]
 
 
+@dataclass(frozen=True)
+class DataFile:
+    """A read-only file of the sandbox made from content, with no host path behind it."""
+
+    target: str
+    content: str
+
+
+def own_etc(builder_uid: int, slot_uid_base: int, slots: int) -> tuple[DataFile, ...]:
+    """Our /etc/passwd, group and hosts: the builder's and each slot's user, localhost."""
+    users = "".join(
+        f"builder{n}:x:{slot_uid_base + n}:{slot_uid_base + n}::/cache/home:/bin/sh\n"
+        for n in range(slots)
+    )
+    builder = f"builder:x:{builder_uid}:{builder_uid}::/cache/home:/bin/sh\n"
+    return (
+        DataFile("/etc/passwd", f"root:x:0:0::/root:/bin/sh\n{builder}{users}"),
+        DataFile("/etc/group", "root:x:0:\n"),
+        DataFile("/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n"),
+    )
+
+
+@dataclass(frozen=True)
+class Descriptors:
+    """Empty memfds the shell opened for the sandbox to read at start, one per input."""
+
+    args: int  # bwrap's options, or the trampoline's spec
+    seccomp: int
+    files: tuple[int, ...]  # one per `Confinement.files`, in order
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A confined step's host argv, and what each descriptor it inherits must hold."""
+
+    argv: list[str]
+    inputs: tuple[tuple[int, bytes], ...]
+
+
 def bwrap_argv(
-    command: tuple[str, ...],
     mounts: Mounts,
     env: Mapping[str, str],
+    fds: Descriptors,
+    files: tuple[DataFile, ...],
     *,
     network: bool,
 ) -> list[str]:
-    """A bubblewrap command line that runs `command` confined."""
-    argv = ["bwrap", "--unshare-all", *(["--share-net"] if network else [])]
-    argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    """What bubblewrap reads from `--args` (so no host path is in its command line)."""
+    argv = ["--unshare-all", "--unshare-user", *(["--share-net"] if network else [])]
+    # A nested user namespace would give the step every capability over mounts of its own.
+    argv += ["--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     argv += ["--ro-bind", "/usr", "/usr"]
     for link, target in sorted((mounts.host_symlinks or {}).items()):
         argv += ["--symlink", target, link]
     for bind in binds(mounts, network=network):
         option = "--ro-bind" if bind.read_only else "--bind"
         argv += [f"{option}-try" if bind.optional else option, bind.source, bind.target]
+    for fd, file in zip(fds.files, files, strict=True):
+        argv += ["--perms", "0444", "--ro-bind-data", str(fd), file.target]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108  # its own /tmp
-    argv += ["--chdir", WORKSPACE, "--clearenv"]
+    argv += ["--chdir", WORKSPACE, "--clearenv", "--seccomp", str(fds.seccomp)]
     for key, value in sorted(env.items()):
         argv += ["--setenv", key, value]
-    return [*argv, "--", *command]
+    return argv
 
 
 def jail_spec(
     command: tuple[str, ...],
     mounts: Mounts,
     env: Mapping[str, str],
+    fds: Descriptors,
+    files: tuple[DataFile, ...],
     *,
     network: bool,
     new_root: str,
 ) -> str:
-    """What the unshare back-end's trampoline builds, as JSON for its command line."""
+    """What the unshare back-end's trampoline builds, as JSON read from a descriptor."""
     return json.dumps(
         {
             "new_root": new_root,
@@ -163,6 +209,8 @@ def jail_spec(
                 [b.source, b.target, b.read_only, b.optional]
                 for b in binds(mounts, network=network)
             ],
+            "files": [[file.target, fd] for fd, file in zip(fds.files, files, strict=True)],
+            "seccomp": fds.seccomp,
             "cwd": WORKSPACE,
             "command": list(command),
             "env": dict(env),
@@ -181,24 +229,41 @@ class Confinement:
     process_base: int = 0
     trampoline: tuple[str, ...] = ()  # interpreter and script of the unshare back-end
     new_root: str = ""  # an empty folder the unshare back-end mounts its root on
+    files: tuple[DataFile, ...] = ()  # made inside from content (our /etc files)
+    seccomp: bytes = b""  # the filter program every step runs under
 
 
 def confine(
-    command: tuple[str, ...], env: Mapping[str, str], how: Confinement, *, network: bool
-) -> list[str]:
-    """The full argv of a confined step: drop to `run_as`, set limits, enter the sandbox."""
+    command: tuple[str, ...],
+    env: Mapping[str, str],
+    how: Confinement,
+    fds: Descriptors,
+    *,
+    network: bool,
+) -> Launch:
+    """A confined step: drop to `run_as`, set limits, enter the sandbox; and its inputs."""
     prefix: list[str] = []
     if how.run_as is not None:
         uid, gid = how.run_as
         prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
     limited = ["prlimit", *how.limits.prlimit_args(how.process_base), "--"]
+    if how.backend is Backend.NONE:
+        inner = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
+        return Launch([*prefix, *limited, *inner], ())
     if how.backend is Backend.BWRAP:
-        inner = bwrap_argv(command, how.mounts, env, network=network)
-    elif how.backend is Backend.UNSHARE:
+        options = bwrap_argv(how.mounts, env, fds, how.files, network=network)
+        args = "".join(f"{option}\0" for option in options)
+        inner = ["bwrap", "--args", str(fds.args), "--", *command]
+    else:
         namespaces = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child"]
         namespaces += ["--ipc", "--uts", *([] if network else ["--net"])]
-        spec = jail_spec(command, how.mounts, env, network=network, new_root=how.new_root)
-        inner = ["unshare", *namespaces, "--", *how.trampoline, spec]
-    else:
-        inner = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
-    return [*prefix, *limited, *inner]
+        args = jail_spec(
+            command, how.mounts, env, fds, how.files, network=network, new_root=how.new_root
+        )
+        inner = ["unshare", *namespaces, "--", *how.trampoline, str(fds.args)]
+    inputs = (
+        (fds.args, args.encode()),
+        (fds.seccomp, how.seccomp),
+        *((fd, file.content.encode()) for fd, file in zip(fds.files, how.files, strict=True)),
+    )
+    return Launch([*prefix, *limited, *inner], inputs)
