@@ -117,7 +117,12 @@ class Sandbox:
                 await _sweep(SLOT_UID_BASE + slot)
                 os.close(lock)  # releases the claim
 
-    async def run(
+    def hand_over(self, folder: Path, slot: int) -> None:
+        """Give a fresh folder of the builder's to the slot's user, for its step to write."""
+        if self._root:
+            os.chown(folder, SLOT_UID_BASE + slot, SLOT_UID_BASE + slot, follow_symlinks=False)
+
+    async def run(  # noqa: PLR0913  # one keyword for each thing a step is shown or given
         self,
         command: tuple[str, ...],
         *,
@@ -128,13 +133,15 @@ class Sandbox:
         timeout_s: float,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
+        reports: Path | None = None,
     ) -> Completed:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
         argv = self.argv(
-            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env
-        )
+            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env,
+            reports=reports,
+        )  # fmt: skip
         return await self._execute(command, argv, project, timeout_s)
 
     def argv(
@@ -147,12 +154,15 @@ class Sandbox:
         network: bool,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
+        reports: Path | None = None,
     ) -> list[str]:
-        """The host command line that runs `command` confined."""
-        how = self._confinement(slot, project, cache)
+        """The host command line that runs `command` confined (`reports` shown at /reports)."""
+        how = self._confinement(slot, project, cache, reports)
         return confine(command, sandbox_env(path, env or {}), how, network=network)
 
-    def _confinement(self, slot: int, project: Path, cache: Path) -> Confinement:
+    def _confinement(
+        self, slot: int, project: Path, cache: Path, reports: Path | None
+    ) -> Confinement:
         uid = SLOT_UID_BASE + slot
         host_links = {
             f"/{name}": os.readlink(f"/{name}")  # noqa: PTH115
@@ -165,6 +175,7 @@ class Sandbox:
             etc=str(self._support / "etc"),
             read_only=self._read_only,
             host_symlinks=host_links,
+            reports=str(reports) if reports else None,
         )
         new_root = self._support / "jail"
         return Confinement(

@@ -2,8 +2,8 @@
 
 Pure: a tree's file list and the text of its manifests (package.json,
 pyproject.toml) in, a `Plan` out. Commands run inside the sandbox at
-`/workspace`; tools write their machine-readable reports under `REPORTS`,
-which the runner reads back (never following a link).
+`/workspace`. Tools write their reports into a folder the builder makes
+fresh for that one command, outside the project, at `REPORT_FOLDER`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from layercake_builder.core.confinement import REPORT_FOLDER
 from layercake_contracts.values import Step
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
-REPORTS = ".layercake/reports"
+REPORTS = ".layercake/reports"  # scratch in the tree for the audit; the builder reads none of it
 NODE = "node"
 PYTHON = "python"
 VENV_PYTHON = ".venv/bin/python"
@@ -40,7 +41,11 @@ LOCK_FILES = (
 
 @dataclass(frozen=True)
 class Command:
-    """One command of a step, the parser for what it prints, and the report it writes."""
+    """One command of a step, the parser for what it prints, and the reports it writes.
+
+    `report` and `coverage` are paths in the command's own report folder; a
+    command naming either gets one, fresh, at `REPORT_FOLDER`.
+    """
 
     argv: tuple[str, ...]
     parser: str
@@ -127,24 +132,25 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
 
 def _node_lint(script: str) -> Command:
     if "eslint" in script:
-        report = f"{REPORTS}/eslint.json"
-        return Command(("npm", "run", "lint", "--", "-f", "json", "-o", report), "eslint", report)
+        report = "eslint.json"
+        argv = ("npm", "run", "lint", "--", "-f", "json", "-o", f"{REPORT_FOLDER}/{report}")
+        return Command(argv, "eslint", report)
     return Command(("npm", "run", "lint"), "none")
 
 
 def _node_test(script: str) -> Command:
     if "vitest" in script:
-        report = f"{REPORTS}/vitest.json"
-        return Command(
-            ("npm", "test", "--", "--reporter=json", f"--outputFile={report}"), "vitest", report
-        )
+        report = "vitest.json"
+        vitest = ("npm", "test", "--", "--reporter=json", f"--outputFile={REPORT_FOLDER}/{report}")
+        return Command(vitest, "vitest", report)
     if "jest" in script:
-        report = f"{REPORTS}/jest.json"
+        report, coverage = "jest.json", "coverage/coverage-summary.json"
         argv = (
-            *("npm", "test", "--", "--json", f"--outputFile={report}", "--coverage"),
-            *("--coverageReporters=json-summary", f"--coverageDirectory={REPORTS}/coverage"),
+            *("npm", "test", "--", "--json", f"--outputFile={REPORT_FOLDER}/{report}"),
+            "--coverage",
+            *("--coverageReporters=json-summary", f"--coverageDirectory={REPORT_FOLDER}/coverage"),
         )
-        return Command(argv, "jest", report, coverage=f"{REPORTS}/coverage/coverage-summary.json")
+        return Command(argv, "jest", report, coverage=coverage)
     return Command(("npm", "test"), "node")
 
 
@@ -183,7 +189,7 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
     if lint:
         steps.append(StepPlan(Step.LINT, PYTHON, tuple(lint)))
     if has_tests:
-        junit, coverage = f"{REPORTS}/junit.xml", f"{REPORTS}/coverage.json"
+        junit, coverage = "junit.xml", "coverage.json"
         pytest = (
             VENV_PYTHON,
             "-m",
@@ -191,9 +197,9 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
             "-q",
             "-p",
             "no:cacheprovider",
-            f"--junitxml={junit}",
+            f"--junitxml={REPORT_FOLDER}/{junit}",
         )
-        with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{coverage}")
+        with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{REPORT_FOLDER}/{coverage}")
         test = Command(with_coverage, "pytest", junit, coverage=coverage)
         steps.append(StepPlan(Step.TEST, PYTHON, (test,)))
     freeze = f"{REPORTS}/frozen.txt"
