@@ -2,8 +2,10 @@
 
 Pure: a tree's file list and the text of its manifests (package.json,
 pyproject.toml) in, a `Plan` out. Commands run inside the sandbox at
-`/workspace`. Tools write their reports into a folder the builder makes
-fresh for that one command, outside the project, at `REPORT_FOLDER`.
+`/workspace`. Test counts and coverage come only from runners the builder
+starts by its own command line (never the project's script text), writing
+their reports into a folder the builder makes fresh for that one command,
+outside the project, at `REPORT_FOLDER` (issue #14, finding 9).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 REPORTS = ".layercake/reports"  # scratch in the tree for the audit; the builder reads none of it
 NODE = "node"
+NODE_BIN = "/usr/bin/node"  # the system's: node_modules/.bin, first on PATH, is the project's
 PYTHON = "python"
 VENV_PYTHON = ".venv/bin/python"
 TOOLS_PYTHON = "/cache/tools/bin/python"
@@ -124,7 +127,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
     if "lint" in scripts:
         steps.append(StepPlan(Step.LINT, NODE, (_node_lint(scripts["lint"]),)))
     if "test" in scripts:
-        steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"]),)))
+        steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"], dependencies),)))
     audit = Command(("npm", "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
     steps.append(StepPlan(Step.AUDIT, NODE, (audit,)))
     return steps
@@ -138,20 +141,44 @@ def _node_lint(script: str) -> Command:
     return Command(("npm", "run", "lint"), "none")
 
 
-def _node_test(script: str) -> Command:
-    if "vitest" in script:
-        report = "vitest.json"
-        vitest = ("npm", "test", "--", "--reporter=json", f"--outputFile={REPORT_FOLDER}/{report}")
-        return Command(vitest, "vitest", report)
-    if "jest" in script:
-        report, coverage = "jest.json", "coverage/coverage-summary.json"
+def _node_test(script: str, dependencies: Collection[str]) -> Command:
+    """The runner the test script calls, run by the builder itself; else `npm test`, uncounted.
+
+    Jest and Vitest only when the project declares them, Node's own runner by
+    its system path: a script that merely mentions one (`node fake.js # jest`)
+    gets pass or fail from its exit code and no counts or coverage.
+    """
+    words = script.split()
+    runner = words[0] if words else ""
+    if runner in {"jest", "vitest"} and runner in dependencies:
+        return _node_runner(runner)
+    paths = words[2:]
+    if words[:2] == ["node", "--test"] and not any(w[0] == "-" or _is_glob(w) for w in paths):
+        report = "junit.xml"
         argv = (
-            *("npm", "test", "--", "--json", f"--outputFile={REPORT_FOLDER}/{report}"),
-            "--coverage",
-            *("--coverageReporters=json-summary", f"--coverageDirectory={REPORT_FOLDER}/coverage"),
+            *(NODE_BIN, "--test", "--test-reporter=spec", "--test-reporter-destination=stdout"),
+            *("--test-reporter=junit", f"--test-reporter-destination={REPORT_FOLDER}/{report}"),
         )
-        return Command(argv, "jest", report, coverage=coverage)
+        return Command((*argv, *paths), "node-test", report)
     return Command(("npm", "test"), "node")
+
+
+def _node_runner(runner: str) -> Command:
+    binary = f"node_modules/.bin/{runner}"
+    if runner == "vitest":
+        report = "vitest.json"
+        vitest = (binary, "run", "--reporter=default", "--reporter=json")
+        return Command((*vitest, f"--outputFile.json={REPORT_FOLDER}/{report}"), runner, report)
+    report, coverage = "jest.json", "coverage/coverage-summary.json"
+    argv = (
+        *(binary, "--json", f"--outputFile={REPORT_FOLDER}/{report}", "--coverage"),
+        *("--coverageReporters=json-summary", f"--coverageDirectory={REPORT_FOLDER}/coverage"),
+    )
+    return Command(argv, runner, report, coverage=coverage)
+
+
+def _is_glob(word: str) -> bool:
+    return any(c in word for c in "*?[{")  # Node 20's --test takes no patterns; the shell did
 
 
 def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[StepPlan]:
