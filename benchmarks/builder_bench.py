@@ -92,11 +92,11 @@ async def main() -> None:
         plan = plan_build(list(files), files, (Step.INSTALL,))
         key = cache_key(files, {})
         start = time.perf_counter()
-        cold = await runner.run(plan, tree, cache, key)
+        cold = await runner.run(plan, tree, cache, key, base / name / "own")
         cold_s = time.perf_counter() - start
         assert all(r.ok for r in cold), [r.output[-400:] for r in cold]
         start = time.perf_counter()
-        warm = await runner.run(plan, tree, cache, key)
+        warm = await runner.run(plan, tree, cache, key, base / name / "own")
         warm_s = time.perf_counter() - start
         assert all(r.cached for r in warm)
         confined, bare = [], []

@@ -82,7 +82,8 @@ async def _build(
 
     runner = create_runner(settings, store_log)
     plan = plan_build(list(files), texts, wanted)
-    return await runner.run(plan, tree, cache, cache_key(texts, toolchain_versions()))
+    key = cache_key(texts, toolchain_versions())
+    return await runner.run(plan, tree, cache, key, work / "own")
 
 
 def _show(results: tuple[StepResult, ...]) -> None:

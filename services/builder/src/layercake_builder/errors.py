@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 class BuilderError(Exception):
     """Base of every error the builder raises."""
@@ -25,3 +30,12 @@ class SlotsExhausted(BuilderError):
     def __init__(self, slots: int) -> None:
         super().__init__(f"all {slots} sandbox users of this machine are busy; try again later")
         self.slots = slots
+
+
+class PrivateFolderUnsafe(BuilderError):
+    """A folder the builder keeps its own files in is not a real folder of its own."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"the builder's own folder {path} is unsafe: {reason}")
+        self.path = path
+        self.reason = reason

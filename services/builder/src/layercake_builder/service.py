@@ -1,22 +1,23 @@
 """The builder's shell: materialise the tree, plan, run the steps, publish what happened.
 
 Each project has a folder under the work root: `tree/` (the materialised
-manifest plus node_modules/.venv, which are not in it), `cache/` (package
-caches and install keys), `manifest.json` (what `tree/` holds) and `done/`
-(the outcome of each request handled, so a redelivered request is answered
-without building again).
+manifest plus node_modules/.venv, which are not in it) and `cache/` (package
+caches), which its sandbox writes; `own/` (install keys, report folders),
+`manifest.json` (what `tree/` holds) and `done/` (the outcome of each request
+handled, so a redelivered request is answered without building again), which
+it never sees. The records are read as regular files only, off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
-import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import structlog
 
+from layercake_builder.adapters.own_files import read_regular, write_atomically
 from layercake_builder.core.outcome import finished, started
 from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
 from layercake_contracts.events import parse_event
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from layercake_contracts.bus import BlobStore, Bus
 
 log = structlog.get_logger(__name__)
+
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # an outcome or a manifest; far above any real one
 
 
 class BuildService:
@@ -49,8 +52,8 @@ class BuildService:
         async with self._locks[request.project_id]:
             folder = self._root / request.project_id
             done = folder / "done" / f"{request.event_id}.json"
-            if done.exists():
-                outcome = parse_event(done.read_bytes())
+            if recorded := await asyncio.to_thread(_read_record, done):
+                outcome = parse_event(recorded)
                 log.info("build_already_done", request=str(request.event_id))
                 await bus.publish(outcome)
                 return
@@ -61,17 +64,19 @@ class BuildService:
             texts = await _manifest_texts(request.manifest, blobs)
             plan = plan_build(list(request.manifest), texts, steps)
             await bus.publish(started(request, plan))
-            results = await self._runner.run(plan, tree, cache, cache_key(texts, self._versions))
+            key = cache_key(texts, self._versions)
+            results = await self._runner.run(plan, tree, cache, key, folder / "own")
             outcome = finished(request, results)
-            _write_atomically(done, outcome.model_dump_json().encode())
+            await asyncio.to_thread(_write_record, done, outcome.model_dump_json().encode())
             await bus.publish(outcome)
             log.info("build_finished", outcome=outcome.type, steps=len(results))
 
     async def _materialise(self, manifest: Manifest, folder: Path, blobs: BlobStore) -> None:
         record = folder / "manifest.json"
-        previous = Manifest.model_validate_json(record.read_bytes()) if record.exists() else None
+        recorded = await asyncio.to_thread(_read_record, record)
+        previous = Manifest.model_validate_json(recorded) if recorded else None
         await materialise(manifest, folder / "tree", blobs, previous)
-        _write_atomically(record, manifest.model_dump_json().encode())
+        await asyncio.to_thread(_write_record, record, manifest.model_dump_json().encode())
 
 
 async def _manifest_texts(manifest: Manifest, blobs: BlobStore) -> dict[str, str]:
@@ -80,11 +85,13 @@ async def _manifest_texts(manifest: Manifest, blobs: BlobStore) -> dict[str, str
     return {n: c.decode("utf-8", errors="replace") for n, c in zip(names, contents, strict=True)}
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _read_record(path: Path) -> bytes | None:
+    return read_regular(path.parent, path.name, MAX_RECORD_BYTES)
+
+
+def _write_record(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    temp.write_bytes(data)
-    temp.replace(path)
+    write_atomically(path, data)
 
 
 def toolchain_versions() -> dict[str, str]:

@@ -1,33 +1,37 @@
 """Running a plan's steps in the sandbox: install (unless cached), build, then the rest at once.
 
-Shell: it runs commands, reads the reports the tools wrote (never following a
-link the project planted), and turns each step into a `StepResult` with the
-help of the pure core (`interpret`, `sandbox_findings`).
+Shell: it runs commands, reads the reports the tools wrote, and turns each
+step into a `StepResult` with the help of the pure core (`interpret`,
+`sandbox_findings`). What the builder reads back lives where no other step can
+write (issue #14): install keys in a folder of its own the sandbox never sees,
+a test's reports in a folder made fresh for that one command, outside the
+project. Both are read as regular files only, never through a link, off the
+event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
-import os
 import shutil
-import stat
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from layercake_builder.adapters.own_files import private_folder, read_regular, write_atomically
 from layercake_builder.core.findings import sandbox_findings
 from layercake_builder.core.plan import REPORTS, Command, Plan, StepPlan
 from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-    from pathlib import Path
 
     from layercake_builder.adapters.sandbox import Completed, Sandbox
     from layercake_builder.core.reports import Interpret
 
 EVENT_OUTPUT_CHARS = 4000
 MAX_REPORT_BYTES = 20 * 1024 * 1024
+MAX_KEY_BYTES = 256  # a sha256 in hex, with room
 INSTALL_KEY_FILE = "install.key"
 
 
@@ -39,6 +43,16 @@ class StepSettings:
     install_timeout_s: float
     install_network: bool
     path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where one build's commands run: its slot, its folders, and its report folders' parent."""
+
+    slot: int
+    tree: Path
+    cache: Path
+    reports: Path
 
 
 class StepRunner:
@@ -57,30 +71,37 @@ class StepRunner:
         self._store_log = store_log
 
     async def run(
-        self, plan: Plan, tree: Path, cache: Path, install_key: str
+        self, plan: Plan, tree: Path, cache: Path, install_key: str, own: Path
     ) -> tuple[StepResult, ...]:
-        """Every step's result, in order; a failed install or build stops the rest."""
-        _clear_reports(tree)
+        """Every step's result, in order; a failed install or build stops the rest.
+
+        `own` is the builder's folder for this project, beside `tree` and
+        `cache` and never shown to the sandbox: install keys, report folders.
+        """
+        keys, reports = await asyncio.to_thread(_own_folders, own)
+        await asyncio.to_thread(_clear_reports, tree)
         async with self._sandbox.slot(tree, cache) as slot:
+            where = _Where(slot, tree, cache, reports)
             results: list[StepResult] = []
             for step_plan in plan.of(Step.INSTALL):
-                if _install_cached(tree, cache, step_plan, install_key):
+                key_file = keys / f"{step_plan.toolchain}.{INSTALL_KEY_FILE}"
+                if await asyncio.to_thread(_install_cached, tree, key_file, step_plan, install_key):
                     results.append(_cached(step_plan))
                     continue
-                result = await self._step(step_plan, slot, tree, cache)
+                result = await self._step(step_plan, where)
                 results.append(result)
                 if result.ok:
-                    (cache / f"{step_plan.toolchain}.{INSTALL_KEY_FILE}").write_text(install_key)
+                    await asyncio.to_thread(write_atomically, key_file, install_key.encode())
             if not all(r.ok for r in results):
                 return tuple(results)
-            results += [await self._step(p, slot, tree, cache) for p in plan.of(Step.BUILD)]
+            results += [await self._step(p, where) for p in plan.of(Step.BUILD)]
             if not all(r.ok for r in results):
                 return tuple(results)
             later = [p for p in plan.steps if p.step not in {Step.INSTALL, Step.BUILD}]
-            results += await asyncio.gather(*(self._step(p, slot, tree, cache) for p in later))
+            results += await asyncio.gather(*(self._step(p, where) for p in later))
             return tuple(results)
 
-    async def _step(self, step_plan: StepPlan, slot: int, tree: Path, cache: Path) -> StepResult:
+    async def _step(self, step_plan: StepPlan, where: _Where) -> StepResult:
         diagnostics: list[Diagnostic] = []
         outputs: list[str] = []
         duration = 0.0
@@ -89,11 +110,9 @@ class StepRunner:
         coverage = None
         ok = True
         for command in step_plan.commands:
-            last = await self._command(command, step_plan.step, slot, tree, cache)
+            last, report, coverage_report = await self._command(command, step_plan.step, where)
             duration += last.duration_s
             outputs.append(f"$ {' '.join(command.argv)}\n{last.output}")
-            report = _read_report(tree, command.report) if command.report else None
-            coverage_report = _read_report(tree, command.coverage) if command.coverage else None
             parsed = self._interpret(command.parser, last.output, report, coverage_report)
             timeout = self._timeout(step_plan.step)
             found = sandbox_findings(
@@ -127,18 +146,23 @@ class StepRunner:
         )
 
     async def _command(
-        self, command: Command, step: Step, slot: int, tree: Path, cache: Path
-    ) -> Completed:
+        self, command: Command, step: Step, where: _Where
+    ) -> tuple[Completed, str | None, str | None]:
+        """What `command` did, and the reports it wrote into its own fresh folder."""
         network = command.network and (step is not Step.INSTALL or self._settings.install_network)
-        return await self._sandbox.run(
-            command.argv,
-            slot=slot,
-            project=tree,
-            cache=cache,
-            network=network,
-            timeout_s=self._timeout(step),
-            path=self._settings.path,
-        )
+        folder = None
+        if command.report or command.coverage:
+            folder = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=where.reports))
+            self._sandbox.hand_over(folder, where.slot)
+        done = await self._sandbox.run(
+            command.argv, slot=where.slot, project=where.tree, cache=where.cache,
+            network=network, timeout_s=self._timeout(step), path=self._settings.path,
+            reports=folder,
+        )  # fmt: skip
+        if folder is None:
+            return done, None, None
+        report, coverage = await asyncio.to_thread(_collect_reports, folder, command)
+        return done, report, coverage
 
     def _timeout(self, step: Step) -> float:
         if step is Step.INSTALL:
@@ -161,13 +185,15 @@ def _failed_code(done: Completed) -> int | None:
     return done.exit_code if done.exit_code not in (0, None) else (None if done.timed_out else 1)
 
 
-def _install_cached(tree: Path, cache: Path, step_plan: StepPlan, key: str) -> bool:
+def _own_folders(own: Path) -> tuple[Path, Path]:
+    """The builder's key folder (private) and report folders' parent (passable, not listable)."""
+    private_folder(own, 0o711)  # a slot's user must reach its report folder inside
+    return private_folder(own / "keys"), private_folder(own / "reports", 0o711)
+
+
+def _install_cached(tree: Path, key_file: Path, step_plan: StepPlan, key: str) -> bool:
     """Same key as the last install, and what it installed is still in the tree."""
-    marker = cache / f"{step_plan.toolchain}.{INSTALL_KEY_FILE}"
-    try:
-        same_key = marker.read_text() == key
-    except OSError:
-        return False
+    same_key = read_regular(key_file.parent, key_file.name, MAX_KEY_BYTES) == key.encode()
     return same_key and all((tree / path).is_dir() for path in step_plan.installs)
 
 
@@ -183,7 +209,7 @@ def _cached(step_plan: StepPlan) -> StepResult:
 
 
 def _clear_reports(tree: Path) -> None:
-    """A fresh, real reports folder: whatever the project put at `.layercake` goes first."""
+    """A fresh, real scratch folder (the audit's): whatever the project put at `.layercake` goes."""
     top = tree / REPORTS.split("/", 1)[0]
     if top.is_symlink() or (top.exists() and not top.is_dir()):
         top.unlink()
@@ -192,24 +218,14 @@ def _clear_reports(tree: Path) -> None:
     (tree / REPORTS).mkdir(parents=True)
 
 
-def _read_report(tree: Path, relative: str) -> str | None:
-    """A report the tool wrote, read without following links (the project may plant them)."""
-    fd = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
+def _collect_reports(folder: Path, command: Command) -> tuple[str | None, str | None]:
+    """The command's report and coverage texts; its folder goes with them."""
     try:
-        *folders, name = relative.split("/")
-        for folder in folders:
-            next_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            os.close(fd)
-            fd = next_fd
-        file_fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
-    except OSError as exc:
-        if exc.errno in {errno.ENOENT, errno.ELOOP, errno.ENOTDIR}:
-            return None
-        raise
+        texts = [
+            read_regular(folder, name, MAX_REPORT_BYTES) if name else None
+            for name in (command.report, command.coverage)
+        ]
     finally:
-        os.close(fd)
-    with os.fdopen(file_fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        return handle.read(MAX_REPORT_BYTES).decode("utf-8", errors="replace")
+        shutil.rmtree(folder, ignore_errors=True)  # rmtree never follows a link out
+    report, coverage = (t.decode("utf-8", errors="replace") if t else None for t in texts)
+    return report, coverage

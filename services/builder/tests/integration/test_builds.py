@@ -76,7 +76,8 @@ async def build(runner, name: str, files: dict[str, str], steps: tuple[Step, ...
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_text(text)
     plan = plan_build(list(files), files, steps)
-    return {r.step: r for r in await step_runner.run(plan, tree, cache, cache_key(files, {}))}
+    results = await step_runner.run(plan, tree, cache, cache_key(files, {}), base / name / "own")
+    return {r.step: r for r in results}
 
 
 async def test_typescript_missing_import_fails_with_ts2307_then_passes_when_fixed(runner):

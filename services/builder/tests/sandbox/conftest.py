@@ -9,7 +9,19 @@ from pathlib import Path
 import pytest
 
 from layercake_builder.adapters.sandbox import SLOT_UID_BASE, Sandbox, choose_backend
+from layercake_builder.app import create_runner
 from layercake_builder.core.confinement import Limits
+from layercake_builder.service import BuildService
+from layercake_builder.settings import Settings
+from layercake_contracts.bus import Bus
+from layercake_contracts.events import (
+    BuildFailed,
+    BuildSucceeded,
+    FilesWritten,
+    ProjectCreated,
+    parse_event,
+)
+from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
 
 PATH = ("/usr/bin", "/bin")
 LIMITS = Limits(memory_mb=256, processes=64, file_size_mb=16, cpu_seconds=30)
@@ -49,6 +61,58 @@ def jail(request):
     backend = choose_backend(request.param, support)
     sandbox = Sandbox(backend, LIMITS, support, slots=1, output_cap_bytes=1024 * 1024)
     yield Jail(sandbox, project, cache, outside)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclass
+class Builds:
+    """A BuildService of one back-end on the real bus, over a fresh root; `outside` is host-only."""
+
+    service: BuildService
+    root: Path
+    outside: Path
+    bus: Bus
+
+    async def build(
+        self, project_id: str, files: dict[str, bytes], steps: tuple[Step, ...] = (Step.INSTALL,)
+    ) -> BuildSucceeded | BuildFailed:
+        """Build `files` as a new FilesWritten of `project_id`; the outcome the service recorded."""
+        blobs = await self.bus.blobs()
+        manifest = Manifest(
+            {p: FileEntry(sha256=await blobs.put(d), size=len(d)) for p, d in files.items()}
+        )
+        root = ProjectCreated(project_id=project_id, name=project_id, intake="x", owner="ada")
+        request = FilesWritten.follow(
+            root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1, manifest=manifest,
+            changed=tuple(files),
+        )  # fmt: skip
+        await self.service.handle(request, self.bus, steps)
+        done = self.root / project_id / "done" / f"{request.event_id}.json"
+        outcome = parse_event(done.read_bytes())
+        assert isinstance(outcome, BuildSucceeded | BuildFailed), outcome
+        return outcome
+
+
+def fresh_base() -> Path:
+    base = Path(tempfile.mkdtemp(prefix="lc-builds-"))
+    base.chmod(0o755)  # the slot user must traverse it; pytest's tmp is private to root
+    (base / "outside").mkdir()
+    return base
+
+
+@pytest.fixture(params=["bwrap", "unshare"])
+async def builds(request, bus):
+    """Whole builds through a BuildService on each back-end, on a real nats-server."""
+    if request.param == "bwrap" and shutil.which("bwrap") is None and not os.environ.get("CI"):
+        pytest.skip("bubblewrap is not installed here (CI installs it and runs this)")
+    base = fresh_base()
+    settings = Settings(sandbox=request.param, builder_root=base / "builder", max_builds=1)
+
+    async def store_log(data: bytes) -> str:
+        return await (await bus.blobs()).put(data)
+
+    service = BuildService(settings.builder_root, create_runner(settings, store_log), {})
+    yield Builds(service, settings.builder_root, base / "outside", bus)
     shutil.rmtree(base, ignore_errors=True)
 
 

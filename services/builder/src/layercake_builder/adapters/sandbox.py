@@ -126,7 +126,12 @@ class Sandbox:
                 await _sweep(SLOT_UID_BASE + slot)
                 os.close(lock)  # releases the claim
 
-    async def run(
+    def hand_over(self, folder: Path, slot: int) -> None:
+        """Give a fresh folder of the builder's to the slot's user, for its step to write."""
+        if self._root:
+            os.chown(folder, SLOT_UID_BASE + slot, SLOT_UID_BASE + slot, follow_symlinks=False)
+
+    async def run(  # noqa: PLR0913  # one keyword for each thing a step is shown or given
         self,
         command: tuple[str, ...],
         *,
@@ -137,13 +142,15 @@ class Sandbox:
         timeout_s: float,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
+        reports: Path | None = None,
     ) -> Completed:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
         with self.launch(
-            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env
-        ) as launch:
+            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env,
+            reports=reports,
+        ) as launch:  # fmt: skip
             return await self._execute(command, launch, project, timeout_s)
 
     @contextlib.contextmanager
@@ -157,9 +164,13 @@ class Sandbox:
         network: bool,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
+        reports: Path | None = None,
     ) -> Iterator[Launch]:
-        """The host command line that runs `command` confined, its inputs open until exit."""
-        how = self._confinement(slot, project, cache)
+        """The host command line that runs `command` confined, its inputs open until exit.
+
+        `reports`, when given, is shown at /reports to this command only.
+        """
+        how = self._confinement(slot, project, cache, reports)
         with memfds(2 + len(how.files)) as fds:
             descriptors = Descriptors(args=fds[0], seccomp=fds[1], files=fds[2:])
             environment = sandbox_env(path, env or {})
@@ -168,7 +179,9 @@ class Sandbox:
                 fill(fd, data)
             yield launch
 
-    def _confinement(self, slot: int, project: Path, cache: Path) -> Confinement:
+    def _confinement(
+        self, slot: int, project: Path, cache: Path, reports: Path | None
+    ) -> Confinement:
         uid = SLOT_UID_BASE + slot
         host_links = {
             f"/{name}": os.readlink(f"/{name}")  # noqa: PTH115
@@ -180,6 +193,7 @@ class Sandbox:
             cache=str(cache),
             read_only=self._read_only,
             host_symlinks=host_links,
+            reports=str(reports) if reports else None,
         )
         new_root = self._support / "jail"
         return Confinement(

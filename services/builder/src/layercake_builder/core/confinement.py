@@ -3,9 +3,10 @@
 Pure: the caller says which backend, which folders and which limits, and which
 descriptors it opened; this module returns the argv and what each descriptor must
 hold. The sandbox shows the command its project folder (read-write, at
-`/workspace`), a cache folder (read-write, at `/cache`), the toolchains read-only
-and nothing else of the host: no home, no host /tmp, no sockets, no network unless
-the step is an install that may reach registries. No host path of ours is in a
+`/workspace`), a cache folder (read-write, at `/cache`), a test command its own
+report folder (at `/reports`), the toolchains read-only and nothing else of the
+host: no home, no host /tmp, no sockets, no network unless the step is an install
+that may reach registries. No host path of ours is in a
 command line the sandbox can read (its pid 1 is bwrap, or our trampoline before it
 execs): the options, the jail's spec, our own /etc files and the seccomp filter
 reach the sandbox through inherited descriptors.
@@ -20,6 +21,7 @@ from enum import StrEnum
 
 WORKSPACE = "/workspace"
 CACHE = "/cache"
+REPORT_FOLDER = "/reports"  # a command's own fresh report folder, outside the project (issue #14)
 _MB = 1024 * 1024
 # The parts of the host's /etc a toolchain needs: TLS roots, name lookups.
 ETC_FILES = (
@@ -76,6 +78,7 @@ class Mounts:
     cache: str
     read_only: tuple[tuple[str, str], ...] = ()  # (host path, sandbox path): tools outside /usr
     host_symlinks: Mapping[str, str] | None = None  # /bin -> usr/bin on merged-/usr hosts
+    reports: str | None = None  # shown at REPORT_FOLDER to this one command only
 
 
 def sandbox_env(path: tuple[str, ...], extra: Mapping[str, str]) -> dict[str, str]:
@@ -121,6 +124,7 @@ def binds(mounts: Mounts, *, network: bool) -> list[Bind]:
         *(Bind(source, target, read_only=True) for source, target in mounts.read_only),
         Bind(mounts.project, WORKSPACE, read_only=False),
         Bind(mounts.cache, CACHE, read_only=False),
+        *([Bind(mounts.reports, REPORT_FOLDER, read_only=False)] if mounts.reports else []),
     ]
 
 

@@ -2,8 +2,10 @@
 
 Pure: a tree's file list and the text of its manifests (package.json,
 pyproject.toml) in, a `Plan` out. Commands run inside the sandbox at
-`/workspace`; tools write their machine-readable reports under `REPORTS`,
-which the runner reads back (never following a link).
+`/workspace`. Test counts and coverage come only from runners the builder
+starts by its own command line (never the project's script text), writing
+their reports into a folder the builder makes fresh for that one command,
+outside the project, at `REPORT_FOLDER` (issue #14, finding 9).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from layercake_builder.core.confinement import REPORT_FOLDER
 from layercake_contracts.values import Step
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
-REPORTS = ".layercake/reports"
+REPORTS = ".layercake/reports"  # scratch in the tree for the audit; the builder reads none of it
 NODE = "node"
+NODE_BIN = "/usr/bin/node"  # the system's: node_modules/.bin, first on PATH, is the project's
 PYTHON = "python"
 VENV_PYTHON = ".venv/bin/python"
 TOOLS_PYTHON = "/cache/tools/bin/python"
@@ -40,7 +44,11 @@ LOCK_FILES = (
 
 @dataclass(frozen=True)
 class Command:
-    """One command of a step, the parser for what it prints, and the report it writes."""
+    """One command of a step, the parser for what it prints, and the reports it writes.
+
+    `report` and `coverage` are paths in the command's own report folder; a
+    command naming either gets one, fresh, at `REPORT_FOLDER`.
+    """
 
     argv: tuple[str, ...]
     parser: str
@@ -119,7 +127,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
     if "lint" in scripts:
         steps.append(StepPlan(Step.LINT, NODE, (_node_lint(scripts["lint"]),)))
     if "test" in scripts:
-        steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"]),)))
+        steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"], dependencies),)))
     audit = Command(("npm", "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
     steps.append(StepPlan(Step.AUDIT, NODE, (audit,)))
     return steps
@@ -127,25 +135,50 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
 
 def _node_lint(script: str) -> Command:
     if "eslint" in script:
-        report = f"{REPORTS}/eslint.json"
-        return Command(("npm", "run", "lint", "--", "-f", "json", "-o", report), "eslint", report)
+        report = "eslint.json"
+        argv = ("npm", "run", "lint", "--", "-f", "json", "-o", f"{REPORT_FOLDER}/{report}")
+        return Command(argv, "eslint", report)
     return Command(("npm", "run", "lint"), "none")
 
 
-def _node_test(script: str) -> Command:
-    if "vitest" in script:
-        report = f"{REPORTS}/vitest.json"
-        return Command(
-            ("npm", "test", "--", "--reporter=json", f"--outputFile={report}"), "vitest", report
-        )
-    if "jest" in script:
-        report = f"{REPORTS}/jest.json"
+def _node_test(script: str, dependencies: Collection[str]) -> Command:
+    """The runner the test script calls, run by the builder itself; else `npm test`, uncounted.
+
+    Jest and Vitest only when the project declares them, Node's own runner by
+    its system path: a script that merely mentions one (`node fake.js # jest`)
+    gets pass or fail from its exit code and no counts or coverage.
+    """
+    words = script.split()
+    runner = words[0] if words else ""
+    if runner in {"jest", "vitest"} and runner in dependencies:
+        return _node_runner(runner)
+    paths = words[2:]
+    if words[:2] == ["node", "--test"] and not any(w[0] == "-" or _is_glob(w) for w in paths):
+        report = "junit.xml"
         argv = (
-            *("npm", "test", "--", "--json", f"--outputFile={report}", "--coverage"),
-            *("--coverageReporters=json-summary", f"--coverageDirectory={REPORTS}/coverage"),
+            *(NODE_BIN, "--test", "--test-reporter=spec", "--test-reporter-destination=stdout"),
+            *("--test-reporter=junit", f"--test-reporter-destination={REPORT_FOLDER}/{report}"),
         )
-        return Command(argv, "jest", report, coverage=f"{REPORTS}/coverage/coverage-summary.json")
+        return Command((*argv, *paths), "node-test", report)
     return Command(("npm", "test"), "node")
+
+
+def _node_runner(runner: str) -> Command:
+    binary = f"node_modules/.bin/{runner}"
+    if runner == "vitest":
+        report = "vitest.json"
+        vitest = (binary, "run", "--reporter=default", "--reporter=json")
+        return Command((*vitest, f"--outputFile.json={REPORT_FOLDER}/{report}"), runner, report)
+    report, coverage = "jest.json", "coverage/coverage-summary.json"
+    argv = (
+        *(binary, "--json", f"--outputFile={REPORT_FOLDER}/{report}", "--coverage"),
+        *("--coverageReporters=json-summary", f"--coverageDirectory={REPORT_FOLDER}/coverage"),
+    )
+    return Command(argv, runner, report, coverage=coverage)
+
+
+def _is_glob(word: str) -> bool:
+    return any(c in word for c in "*?[{")  # Node 20's --test takes no patterns; the shell did
 
 
 def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[StepPlan]:
@@ -183,7 +216,7 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
     if lint:
         steps.append(StepPlan(Step.LINT, PYTHON, tuple(lint)))
     if has_tests:
-        junit, coverage = f"{REPORTS}/junit.xml", f"{REPORTS}/coverage.json"
+        junit, coverage = "junit.xml", "coverage.json"
         pytest = (
             VENV_PYTHON,
             "-m",
@@ -191,9 +224,9 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
             "-q",
             "-p",
             "no:cacheprovider",
-            f"--junitxml={junit}",
+            f"--junitxml={REPORT_FOLDER}/{junit}",
         )
-        with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{coverage}")
+        with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{REPORT_FOLDER}/{coverage}")
         test = Command(with_coverage, "pytest", junit, coverage=coverage)
         steps.append(StepPlan(Step.TEST, PYTHON, (test,)))
     freeze = f"{REPORTS}/frozen.txt"

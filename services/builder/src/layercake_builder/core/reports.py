@@ -3,14 +3,20 @@
 Pure. `interpret(parser, output, report, coverage)` picks the parser a plan's
 command named; the parsers live in `core/diagnostics/`. Every tool runs at
 `/workspace` in the sandbox, so that is the root paths are made relative to.
+A test report is believed only when the runner's own summary line shows as
+many passing tests: the tests run inside the runner and could write its
+report folder themselves (issue #14, finding 9).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
+from layercake_builder.core.diagnostics.common import diagnostic, text_lines
 from layercake_builder.core.diagnostics.coverage import (
     parse_coverage_json,
     parse_coverage_summary,
@@ -24,12 +30,22 @@ from layercake_builder.core.diagnostics.pip_audit import parse_pip_audit
 from layercake_builder.core.diagnostics.python import parse_python_tracebacks
 from layercake_builder.core.diagnostics.python_lint import parse_mypy, parse_ruff
 from layercake_builder.core.diagnostics.typescript import parse_tsc
-from layercake_contracts.values import Diagnostic, TestCounts
+from layercake_contracts.values import Diagnostic, Severity, TestCounts
 
 if TYPE_CHECKING:
     from layercake_builder.core.diagnostics.common import TestReport
 
 SANDBOX_ROOT = "/workspace"
+UNBELIEVED = "report_not_believed"
+# Each runner's summary line of the tests it ran (`2 passed, 1 failed in 0.1s`,
+# `Tests:  2 passed, 2 total`, `Tests  2 passed (2)`, and Node's `pass 2`).
+_SUMMARIES = {
+    "pytest": re.compile(r"^=*\s*(?P<body>(?:no tests ran|\d+ \w+)(?:, \d+ \w+)*) in [\d.]+s\b"),
+    "jest": re.compile(r"^Tests:\s+(?P<body>.*\b\d+ total)\s*$"),
+    "vitest": re.compile(r"^\s*Tests\s+(?P<body>.*\(\d+\))\s*$"),
+    "node-test": re.compile(r"^\S+ (?P<body>pass \d+)\s*$"),
+}
+_PASSED = re.compile(r"\b(?:(?P<count>\d+) passed|pass (?P<node>\d+))\b")
 
 
 @dataclass(frozen=True)
@@ -51,8 +67,9 @@ def _from_output(parse: Callable[[str, str], tuple[Diagnostic, ...]]) -> Parser:
 
 
 def _tests(
+    runner: str,
     parse: Callable[[str, str], TestReport],
-    coverage_of: Callable[[str], float | None],
+    coverage_of: Callable[[str], float | None] | None = None,
 ) -> Parser:
     """A test runner's parser: counts and failures from its report, coverage from its own."""
 
@@ -63,10 +80,28 @@ def _tests(
                 or parse_node_errors(output, SANDBOX_ROOT)
             )
         result = parse(report, SANDBOX_ROOT)
-        percent = coverage_of(coverage) if coverage else None
+        printed = printed_passes(runner, output)
+        if (printed or 0) != result.counts.passed:
+            claim = f"its report claims {result.counts.passed} passing tests"
+            said = f"{runner} printed {printed if printed is not None else 'no summary'}; {claim}"
+            found = diagnostic(runner, Severity.WARNING, f"{said}: not believed", code=UNBELIEVED)
+            return Parsed((found,))
+        percent = None
+        if coverage is not None and coverage_of is not None and printed is not None:
+            percent = coverage_of(coverage)
         return Parsed(result.diagnostics, result.counts, percent)
 
     return read
+
+
+def printed_passes(runner: str, output: str) -> int | None:
+    """How many tests passed by the runner's last summary line; None if it printed none."""
+    summary = _SUMMARIES[runner]
+    bodies = [m["body"] for line in text_lines(output) if (m := summary.match(line))]
+    if not bodies:
+        return None
+    passed = _PASSED.search(bodies[-1])
+    return int(passed["count"] or passed["node"]) if passed else 0
 
 
 PARSERS: dict[str, Parser] = {
@@ -80,9 +115,10 @@ PARSERS: dict[str, Parser] = {
     "mypy": _from_output(parse_mypy),
     "npm-audit": _from_output(parse_npm_audit),
     "pip-audit": _from_output(parse_pip_audit),
-    "pytest": _tests(parse_pytest_junit, parse_coverage_json),
-    "jest": _tests(parse_jest, parse_coverage_summary),
-    "vitest": _tests(parse_vitest, parse_coverage_summary),
+    "pytest": _tests("pytest", parse_pytest_junit, parse_coverage_json),
+    "jest": _tests("jest", parse_jest, parse_coverage_summary),
+    "vitest": _tests("vitest", parse_vitest, parse_coverage_summary),
+    "node-test": _tests("node-test", partial(parse_pytest_junit, tool="node-test")),
 }
 
 

@@ -38,8 +38,8 @@ _EXCEPTION = re.compile(r"^(?P<name>[A-Za-z_][\w.]*?(?:Error|Exception|Exit|Inte
 _UNSAFE = ("<!DOCTYPE", "<!ENTITY")
 
 
-def parse_pytest_junit(text: str, root: str) -> TestReport:
-    """Counts and failures from a JUnit XML report pytest wrote."""
+def parse_pytest_junit(text: str, root: str, tool: str = TOOL) -> TestReport:
+    """Counts and failures from a JUnit XML report pytest (or another `tool`) wrote."""
     cases = list(_test_cases(text))
     failed = [case for case in cases if _problem(case) is not None]
     skipped = sum(
@@ -48,7 +48,7 @@ def parse_pytest_junit(text: str, root: str) -> TestReport:
     counts = TestCounts(
         passed=len(cases) - len(failed) - skipped, failed=len(failed), skipped=skipped
     )
-    return TestReport(counts, capped(_failure(case, root) for case in failed))
+    return TestReport(counts, capped(_failure(case, root, tool) for case in failed))
 
 
 def _test_cases(text: str) -> Iterator[ET.Element]:
@@ -76,7 +76,7 @@ def _problem(case: ET.Element) -> ET.Element | None:
     return case.find("failure") if case.find("failure") is not None else case.find("error")
 
 
-def _failure(case: ET.Element, root: str) -> Diagnostic:
+def _failure(case: ET.Element, root: str, tool: str) -> Diagnostic:
     problem = _problem(case)
     text = (problem.text if problem is not None else None) or ""
     lines = text.splitlines()
@@ -92,7 +92,7 @@ def _failure(case: ET.Element, root: str) -> Diagnostic:
     raised = [e[1:].strip() for e in lines if e.startswith("E ")]
     said = first_lines(raised) or (problem.get("message", "") if problem is not None else "")
     return diagnostic(
-        TOOL,
+        tool,
         Severity.ERROR,
         f"{test}: {said}" if said else test,
         root=root,
