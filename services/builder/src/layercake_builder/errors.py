@@ -25,3 +25,12 @@ class SlotsExhausted(BuilderError):
     def __init__(self, slots: int) -> None:
         super().__init__(f"all {slots} sandbox users of this machine are busy; try again later")
         self.slots = slots
+
+
+class EgressRefused(BuilderError):
+    """A network step asked the egress proxy for a tunnel it may not have."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"egress to {target or '(nothing)'} refused: {reason}")
+        self.target = target
+        self.reason = reason
