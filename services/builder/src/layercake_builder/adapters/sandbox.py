@@ -25,8 +25,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from layercake_builder.adapters import trampoline
+from layercake_builder.adapters import forwarder, trampoline
+from layercake_builder.adapters.egress import EgressProxy
 from layercake_builder.core.confinement import (
+    FORWARDER,
+    SYSTEM_PYTHON,
     Backend,
     Confinement,
     Limits,
@@ -34,6 +37,7 @@ from layercake_builder.core.confinement import (
     confine,
     sandbox_env,
 )
+from layercake_builder.core.egress import EgressPolicy
 from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
 
 if TYPE_CHECKING:
@@ -48,7 +52,6 @@ _READ_CHUNK = 64 * 1024
 _PROBE_TIMEOUT_S = 20.0
 _SWEEP_TIMEOUT_S = 10.0
 _PR_SET_CHILD_SUBREAPER = 36
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,14 @@ class Sandbox:
         slots: int,
         output_cap_bytes: int,
         read_only: tuple[tuple[str, str], ...] = (),
+        egress: EgressProxy | None = None,
     ) -> None:
         self.backend = backend
         self.limits = limits
         self._support = support
         self._output_cap = output_cap_bytes
-        self._read_only = read_only
+        self._read_only = (*read_only, (forwarder.__file__, FORWARDER))
+        self._egress = egress or EgressProxy(EgressPolicy())
         self._root = os.geteuid() == 0
         become_subreaper()
         self._capacity = asyncio.Semaphore(slots)
@@ -132,10 +137,21 @@ class Sandbox:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
-        argv = self.argv(
-            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env
-        )
-        return await self._execute(command, argv, project, timeout_s)
+        async with self._egress_socket(slot, network=network) as egress:
+            argv = self.argv(
+                command, slot=slot, project=project, cache=cache, network=network, path=path,
+                env=env, egress=egress,
+            )  # fmt: skip
+            return await self._execute(command, argv, project, timeout_s)
+
+    @contextlib.asynccontextmanager
+    async def _egress_socket(self, slot: int, *, network: bool) -> AsyncIterator[str | None]:
+        """The egress proxy's socket for a network step, for as long as the step runs."""
+        if not network or self.backend is Backend.NONE:
+            yield None
+            return
+        async with self._egress.serve(SLOT_UID_BASE + slot if self._root else None) as path:
+            yield path
 
     def argv(
         self,
@@ -147,12 +163,15 @@ class Sandbox:
         network: bool,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
+        egress: str | None = None,
     ) -> list[str]:
-        """The host command line that runs `command` confined."""
-        how = self._confinement(slot, project, cache)
+        """The host command line that runs `command` confined (`egress`: its proxy socket)."""
+        how = self._confinement(slot, project, cache, egress)
         return confine(command, sandbox_env(path, env or {}), how, network=network)
 
-    def _confinement(self, slot: int, project: Path, cache: Path) -> Confinement:
+    def _confinement(
+        self, slot: int, project: Path, cache: Path, egress: str | None = None
+    ) -> Confinement:
         uid = SLOT_UID_BASE + slot
         host_links = {
             f"/{name}": os.readlink(f"/{name}")  # noqa: PTH115
@@ -165,6 +184,7 @@ class Sandbox:
             etc=str(self._support / "etc"),
             read_only=self._read_only,
             host_symlinks=host_links,
+            egress=egress,
         )
         new_root = self._support / "jail"
         return Confinement(

@@ -3,18 +3,22 @@
 `unshare --user --map-root-user --mount --pid ...` starts this script with the
 namespaces' capabilities. It builds a new root on a tmpfs (the host's /usr and
 toolchains read-only, the project and cache read-write, a private /tmp and
-/proc, a few device nodes), pivots into it, drops every capability (the
-bounding set is emptied, so the step's exec gains none), forbids new
-privileges, and execs the step. It must stay importable by a bare interpreter
-(`python3 -I -S`): standard library only, no LayerCake imports.
+/proc, a few device nodes), brings up the network namespace's own loopback,
+pivots into it, drops every capability (the bounding set is emptied, so the
+step's exec gains none), forbids new privileges, and execs the step. It must
+stay importable by a bare interpreter (`python3 -I -S`): standard library only,
+no LayerCake imports.
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import platform
+import socket
+import struct
 import sys
 
 MS_RDONLY = 1
@@ -30,6 +34,7 @@ PR_SET_NO_NEW_PRIVS = 38
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _LAST_CAPABILITY = 63
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -85,6 +90,14 @@ def build_root(spec: dict[str, object], new_root: str) -> None:
     _mount("tmpfs", private_tmp, "tmpfs", MS_NOSUID | MS_NODEV)
 
 
+def loopback_up() -> None:
+    """Bring up the new network namespace's `lo` (bwrap does this itself): all it has."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH", b"lo", 0)
+        (flags,) = struct.unpack_from("H", fcntl.ioctl(sock, _SIOCGIFFLAGS, request), 16)
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | _IFF_UP))
+
+
 def enter(new_root: str) -> None:
     """Make `new_root` the root and forget the host's."""
     os.makedirs(f"{new_root}/.old-root")  # noqa: PTH103
@@ -109,6 +122,7 @@ def main() -> None:
     spec = json.loads(sys.argv[1])
     new_root = str(spec["new_root"])
     build_root(spec, new_root)
+    loopback_up()
     enter(new_root)
     drop_privileges()
     os.chdir(str(spec["cwd"]))

@@ -4,7 +4,9 @@ Pure: the caller says which backend, which folders and which limits; this
 module returns the argv. The sandbox shows the command its project folder
 (read-write, at `/workspace`), a cache folder (read-write, at `/cache`), the
 toolchains read-only and nothing else of the host: no home, no host /tmp, no
-sockets, no network unless the step is an install that may reach registries.
+sockets, and no network but a namespace of its own. A network step (install, audit) also
+gets the builder's egress proxy: a Unix socket, reached through our forwarder on the
+namespace's loopback, which tunnels only to the allow-listed registries.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ ETC_FILES = (
 NETWORK_ETC_FILES = ("/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/gai.conf")
 _OWN_ETC = ("passwd", "group", "hosts")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SYSTEM_PYTHON = "/usr/bin/python3"
+EGRESS_SOCKET = "/run/layercake/egress.sock"
+EGRESS_PORT = 3128  # the forwarder's, on the step's own loopback: no other process is there yet
+FORWARDER = "/opt/layercake/forwarder.py"
 
 
 class Backend(StrEnum):
@@ -74,6 +80,7 @@ class Mounts:
     etc: str  # a folder holding our own passwd, group and hosts files
     read_only: tuple[tuple[str, str], ...] = ()  # (host path, sandbox path): tools outside /usr
     host_symlinks: Mapping[str, str] | None = None  # /bin -> usr/bin on merged-/usr hosts
+    egress: str | None = None  # the egress proxy's socket for this step (network steps only)
 
 
 def sandbox_env(path: tuple[str, ...], extra: Mapping[str, str]) -> dict[str, str]:
@@ -114,13 +121,34 @@ class Bind:
 def binds(mounts: Mounts, *, network: bool) -> list[Bind]:
     """Everything of the host the sandbox sees, in mount order."""
     etc = ETC_FILES + (NETWORK_ETC_FILES if network else ())
+    egress = (
+        [Bind(mounts.egress, EGRESS_SOCKET, read_only=True)] if network and mounts.egress else []
+    )
     return [
         *(Bind(path, path, read_only=True, optional=True) for path in etc),
         *(Bind(f"{mounts.etc}/{name}", f"/etc/{name}", read_only=True) for name in _OWN_ETC),
         *(Bind(source, target, read_only=True) for source, target in mounts.read_only),
         Bind(mounts.project, WORKSPACE, read_only=False),
         Bind(mounts.cache, CACHE, read_only=False),
+        *egress,
     ]
+
+
+def through_egress(
+    command: tuple[str, ...], env: Mapping[str, str]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A network step's command behind our forwarder, and its env pointing its tools at it.
+
+    npm, uv, pip and requests honour these variables and CONNECT by host name, so the
+    step needs no name service of its own.
+    """
+    names = (
+        *("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"),
+        *("npm_config_proxy", "npm_config_https_proxy"),
+    )
+    proxies = dict.fromkeys(names, f"http://127.0.0.1:{EGRESS_PORT}")
+    forwarder = (SYSTEM_PYTHON, "-I", "-S", FORWARDER, EGRESS_SOCKET, str(EGRESS_PORT), "--")
+    return (*forwarder, *command), {**env, **proxies}
 
 
 def bwrap_argv(
@@ -131,7 +159,7 @@ def bwrap_argv(
     network: bool,
 ) -> list[str]:
     """A bubblewrap command line that runs `command` confined."""
-    argv = ["bwrap", "--unshare-all", *(["--share-net"] if network else [])]
+    argv = ["bwrap", "--unshare-all"]  # its own network namespace, even for a network step
     argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     argv += ["--ro-bind", "/usr", "/usr"]
     for link, target in sorted((mounts.host_symlinks or {}).items()):
@@ -192,11 +220,13 @@ def confine(
         uid, gid = how.run_as
         prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
     limited = ["prlimit", *how.limits.prlimit_args(how.process_base), "--"]
+    if network and how.backend is not Backend.NONE:
+        command, env = through_egress(command, env)
     if how.backend is Backend.BWRAP:
         inner = bwrap_argv(command, how.mounts, env, network=network)
     elif how.backend is Backend.UNSHARE:
         namespaces = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child"]
-        namespaces += ["--ipc", "--uts", *([] if network else ["--net"])]
+        namespaces += ["--ipc", "--uts", "--net"]
         spec = jail_spec(command, how.mounts, env, network=network, new_root=how.new_root)
         inner = ["unshare", *namespaces, "--", *how.trampoline, spec]
     else:
