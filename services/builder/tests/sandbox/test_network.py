@@ -8,12 +8,21 @@ to `probe.json` in its project. It tries a private address only when its network
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
+
+from layercake_builder.app import create_runner
+from layercake_builder.core.plan import cache_key, plan_build
+from layercake_builder.settings import Settings
+from layercake_contracts.values import Step
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="slot users need root; see the sandbox README"
@@ -111,3 +120,79 @@ async def test_a_network_step_reaches_no_host_service_and_no_private_address(
     done = await jail.run("python3", script, targets, "/workspace", network=True)
     assert done.exit_code == 0, done.output
     assert_contained(json.loads((jail.project / "probe.json").read_text()), accepted)
+
+
+@pytest.fixture(params=["bwrap", "unshare"])
+def builds(request):
+    """Runs a project's steps the way the builder does, on each back-end; the step results by step."""
+    base = Path(tempfile.mkdtemp(prefix="lc-net-"))
+    base.chmod(0o755)
+
+    async def store(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    settings = Settings(builder_root=base / "builder", max_builds=1, sandbox=request.param)
+    runner = create_runner(settings, store)
+
+    async def run(files: dict[str, str], steps: tuple[Step, ...]):
+        tree, cache = base / "tree", base / "cache"
+        cache.mkdir(exist_ok=True)
+        for rel, text in files.items():
+            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tree / rel).write_text(text)
+        plan = plan_build(list(files), files, steps)
+        results = await runner.run(plan, tree, cache, cache_key(files, {}))
+        return tree, {r.step: r for r in results}
+
+    yield run
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def npm_project(script: str) -> dict[str, str]:
+    """A real npm project with one small registry dependency and a hostile `preinstall`."""
+    package = {
+        "name": "hostile",
+        "version": "1.0.0",
+        "private": True,
+        "scripts": {"preinstall": script},
+        "dependencies": {"is-number": "7.0.0"},
+    }
+    return {"package.json": json.dumps(package)}
+
+
+def python_project(setup_code: str) -> dict[str, str]:
+    """A real setuptools project with one small PyPI dependency and a hostile `setup.py`."""
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "hostile"\nversion = "0.1.0"\ndependencies = ["six"]\n'
+        "[tool.setuptools]\npy-modules = []\n"
+    )
+    setup = f"import subprocess, sys\n{setup_code}\nfrom setuptools import setup\nsetup()\n"
+    return {"pyproject.toml": pyproject, "setup.py": setup}
+
+
+async def test_an_npm_preinstall_reaches_no_host_service_but_the_install_passes(
+    builds, listener, nats_server
+):
+    """`preinstall` probes the host's services and a private address; all fail, the install works."""
+    port, accepted = listener
+    targets = json.dumps(host_targets(port, nats_server.port))
+    files = {**npm_project(f"python3 probe.py '{targets}' /workspace"), "probe.py": PROBE}
+    tree, results = await builds(files, (Step.INSTALL,))
+    assert results[Step.INSTALL].ok, results[Step.INSTALL].output
+    assert (tree / "node_modules" / "is-number" / "package.json").is_file()
+    assert_contained(json.loads((tree / "probe.json").read_text()), accepted)
+
+
+async def test_a_setup_py_reaches_no_host_service_but_the_install_passes(
+    builds, listener, nats_server
+):
+    """`setup.py` probes the host's services and a private address; all fail, uv installs it."""
+    port, accepted = listener
+    targets = json.dumps(host_targets(port, nats_server.port))
+    run_probe = f"subprocess.run([sys.executable, 'probe.py', {targets!r}, '/workspace'])"
+    files = {**python_project(run_probe), "probe.py": PROBE}
+    tree, results = await builds(files, (Step.INSTALL,))
+    assert results[Step.INSTALL].ok, results[Step.INSTALL].output
+    assert list((tree / ".venv" / "lib").glob("python3*/site-packages/six.py"))
+    assert_contained(json.loads((tree / "probe.json").read_text()), accepted)
