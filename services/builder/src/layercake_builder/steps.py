@@ -33,12 +33,13 @@ INSTALL_KEY_FILE = "install.key"
 
 @dataclass(frozen=True)
 class StepSettings:
-    """Time limits and the folders' search path inside the sandbox."""
+    """Time limits, whether network steps get out, and the search paths inside the sandbox."""
 
     timeout_s: float
     install_timeout_s: float
-    install_network: bool
+    install_network: bool  # install and audit steps may reach the registries (via the proxy)
     path: tuple[str, ...]
+    tool_path: tuple[str, ...]  # a network step's: only our read-only tools, none of the project's
 
 
 class StepRunner:
@@ -129,7 +130,7 @@ class StepRunner:
     async def _command(
         self, command: Command, step: Step, slot: int, tree: Path, cache: Path
     ) -> Completed:
-        network = command.network and (step is not Step.INSTALL or self._settings.install_network)
+        network = command.network and self._settings.install_network
         return await self._sandbox.run(
             command.argv,
             slot=slot,
@@ -137,7 +138,7 @@ class StepRunner:
             cache=cache,
             network=network,
             timeout_s=self._timeout(step),
-            path=self._settings.path,
+            path=self._settings.tool_path if command.network else self._settings.path,
         )
 
     def _timeout(self, step: Step) -> float:

@@ -15,14 +15,16 @@ import shutil
 import socket
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import structlog
 
 from layercake_builder.app import create_runner
 from layercake_builder.core.plan import cache_key, plan_build
 from layercake_builder.settings import Settings
-from layercake_contracts.values import Step
+from layercake_contracts.values import Step, StepResult
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="slot users need root; see the sandbox README"
@@ -122,6 +124,22 @@ async def test_a_network_step_reaches_no_host_service_and_no_private_address(
     assert_contained(json.loads((jail.project / "probe.json").read_text()), accepted)
 
 
+@dataclass(frozen=True)
+class Built:
+    """What one build did: its folders, its step results, and what the builder logged."""
+
+    tree: Path
+    cache: Path
+    results: dict[Step, StepResult]
+    logs: list[dict[str, object]]
+
+    def egress(self) -> list[tuple[object, object]]:
+        """What the egress proxy did during the build: (event, target) pairs."""
+        return [
+            (e["event"], e.get("target")) for e in self.logs if str(e["event"]).startswith("egress")
+        ]
+
+
 @pytest.fixture(params=["bwrap", "unshare"])
 def builds(request):
     """Runs a project's steps the way the builder does, on each back-end; the step results by step."""
@@ -131,18 +149,21 @@ def builds(request):
     async def store(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
-    settings = Settings(builder_root=base / "builder", max_builds=1, sandbox=request.param)
-    runner = create_runner(settings, store)
-
-    async def run(files: dict[str, str], steps: tuple[Step, ...]):
+    async def run(files: dict[str, str], steps: tuple[Step, ...], *, install_network: bool = True):
+        settings = Settings(
+            builder_root=base / "builder", max_builds=1, sandbox=request.param,
+            install_network=install_network,
+        )  # fmt: skip
+        runner = create_runner(settings, store)
         tree, cache = base / "tree", base / "cache"
         cache.mkdir(exist_ok=True)
         for rel, text in files.items():
             (tree / rel).parent.mkdir(parents=True, exist_ok=True)
             (tree / rel).write_text(text)
         plan = plan_build(list(files), files, steps)
-        results = await runner.run(plan, tree, cache, cache_key(files, {}))
-        return tree, {r.step: r for r in results}
+        with structlog.testing.capture_logs() as logs:
+            results = await runner.run(plan, tree, cache, cache_key(files, {}))
+        return Built(tree, cache, {r.step: r for r in results}, logs)
 
     yield run
     shutil.rmtree(base, ignore_errors=True)
@@ -178,10 +199,10 @@ async def test_an_npm_preinstall_reaches_no_host_service_but_the_install_passes(
     port, accepted = listener
     targets = json.dumps(host_targets(port, nats_server.port))
     files = {**npm_project(f"python3 probe.py '{targets}' /workspace"), "probe.py": PROBE}
-    tree, results = await builds(files, (Step.INSTALL,))
-    assert results[Step.INSTALL].ok, results[Step.INSTALL].output
-    assert (tree / "node_modules" / "is-number" / "package.json").is_file()
-    assert_contained(json.loads((tree / "probe.json").read_text()), accepted)
+    built = await builds(files, (Step.INSTALL,))
+    assert built.results[Step.INSTALL].ok, built.results[Step.INSTALL].output
+    assert (built.tree / "node_modules" / "is-number" / "package.json").is_file()
+    assert_contained(json.loads((built.tree / "probe.json").read_text()), accepted)
 
 
 async def test_a_setup_py_reaches_no_host_service_but_the_install_passes(
@@ -192,7 +213,59 @@ async def test_a_setup_py_reaches_no_host_service_but_the_install_passes(
     targets = json.dumps(host_targets(port, nats_server.port))
     run_probe = f"subprocess.run([sys.executable, 'probe.py', {targets!r}, '/workspace'])"
     files = {**python_project(run_probe), "probe.py": PROBE}
-    tree, results = await builds(files, (Step.INSTALL,))
-    assert results[Step.INSTALL].ok, results[Step.INSTALL].output
-    assert list((tree / ".venv" / "lib").glob("python3*/site-packages/six.py"))
-    assert_contained(json.loads((tree / "probe.json").read_text()), accepted)
+    built = await builds(files, (Step.INSTALL,))
+    assert built.results[Step.INSTALL].ok, built.results[Step.INSTALL].output
+    assert list((built.tree / ".venv" / "lib").glob("python3*/site-packages/six.py"))
+    assert_contained(json.loads((built.tree / "probe.json").read_text()), accepted)
+
+
+PLANTED = "#!/bin/sh\necho planted > /workspace/planted-$(basename $0)-ran\nexit 0\n"
+
+
+def plant(*paths: Path) -> None:
+    """Put a tool of the project's where a PATH lookup or a cache folder would find it."""
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(PLANTED)
+        path.chmod(0o755)
+
+
+async def test_the_audit_runs_the_builders_npm_not_one_the_project_planted(builds):
+    """A `node_modules/.bin/npm` (and `node`) of the project's does not run; our npm does, via the proxy."""
+    files = npm_project("true")
+    installed = await builds(files, (Step.INSTALL,))
+    assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
+    plant(*(installed.tree / "node_modules" / ".bin" / name for name in ("npm", "node")))
+    audited = await builds(files, (Step.AUDIT,))
+    assert audited.results[Step.INSTALL].cached
+    assert list(audited.tree.glob("planted-*")) == []
+    assert ("egress_opened", "registry.npmjs.org:443") in audited.egress(), audited.logs
+
+
+async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted(builds):
+    """`.venv/bin/pip-audit`, `/cache/tools/bin/pip-audit` and a `pip_audit` package in the
+    project do not run; the builder's own pip-audit does, through the proxy."""
+    files = {"requirements.txt": "six\n"}
+    installed = await builds(files, (Step.INSTALL,))
+    assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
+    plant(
+        installed.tree / ".venv" / "bin" / "pip-audit",
+        installed.cache / "tools" / "bin" / "pip-audit",
+    )
+    shadow = installed.tree / "pip_audit" / "__init__.py"
+    shadow.parent.mkdir()
+    shadow.write_text("open('/workspace/planted-module-ran', 'w').close()\n")
+    audited = await builds(files, (Step.AUDIT,))
+    assert audited.results[Step.INSTALL].cached
+    assert list(audited.tree.glob("planted-*")) == []
+    assert ("egress_opened", "pypi.org:443") in audited.egress(), audited.logs
+
+
+async def test_with_install_network_off_no_step_gets_the_proxy_not_even_the_audit(builds):
+    """`LAYERCAKE_INSTALL_NETWORK=false`: the audit runs without a way out; the proxy sees nothing."""
+    files = npm_project("true")
+    installed = await builds(files, (Step.INSTALL,))
+    assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
+    audited = await builds(files, (Step.AUDIT,), install_network=False)
+    assert Step.AUDIT in audited.results
+    assert audited.egress() == []
