@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from layercake_builder.core.egress import EgressPolicy, Target, admit, choose_address
+from layercake_builder.core.egress import EgressPolicy, Target, admit, vet_addresses
 from layercake_builder.errors import EgressRefused
 
 POLICY = EgressPolicy()
@@ -64,7 +64,7 @@ TARGET = Target("pypi.org", 443)
 def test_a_name_that_resolves_to_loopback_is_refused():
     """A fake resolver's answer for an allow-listed name: 127.0.0.1 is never connected to."""
     resolved = ["127.0.0.1"]
-    assert refusal(choose_address, TARGET, resolved) == "resolves to 127.0.0.1, loopback"
+    assert refusal(vet_addresses, TARGET, resolved) == "resolves to 127.0.0.1, loopback"
 
 
 @pytest.mark.parametrize(
@@ -94,23 +94,25 @@ def test_a_name_that_resolves_to_loopback_is_refused():
 )
 def test_an_internal_address_among_the_answers_refuses_the_name(address, why):
     """One bad answer among good ones refuses the whole name: no rebinding by order."""
-    reason = refusal(choose_address, TARGET, ["151.101.0.223", address])
+    reason = refusal(vet_addresses, TARGET, ["151.101.0.223", address])
     assert reason == f"resolves to {address}, {why}"
 
 
 def test_a_name_that_resolved_to_nothing_is_refused():
-    assert refusal(choose_address, TARGET, []) == "the name resolved to nothing"
+    assert refusal(vet_addresses, TARGET, []) == "the name resolved to nothing"
 
 
-def test_the_first_public_answer_is_the_address_to_connect_to():
-    assert choose_address(TARGET, ["151.101.0.223", "2a04:4e42::223"]) == "151.101.0.223"
+def test_public_answers_are_tried_in_the_resolvers_order_once_each():
+    answers = ["151.101.0.223", "2a04:4e42::223", "151.101.0.223"]
+    assert vet_addresses(TARGET, answers) == ("151.101.0.223", "2a04:4e42::223")
 
 
 @given(st.ip_addresses())
 def test_an_accepted_address_is_never_loopback_private_link_local_or_multicast(address):
     """Whatever a resolver answers, what the proxy would connect to is none of the host's."""
     try:
-        chosen = ipaddress.ip_address(choose_address(TARGET, [str(address)]))
+        (vetted,) = vet_addresses(TARGET, [str(address)])
+        chosen = ipaddress.ip_address(vetted)
     except EgressRefused:
         return
     unwrapped = getattr(chosen, "ipv4_mapped", None) or chosen

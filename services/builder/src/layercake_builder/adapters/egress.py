@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import structlog
 
 from layercake_builder.adapters.forwarder import pump
-from layercake_builder.core.egress import EgressPolicy, Target, admit, choose_address
+from layercake_builder.core.egress import EgressPolicy, Target, admit, vet_addresses
 from layercake_builder.errors import EgressRefused
 
 if TYPE_CHECKING:
@@ -132,10 +132,8 @@ class EgressProxy:
             if self._upstream is None:
                 loop = asyncio.get_running_loop()
                 infos = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-                address = choose_address(target, [str(info[4][0]) for info in infos])
-                return await asyncio.wait_for(
-                    asyncio.open_connection(address, target.port), _CONNECT_TIMEOUT_S
-                )
+                addresses = vet_addresses(target, [str(info[4][0]) for info in infos])
+                return await _connect_any(addresses, target.port)
             return await asyncio.wait_for(self._via_upstream(target), _CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, EOFError, asyncio.LimitOverrunError) as exc:
             raise _Unreachable(f"{target}: {exc or type(exc).__name__}") from exc
@@ -158,6 +156,21 @@ class EgressProxy:
             writer.close()
             raise _Unreachable(f"upstream proxy answered {status!r} for {target}")
         return reader, writer
+
+
+async def _connect_any(
+    addresses: tuple[str, ...], port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """The first of the checked addresses that answers (one family may have no route)."""
+    failure: OSError | TimeoutError = OSError("no address")
+    for address in addresses:
+        try:
+            return await asyncio.wait_for(
+                asyncio.open_connection(address, port), _CONNECT_TIMEOUT_S
+            )
+        except (OSError, TimeoutError) as exc:
+            failure = exc
+    raise failure
 
 
 async def _answer(writer: asyncio.StreamWriter, status: str, reason: str) -> None:

@@ -70,15 +70,15 @@ def admit(head: str, policy: EgressPolicy) -> Target:
     return target
 
 
-def choose_address(target: Target, addresses: Sequence[str]) -> str:
-    """The address to connect to, if every address the name resolved to is public."""
+def vet_addresses(target: Target, addresses: Sequence[str]) -> tuple[str, ...]:
+    """The addresses to try, in the resolver's order, if every one of them is public."""
     if not addresses:
         raise EgressRefused(str(target), "the name resolved to nothing")
     for address in addresses:
         reason = _why_internal(address)
         if reason is not None:
             raise EgressRefused(str(target), f"resolves to {address}, {reason}")
-    return addresses[0]
+    return tuple(dict.fromkeys(addresses))
 
 
 def _why_internal(text: str) -> str | None:
