@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layercake_builder import handlers
+from layercake_builder.adapters.audit_tool import tool_mounts
 from layercake_builder.adapters.egress import EgressProxy, Upstream
 from layercake_builder.adapters.sandbox import Sandbox, choose_backend
 from layercake_builder.core.egress import EgressPolicy
@@ -45,8 +46,7 @@ def create_sandbox(settings: Settings) -> Sandbox:
         support,
         slots=settings.max_builds,
         output_cap_bytes=settings.output_cap_mb * 1024 * 1024,
-        # pip-audit is one of the builder's own dependencies: its environment, shown read-only.
-        read_only=((str(uv), UV), (sysconfig.get_path("purelib"), AUDIT_SITE)),
+        read_only=((str(uv), UV), *tool_mounts(AUDIT_SITE)),
         egress=create_egress(settings),
     )
 

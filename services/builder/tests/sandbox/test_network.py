@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from layercake_builder.app import create_runner
+from layercake_builder.app import create_runner, create_sandbox
 from layercake_builder.core.plan import cache_key, plan_build
 from layercake_builder.settings import Settings
 from layercake_contracts.values import Step, StepResult
@@ -259,6 +259,7 @@ async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted
     assert audited.results[Step.INSTALL].cached
     assert list(audited.tree.glob("planted-*")) == []
     assert ("egress_opened", "pypi.org:443") in audited.egress(), audited.logs
+    assert any(d.tool == "pip-audit" for d in audited.results[Step.AUDIT].diagnostics)
 
 
 async def test_with_install_network_off_no_step_gets_the_proxy_not_even_the_audit(builds):
@@ -269,3 +270,33 @@ async def test_with_install_network_off_no_step_gets_the_proxy_not_even_the_audi
     audited = await builds(files, (Step.AUDIT,), install_network=False)
     assert Step.AUDIT in audited.results
     assert audited.egress() == []
+
+
+@pytest.fixture(params=["bwrap", "unshare"])
+def builder_sandbox(request):
+    """The sandbox the builder's wiring makes, on each back-end, and a project folder for it."""
+    base = Path(tempfile.mkdtemp(prefix="lc-net-"))
+    base.chmod(0o755)
+    (base / "project").mkdir()
+    yield (
+        create_sandbox(Settings(builder_root=base / "builder", sandbox=request.param)),
+        base / "project",
+    )
+    shutil.rmtree(base, ignore_errors=True)
+
+
+async def test_the_sandbox_shows_the_audit_tools_packages_not_the_builders_environment(
+    builder_sandbox,
+):
+    """pip-audit and what it imports are there, read-only; our own code and `.pth` files are not."""
+    sandbox, project = builder_sandbox
+    listing = "ls -a /opt/layercake/audit; touch /opt/layercake/audit/pip_audit/x 2>&1 | grep -c Read-only"
+    async with sandbox.slot(project, project) as slot:
+        done = await sandbox.run(
+            ("sh", "-c", listing), slot=slot, project=project, cache=project,
+            network=False, timeout_s=30, path=("/usr/bin", "/bin"),
+        )  # fmt: skip
+    *names, read_only = done.output.split()
+    assert {"pip_audit", "requests", "filelock"} <= set(names), done.output
+    assert [n for n in names if n.endswith(".pth") or "layercake" in n] == []
+    assert read_only == "1", done.output
