@@ -240,6 +240,8 @@ async def test_the_audit_runs_the_builders_npm_not_one_the_project_planted(build
     assert audited.results[Step.INSTALL].cached
     assert list(audited.tree.glob("planted-*")) == []
     assert ("egress_opened", "registry.npmjs.org:443") in audited.egress(), audited.logs
+    # The registry refuses audits here (405): that it answered at all is what we check.
+    assert any(d.tool == "npm-audit" for d in audited.results[Step.AUDIT].diagnostics)
 
 
 async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted(builds):
@@ -268,8 +270,8 @@ async def test_with_install_network_off_no_step_gets_the_proxy_not_even_the_audi
     installed = await builds(files, (Step.INSTALL,))
     assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
     audited = await builds(files, (Step.AUDIT,), install_network=False)
-    assert Step.AUDIT in audited.results
     assert audited.egress() == []
+    assert "405 Method Not Allowed" not in audited.results[Step.AUDIT].output
 
 
 @pytest.fixture(params=["bwrap", "unshare"])
