@@ -230,15 +230,27 @@ def plant(*paths: Path) -> None:
         path.chmod(0o755)
 
 
+async def install(builds, files: dict[str, str]) -> Built:
+    """A first build that installs (what a project plants comes after it)."""
+    built = await builds(files, (Step.INSTALL,))
+    assert built.results[Step.INSTALL].ok, built.results[Step.INSTALL].output
+    return built
+
+
+async def audit_planted(builds, files: dict[str, str]) -> Built:
+    """A second build, of the audit alone, over the cached install; nothing planted ran."""
+    built = await builds(files, (Step.AUDIT,))
+    assert built.results[Step.INSTALL].cached
+    assert list(built.tree.glob("planted-*")) == []
+    return built
+
+
 async def test_the_audit_runs_the_builders_npm_not_one_the_project_planted(builds):
     """A `node_modules/.bin/npm` (and `node`) of the project's does not run; our npm does, via the proxy."""
     files = npm_project("true")
-    installed = await builds(files, (Step.INSTALL,))
-    assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
+    installed = await install(builds, files)
     plant(*(installed.tree / "node_modules" / ".bin" / name for name in ("npm", "node")))
-    audited = await builds(files, (Step.AUDIT,))
-    assert audited.results[Step.INSTALL].cached
-    assert list(audited.tree.glob("planted-*")) == []
+    audited = await audit_planted(builds, files)
     assert ("egress_opened", "registry.npmjs.org:443") in audited.egress(), audited.logs
     # The registry refuses audits here (405): that it answered at all is what we check.
     assert any(d.tool == "npm-audit" for d in audited.results[Step.AUDIT].diagnostics)
@@ -248,8 +260,7 @@ async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted
     """`.venv/bin/pip-audit`, `/cache/tools/bin/pip-audit` and a `pip_audit` package in the
     project do not run; the builder's own pip-audit does, through the proxy."""
     files = {"requirements.txt": "six\n"}
-    installed = await builds(files, (Step.INSTALL,))
-    assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
+    installed = await install(builds, files)
     plant(
         installed.tree / ".venv" / "bin" / "pip-audit",
         installed.cache / "tools" / "bin" / "pip-audit",
@@ -257,9 +268,7 @@ async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted
     shadow = installed.tree / "pip_audit" / "__init__.py"
     shadow.parent.mkdir()
     shadow.write_text("open('/workspace/planted-module-ran', 'w').close()\n")
-    audited = await builds(files, (Step.AUDIT,))
-    assert audited.results[Step.INSTALL].cached
-    assert list(audited.tree.glob("planted-*")) == []
+    audited = await audit_planted(builds, files)
     assert ("egress_opened", "pypi.org:443") in audited.egress(), audited.logs
     assert any(d.tool == "pip-audit" for d in audited.results[Step.AUDIT].diagnostics)
 
@@ -267,8 +276,7 @@ async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted
 async def test_with_install_network_off_no_step_gets_the_proxy_not_even_the_audit(builds):
     """`LAYERCAKE_INSTALL_NETWORK=false`: the audit runs without a way out; the proxy sees nothing."""
     files = npm_project("true")
-    installed = await builds(files, (Step.INSTALL,))
-    assert installed.results[Step.INSTALL].ok, installed.results[Step.INSTALL].output
+    await install(builds, files)
     audited = await builds(files, (Step.AUDIT,), install_network=False)
     assert audited.egress() == []
     assert "405 Method Not Allowed" not in audited.results[Step.AUDIT].output
