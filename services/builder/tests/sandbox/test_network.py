@@ -149,12 +149,16 @@ def builds(request):
     async def store(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
+    runners = {}  # one per setting: each runner's start probes the back-end once
+
     async def run(files: dict[str, str], steps: tuple[Step, ...], *, install_network: bool = True):
-        settings = Settings(
-            builder_root=base / "builder", max_builds=1, sandbox=request.param,
-            install_network=install_network,
-        )  # fmt: skip
-        runner = create_runner(settings, store)
+        if install_network not in runners:
+            settings = Settings(
+                builder_root=base / "builder", max_builds=1, sandbox=request.param,
+                install_network=install_network,
+            )  # fmt: skip
+            runners[install_network] = create_runner(settings, store)
+        runner = runners[install_network]
         tree, cache = base / "tree", base / "cache"
         cache.mkdir(exist_ok=True)
         for rel, text in files.items():

@@ -209,7 +209,7 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
         steps.append(StepPlan(Step.TEST, PYTHON, (test,)))
     freeze = f"{REPORTS}/frozen.txt"
     audit = (
-        Command(("sh", "-c", f"{UV} pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),
+        Command(("/bin/sh", "-c", f"{UV} pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),
         Command(
             (*PIP_AUDIT, "-r", freeze, "--no-deps", "--disable-pip", "-f", "json", "-s", "pypi"),
             "pip-audit", network=True, tolerate_exit=True,
