@@ -29,7 +29,7 @@ VENV_PYTHON = ".venv/bin/python"
 NPM = "/usr/bin/npm"
 SANDBOX_TOOLS = "/opt/layercake/bin"  # the builder's uv, mounted read-only
 UV = f"{SANDBOX_TOOLS}/uv"
-AUDIT_SITE = "/opt/layercake/audit"  # the builder's own site-packages, read-only
+AUDIT_SITE = "/opt/layercake/audit"  # pip-audit and what it imports, from our env, read-only
 # `-I`: neither the project's folder nor PYTHONPATH is on sys.path, only the builder's packages.
 PIP_AUDIT = (
     SYSTEM_PYTHON,
