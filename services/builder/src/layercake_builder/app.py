@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layercake_builder import handlers
+from layercake_builder.adapters.audit_tool import tool_mounts
+from layercake_builder.adapters.egress import EgressProxy, Upstream
 from layercake_builder.adapters.sandbox import Sandbox, choose_backend
+from layercake_builder.core.egress import EgressPolicy
+from layercake_builder.core.plan import AUDIT_SITE, SANDBOX_TOOLS, UV
 from layercake_builder.core.reports import interpret
 from layercake_builder.service import BuildService, toolchain_versions
 from layercake_builder.steps import StepRunner, StepSettings
@@ -21,15 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 SERVICE = "builder"
-SANDBOX_TOOLS = "/opt/layercake/bin"
-SANDBOX_PATH = (
-    "/workspace/node_modules/.bin",
-    "/workspace/.venv/bin",
-    SANDBOX_TOOLS,
-    "/usr/local/bin",
-    "/usr/bin",
-    "/bin",
-)
+TOOL_PATH = (SANDBOX_TOOLS, "/usr/local/bin", "/usr/bin", "/bin")
+SANDBOX_PATH = ("/workspace/node_modules/.bin", "/workspace/.venv/bin", *TOOL_PATH)
 
 
 def create_sandbox(settings: Settings) -> Sandbox:
@@ -49,8 +46,16 @@ def create_sandbox(settings: Settings) -> Sandbox:
         support,
         slots=settings.max_builds,
         output_cap_bytes=settings.output_cap_mb * 1024 * 1024,
-        read_only=((str(uv), f"{SANDBOX_TOOLS}/uv"),),
+        read_only=((str(uv), UV), *tool_mounts(AUDIT_SITE)),
+        egress=create_egress(settings),
     )
+
+
+def create_egress(settings: Settings) -> EgressProxy:
+    """The proxy that is network steps' only way out, with the allow-list these settings name."""
+    hosts = frozenset(host.lower().rstrip(".") for host in settings.egress_hosts)
+    upstream = Upstream.parse(settings.egress_upstream) if settings.egress_upstream else None
+    return EgressProxy(EgressPolicy(hosts=hosts), upstream)
 
 
 def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str]]) -> StepRunner:
@@ -60,6 +65,7 @@ def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str
         install_timeout_s=settings.install_timeout_s,
         install_network=settings.install_network,
         path=SANDBOX_PATH,
+        tool_path=TOOL_PATH,
     )
     return StepRunner(create_sandbox(settings), step_settings, interpret, store_log)
 

@@ -6,9 +6,11 @@ import asyncio
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path  # noqa: TC003  # Typer reads the annotation at runtime
 from typing import Annotated
 
+import structlog
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -47,6 +49,8 @@ def build(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--steps") from exc
     settings = Settings()
+    # The builder's logs (the egress proxy's among them) go beside the status, not into --json.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     console = Console(stderr=True)
     with console.status(f"building {folder} in the sandbox"):
         results = asyncio.run(_build(folder.resolve(), wanted, settings))

@@ -39,3 +39,12 @@ class PrivateFolderUnsafe(BuilderError):
         super().__init__(f"the builder's own folder {path} is unsafe: {reason}")
         self.path = path
         self.reason = reason
+
+
+class EgressRefused(BuilderError):
+    """A network step asked the egress proxy for a tunnel it may not have."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"egress to {target or '(nothing)'} refused: {reason}")
+        self.target = target
+        self.reason = reason

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from layercake_builder.core.confinement import Limits
+from layercake_builder.core.egress import REGISTRY_HOSTS
 from layercake_contracts.runtime import BusSettings
 
 
@@ -21,6 +22,12 @@ class Settings(BusSettings):
     step_timeout_s: float = Field(default=600.0, gt=0)
     install_timeout_s: float = Field(default=900.0, gt=0)
     install_network: bool = True
+    egress_hosts: tuple[str, ...] = REGISTRY_HOSTS  # what install and audit steps may reach
+    # The builder's own way out, if it has to use one: network steps' tunnels chain through it.
+    egress_upstream: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LAYERCAKE_EGRESS_UPSTREAM", "HTTPS_PROXY", "https_proxy"),
+    )
     memory_mb: int = Field(default=2048, ge=64)
     processes: int = Field(default=256, ge=8)
     file_size_mb: int = Field(default=1024, ge=1)

@@ -37,12 +37,13 @@ INSTALL_KEY_FILE = "install.key"
 
 @dataclass(frozen=True)
 class StepSettings:
-    """Time limits and the folders' search path inside the sandbox."""
+    """Time limits, whether network steps get out, and the search paths inside the sandbox."""
 
     timeout_s: float
     install_timeout_s: float
-    install_network: bool
+    install_network: bool  # install and audit steps may reach the registries (via the proxy)
     path: tuple[str, ...]
+    tool_path: tuple[str, ...]  # a network step's: only our read-only tools, none of the project's
 
 
 @dataclass(frozen=True)
@@ -149,14 +150,15 @@ class StepRunner:
         self, command: Command, step: Step, where: _Where
     ) -> tuple[Completed, str | None, str | None]:
         """What `command` did, and the reports it wrote into its own fresh folder."""
-        network = command.network and (step is not Step.INSTALL or self._settings.install_network)
+        network = command.network and self._settings.install_network
         folder = None
         if command.report or command.coverage:
             folder = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=where.reports))
             self._sandbox.hand_over(folder, where.slot)
         done = await self._sandbox.run(
             command.argv, slot=where.slot, project=where.tree, cache=where.cache,
-            network=network, timeout_s=self._timeout(step), path=self._settings.path,
+            network=network, timeout_s=self._timeout(step),
+            path=self._settings.tool_path if command.network else self._settings.path,
             reports=folder,
         )  # fmt: skip
         if folder is None:

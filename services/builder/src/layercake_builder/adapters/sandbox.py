@@ -25,10 +25,13 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from layercake_builder.adapters import trampoline
+from layercake_builder.adapters import forwarder, trampoline
+from layercake_builder.adapters.egress import EgressProxy
 from layercake_builder.adapters.memfd import fill, memfds
 from layercake_builder.core import seccomp
 from layercake_builder.core.confinement import (
+    FORWARDER,
+    SYSTEM_PYTHON,
     Backend,
     Confinement,
     Descriptors,
@@ -39,6 +42,7 @@ from layercake_builder.core.confinement import (
     own_etc,
     sandbox_env,
 )
+from layercake_builder.core.egress import EgressPolicy
 from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
 
 if TYPE_CHECKING:
@@ -53,7 +57,6 @@ _READ_CHUNK = 64 * 1024
 _PROBE_TIMEOUT_S = 20.0
 _SWEEP_TIMEOUT_S = 10.0
 _PR_SET_CHILD_SUBREAPER = 36
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,14 @@ class Sandbox:
         slots: int,
         output_cap_bytes: int,
         read_only: tuple[tuple[str, str], ...] = (),
+        egress: EgressProxy | None = None,
     ) -> None:
         self.backend = backend
         self.limits = limits
         self._support = support
         self._output_cap = output_cap_bytes
-        self._read_only = read_only
+        self._read_only = (*read_only, (forwarder.__file__, FORWARDER))
+        self._egress = egress or EgressProxy(EgressPolicy())
         self._root = os.geteuid() == 0
         become_subreaper()
         self._capacity = asyncio.Semaphore(slots)
@@ -147,14 +152,24 @@ class Sandbox:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
-        with self.launch(
-            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env,
-            reports=reports,
-        ) as launch:  # fmt: skip
-            return await self._execute(command, launch, project, timeout_s)
+        async with self._egress_socket(slot, network=network) as egress:
+            with self.launch(
+                command, slot=slot, project=project, cache=cache, network=network, path=path,
+                env=env, reports=reports, egress=egress,
+            ) as launch:  # fmt: skip
+                return await self._execute(command, launch, project, timeout_s)
+
+    @contextlib.asynccontextmanager
+    async def _egress_socket(self, slot: int, *, network: bool) -> AsyncIterator[str | None]:
+        """The egress proxy's socket for a network step, for as long as the step runs."""
+        if not network or self.backend is Backend.NONE:
+            yield None
+            return
+        async with self._egress.serve(SLOT_UID_BASE + slot if self._root else None) as path:
+            yield path
 
     @contextlib.contextmanager
-    def launch(
+    def launch(  # noqa: PLR0913  # one keyword per thing a step may be shown
         self,
         command: tuple[str, ...],
         *,
@@ -165,12 +180,14 @@ class Sandbox:
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
         reports: Path | None = None,
+        egress: str | None = None,
     ) -> Iterator[Launch]:
         """The host command line that runs `command` confined, its inputs open until exit.
 
-        `reports`, when given, is shown at /reports to this command only.
+        `reports`, when given, is shown at /reports to this command only; `egress` is a
+        network step's proxy socket.
         """
-        how = self._confinement(slot, project, cache, reports)
+        how = self._confinement(slot, project, cache, reports, egress)
         with memfds(2 + len(how.files)) as fds:
             descriptors = Descriptors(args=fds[0], seccomp=fds[1], files=fds[2:])
             environment = sandbox_env(path, env or {})
@@ -180,7 +197,7 @@ class Sandbox:
             yield launch
 
     def _confinement(
-        self, slot: int, project: Path, cache: Path, reports: Path | None
+        self, slot: int, project: Path, cache: Path, reports: Path | None, egress: str | None
     ) -> Confinement:
         uid = SLOT_UID_BASE + slot
         host_links = {
@@ -194,6 +211,7 @@ class Sandbox:
             read_only=self._read_only,
             host_symlinks=host_links,
             reports=str(reports) if reports else None,
+            egress=egress,
         )
         new_root = self._support / "jail"
         return Confinement(

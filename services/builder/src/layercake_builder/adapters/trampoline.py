@@ -5,9 +5,10 @@ namespaces' capabilities and the descriptor of its spec (JSON; a descriptor, not
 an argument, so that no host path is in a command line). It builds a new root on a
 tmpfs (the host's /usr and toolchains read-only, the project and cache read-write,
 our /etc files written from the spec, a private /tmp and /proc, a few device
-nodes), pivots into it, drops every capability (the bounding set is emptied, so
-the step's exec gains none), forbids new privileges, loads the seccomp filter
-(last: building the jail needs mount) and execs the step. It must stay importable
+nodes), brings up the network namespace's own loopback, pivots into it, drops
+every capability (the bounding set is emptied, so the step's exec gains none),
+forbids new privileges, loads the seccomp filter (last: building the jail needs
+mount) and execs the step. It must stay importable
 by a bare interpreter (`python3 -I -S`): standard library only, no LayerCake
 imports.
 """
@@ -15,9 +16,12 @@ imports.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import platform
+import socket
+import struct
 import sys
 
 MS_RDONLY = 1
@@ -36,6 +40,7 @@ _SOCK_FILTER_SIZE = 8
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _LAST_CAPABILITY = 63
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -107,6 +112,14 @@ def build_root(spec: dict[str, object], new_root: str) -> None:
     _mount("tmpfs", private_tmp, "tmpfs", MS_NOSUID | MS_NODEV)
 
 
+def loopback_up() -> None:
+    """Bring up the new network namespace's `lo` (bwrap does this itself): all it has."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH", b"lo", 0)
+        (flags,) = struct.unpack_from("H", fcntl.ioctl(sock, _SIOCGIFFLAGS, request), 16)
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | _IFF_UP))
+
+
 def enter(new_root: str) -> None:
     """Make `new_root` the root and forget the host's."""
     os.makedirs(f"{new_root}/.old-root")  # noqa: PTH103
@@ -139,6 +152,7 @@ def main() -> None:
     program = _read_input(int(spec["seccomp"]))
     new_root = str(spec["new_root"])
     build_root(spec, new_root)
+    loopback_up()
     enter(new_root)
     drop_privileges()
     os.chdir(str(spec["cwd"]))

@@ -5,11 +5,13 @@ descriptors it opened; this module returns the argv and what each descriptor mus
 hold. The sandbox shows the command its project folder (read-write, at
 `/workspace`), a cache folder (read-write, at `/cache`), a test command its own
 report folder (at `/reports`), the toolchains read-only and nothing else of the
-host: no home, no host /tmp, no sockets, no network unless the step is an install
-that may reach registries. No host path of ours is in a
-command line the sandbox can read (its pid 1 is bwrap, or our trampoline before it
-execs): the options, the jail's spec, our own /etc files and the seccomp filter
-reach the sandbox through inherited descriptors.
+host: no home, no host /tmp, no sockets, and no network but a namespace of its
+own. A network step (install, audit) also gets the builder's egress proxy: a Unix
+socket, reached through our forwarder on the namespace's loopback, which tunnels
+only to the allow-listed registries. No host path of ours is in a command line
+the sandbox can read (its pid 1 is bwrap, or our trampoline before it execs): the
+options, the jail's spec, our own /etc files and the seccomp filter reach the
+sandbox through inherited descriptors.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ ETC_FILES = (
 )
 NETWORK_ETC_FILES = ("/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/gai.conf")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SYSTEM_PYTHON = "/usr/bin/python3"
+EGRESS_SOCKET = "/run/layercake/egress.sock"
+EGRESS_PORT = 3128  # the forwarder's, on the step's own loopback: no other process is there yet
+FORWARDER = "/opt/layercake/forwarder.py"
 
 
 class Backend(StrEnum):
@@ -79,6 +85,7 @@ class Mounts:
     read_only: tuple[tuple[str, str], ...] = ()  # (host path, sandbox path): tools outside /usr
     host_symlinks: Mapping[str, str] | None = None  # /bin -> usr/bin on merged-/usr hosts
     reports: str | None = None  # shown at REPORT_FOLDER to this one command only
+    egress: str | None = None  # the egress proxy's socket for this step (network steps only)
 
 
 def sandbox_env(path: tuple[str, ...], extra: Mapping[str, str]) -> dict[str, str]:
@@ -119,13 +126,34 @@ class Bind:
 def binds(mounts: Mounts, *, network: bool) -> list[Bind]:
     """Everything of the host the sandbox sees, in mount order."""
     etc = ETC_FILES + (NETWORK_ETC_FILES if network else ())
+    egress = (
+        [Bind(mounts.egress, EGRESS_SOCKET, read_only=True)] if network and mounts.egress else []
+    )
     return [
         *(Bind(path, path, read_only=True, optional=True) for path in etc),
         *(Bind(source, target, read_only=True) for source, target in mounts.read_only),
         Bind(mounts.project, WORKSPACE, read_only=False),
         Bind(mounts.cache, CACHE, read_only=False),
         *([Bind(mounts.reports, REPORT_FOLDER, read_only=False)] if mounts.reports else []),
+        *egress,
     ]
+
+
+def through_egress(
+    command: tuple[str, ...], env: Mapping[str, str]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A network step's command behind our forwarder, and its env pointing its tools at it.
+
+    npm, uv, pip and requests honour these variables and CONNECT by host name, so the
+    step needs no name service of its own.
+    """
+    names = (
+        *("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"),
+        *("npm_config_proxy", "npm_config_https_proxy"),
+    )
+    proxies = dict.fromkeys(names, f"http://127.0.0.1:{EGRESS_PORT}")
+    forwarder = (SYSTEM_PYTHON, "-I", "-S", FORWARDER, EGRESS_SOCKET, str(EGRESS_PORT), "--")
+    return (*forwarder, *command), {**env, **proxies}
 
 
 @dataclass(frozen=True)
@@ -176,7 +204,7 @@ def bwrap_argv(
     network: bool,
 ) -> list[str]:
     """What bubblewrap reads from `--args` (so no host path is in its command line)."""
-    argv = ["--unshare-all", "--unshare-user", *(["--share-net"] if network else [])]
+    argv = ["--unshare-all", "--unshare-user"]  # its own network namespace, even for a network step
     # A nested user namespace would give the step every capability over mounts of its own.
     argv += ["--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     argv += ["--ro-bind", "/usr", "/usr"]
@@ -254,13 +282,15 @@ def confine(
     if how.backend is Backend.NONE:
         inner = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
         return Launch([*prefix, *limited, *inner], ())
+    if network:
+        command, env = through_egress(command, env)
     if how.backend is Backend.BWRAP:
         options = bwrap_argv(how.mounts, env, fds, how.files, network=network)
         args = "".join(f"{option}\0" for option in options)
         inner = ["bwrap", "--args", str(fds.args), "--", *command]
     else:
         namespaces = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child"]
-        namespaces += ["--ipc", "--uts", *([] if network else ["--net"])]
+        namespaces += ["--ipc", "--uts", "--net"]
         args = jail_spec(
             command, how.mounts, env, fds, how.files, network=network, new_root=how.new_root
         )

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from layercake_builder.core.confinement import REPORT_FOLDER
+from layercake_builder.core.confinement import REPORT_FOLDER, SYSTEM_PYTHON
 from layercake_contracts.values import Step
 
 if TYPE_CHECKING:
@@ -27,10 +27,24 @@ NODE = "node"
 NODE_BIN = "/usr/bin/node"  # the system's: node_modules/.bin, first on PATH, is the project's
 PYTHON = "python"
 VENV_PYTHON = ".venv/bin/python"
-TOOLS_PYTHON = "/cache/tools/bin/python"
+# The builder's own tools, by absolute path from places the sandbox cannot write (never a
+# PATH lookup, which finds the project's node_modules/.bin and .venv/bin first).
+NPM = "/usr/bin/npm"
+SANDBOX_TOOLS = "/opt/layercake/bin"  # the builder's uv, mounted read-only
+UV = f"{SANDBOX_TOOLS}/uv"
+AUDIT_SITE = "/opt/layercake/audit"  # pip-audit and what it imports, from our env, read-only
+# `-I`: neither the project's folder nor PYTHONPATH is on sys.path, only the builder's packages.
+PIP_AUDIT = (
+    SYSTEM_PYTHON,
+    "-I",
+    "-c",
+    (
+        f"import sys; sys.path[:0] = [{AUDIT_SITE!r}]; sys.argv[0] = 'pip-audit'; "
+        "from pip_audit._cli import audit; audit()"
+    ),
+)
 # Whatever the project pins, the builder needs these to report tests and coverage.
 PYTHON_TEST_TOOLS = ("pytest", "pytest-cov")
-PYTHON_AUDIT_TOOL = "pip-audit"
 LOCK_FILES = (
     "package.json",
     "package-lock.json",
@@ -108,7 +122,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
         for name in package[key]
     }
     locked = "package-lock.json" in paths or "npm-shrinkwrap.json" in paths
-    install = ("npm", "ci") if locked else ("npm", "install")
+    install = (NPM, "ci") if locked else (NPM, "install")
     steps = [
         StepPlan(
             Step.INSTALL,
@@ -128,7 +142,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
         steps.append(StepPlan(Step.LINT, NODE, (_node_lint(scripts["lint"]),)))
     if "test" in scripts:
         steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"], dependencies),)))
-    audit = Command(("npm", "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
+    audit = Command((NPM, "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
     steps.append(StepPlan(Step.AUDIT, NODE, (audit,)))
     return steps
 
@@ -189,15 +203,11 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
     has_tests = any(_is_test_file(p) for p in paths)
     extras = [*PYTHON_TEST_TOOLS, *(["ruff"] if ruff else []), *(["mypy"] if mypy else [])]
     source = ("-r", "requirements.txt") if "requirements.txt" in paths else ("-e", ".")
-    uv_pip = ("uv", "pip", "install", "--python", VENV_PYTHON)
+    uv_pip = (UV, "pip", "install", "--python", VENV_PYTHON)
     install = (
-        Command(("uv", "venv", "--allow-existing", "--python", "/usr/bin/python3", ".venv"), "uv",
+        Command((UV, "venv", "--allow-existing", "--python", SYSTEM_PYTHON, ".venv"), "uv",
                 network=True),
         Command((*uv_pip, *source, *extras), "uv", network=True),
-        Command(("uv", "venv", "--allow-existing", "--python", "/usr/bin/python3", "/cache/tools"),
-                "uv", network=True),
-        Command(("uv", "pip", "install", "--python", TOOLS_PYTHON, PYTHON_AUDIT_TOOL), "uv",
-                network=True),
     )  # fmt: skip
     steps = [
         StepPlan(Step.INSTALL, PYTHON, install, installs=(".venv",)),
@@ -231,10 +241,9 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
         steps.append(StepPlan(Step.TEST, PYTHON, (test,)))
     freeze = f"{REPORTS}/frozen.txt"
     audit = (
-        Command(("sh", "-c", f"uv pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),
+        Command(("/bin/sh", "-c", f"{UV} pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),
         Command(
-            ("/cache/tools/bin/pip-audit", "-r", freeze, "--no-deps", "--disable-pip", "-f",
-             "json", "-s", "pypi"),
+            (*PIP_AUDIT, "-r", freeze, "--no-deps", "--disable-pip", "-f", "json", "-s", "pypi"),
             "pip-audit", network=True, tolerate_exit=True,
         ),
     )  # fmt: skip
