@@ -25,6 +25,7 @@ class Settings(BusSettings):
     processes: int = Field(default=256, ge=8)
     file_size_mb: int = Field(default=1024, ge=1)
     cpu_seconds: int = Field(default=900, ge=1)
+    tmpfs_mb: int = Field(default=512, ge=1)
     output_cap_mb: int = Field(default=10, ge=1)
 
     def limits(self) -> Limits:
@@ -34,4 +35,5 @@ class Settings(BusSettings):
             processes=self.processes,
             file_size_mb=self.file_size_mb,
             cpu_seconds=self.cpu_seconds,
+            tmpfs_mb=self.tmpfs_mb,
         )

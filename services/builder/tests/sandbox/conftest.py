@@ -10,6 +10,7 @@ import pytest
 
 from layercake_builder.adapters.sandbox import SLOT_UID_BASE, Sandbox, choose_backend
 from layercake_builder.core.confinement import Limits
+from layercake_builder.core.findings import sandbox_findings
 
 PATH = ("/usr/bin", "/bin")
 LIMITS = Limits(memory_mb=256, processes=64, file_size_mb=16, cpu_seconds=30)
@@ -21,6 +22,7 @@ class Jail:
     project: Path
     cache: Path
     outside: Path
+    support: Path
 
     async def run(self, *command: str, timeout_s: float = 30.0, network: bool = False):
         async with self.sandbox.slot(self.project, self.cache) as slot:
@@ -32,6 +34,18 @@ class Jail:
     def script(self, name: str, text: str) -> str:
         (self.project / name).write_text(text)
         return name
+
+
+def codes(done) -> set[str]:
+    """The codes of the sandbox's findings about a finished command."""
+    return {
+        d.code
+        for d in sandbox_findings(
+            exit_code=done.exit_code, signal_number=done.signal, timed_out=done.timed_out,
+            timeout_s=5, output=done.output, dropped_bytes=done.dropped_bytes,
+            oom_killed=done.oom_killed, disk_full=done.disk_full,
+        )
+    }  # fmt: skip
 
 
 @pytest.fixture(params=["bwrap", "unshare"])
@@ -48,7 +62,7 @@ def jail(request):
         pytest.skip("bubblewrap is not installed here (CI installs it and runs this)")
     backend = choose_backend(request.param, support)
     sandbox = Sandbox(backend, LIMITS, support, slots=1, output_cap_bytes=1024 * 1024)
-    yield Jail(sandbox, project, cache, outside)
+    yield Jail(sandbox, project, cache, outside, support)
     shutil.rmtree(base, ignore_errors=True)
 
 

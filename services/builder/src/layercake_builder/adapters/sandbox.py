@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters import trampoline
+from layercake_builder.adapters.cgroups import BuildMemory
+from layercake_builder.adapters.storage import disk_exhausted, strip_setid
 from layercake_builder.core.confinement import (
     Backend,
     Confinement,
@@ -61,6 +64,8 @@ class Completed:
     duration_s: float
     timed_out: bool
     dropped_bytes: int  # output beyond the cap, cut from the middle
+    oom_killed: bool = False  # the build's memory cgroup ran out and its OOM killer struck
+    disk_full: bool = False  # the project's file system has (almost) no space or inodes left
 
     @property
     def signal(self) -> int | None:
@@ -84,6 +89,7 @@ class Sandbox:
         slots: int,
         output_cap_bytes: int,
         read_only: tuple[tuple[str, str], ...] = (),
+        memory: BuildMemory | None = None,
     ) -> None:
         self.backend = backend
         self.limits = limits
@@ -91,6 +97,7 @@ class Sandbox:
         self._output_cap = output_cap_bytes
         self._read_only = read_only
         self._root = os.geteuid() == 0
+        self._memory = memory or BuildMemory.detect(limits.memory_bytes)
         become_subreaper()
         self._capacity = asyncio.Semaphore(slots)
         self._write_etc()
@@ -103,18 +110,29 @@ class Sandbox:
         so no process of a build outlives it (steps of one build share the slot and
         may run in parallel, so this cannot happen after each step). Slots are
         claimed machine-wide (a lock file per uid), so two builder processes never
-        share a uid, and one's sweep never touches the other's steps.
+        share a uid, and one's sweep never touches the other's steps. The build's
+        processes share one memory cgroup. `folders` are 0700 (slot uids are
+        reused across projects), and lose their setuid bits once nothing of the
+        build runs that could race the walk.
         """
         async with self._capacity:
             if not self._root:
-                yield 0
+                try:
+                    yield 0
+                finally:
+                    await asyncio.to_thread(strip_setid, folders)
                 return
             slot, lock = await asyncio.to_thread(_claim_slot)
             try:
                 await asyncio.to_thread(_chown_tree, folders, SLOT_UID_BASE + slot)
+                for folder in folders:
+                    folder.chmod(0o700)
+                await asyncio.to_thread(self._memory.open_build, slot)
                 yield slot
             finally:
                 await _sweep(SLOT_UID_BASE + slot)
+                await asyncio.to_thread(self._memory.close_build, slot)
+                await asyncio.to_thread(strip_setid, folders)
                 os.close(lock)  # releases the claim
 
     async def run(
@@ -132,10 +150,14 @@ class Sandbox:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
-        argv = self.argv(
-            command, slot=slot, project=project, cache=cache, network=network, path=path, env=env
-        )
-        return await self._execute(command, argv, project, timeout_s)
+        async with self._memory.step(slot) as cgroup:
+            argv = self.argv(
+                command, slot=slot, project=project, cache=cache, network=network, path=path,
+                env=env, cgroup=cgroup,
+            )  # fmt: skip
+            done = await self._execute(command, argv, project, timeout_s)
+            oom_killed = self._memory.oom_killed(cgroup)
+        return dataclasses.replace(done, oom_killed=oom_killed, disk_full=disk_exhausted(project))
 
     def argv(
         self,
@@ -147,9 +169,12 @@ class Sandbox:
         network: bool,
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
+        cgroup: Path | None = None,
     ) -> list[str]:
-        """The host command line that runs `command` confined."""
+        """The host command line that runs `command` confined (in `cgroup`, if given)."""
         how = self._confinement(slot, project, cache)
+        if cgroup is not None:
+            how = dataclasses.replace(how, cgroup_procs=str(cgroup / "cgroup.procs"))
         return confine(command, sandbox_env(path, env or {}), how, network=network)
 
     def _confinement(self, slot: int, project: Path, cache: Path) -> Confinement:
@@ -369,7 +394,9 @@ def _probe(backend: Backend, support: Path) -> str | None:
         return "not installed"
     probe = support / "probe"
     probe.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(backend, Limits(), support, slots=1, output_cap_bytes=65536)
+    sandbox = Sandbox(
+        backend, Limits(), support, slots=1, output_cap_bytes=65536, memory=BuildMemory(None, 0)
+    )
     if os.geteuid() == 0:
         _chown_tree((probe,), SLOT_UID_BASE)
     argv = sandbox.argv(

@@ -48,6 +48,12 @@ class Limits:
     file_size_mb: int = 1024
     cpu_seconds: int = 900
     open_files: int = 4096
+    tmpfs_mb: int = 512  # each of /tmp and /dev/shm: bounded even where no memory cgroup is
+
+    @property
+    def memory_bytes(self) -> int:
+        """The memory of a whole build (its processes and the tmpfs pages they write)."""
+        return self.memory_mb * _MB
 
     def prlimit_args(self, process_base: int = 0) -> list[str]:
         """util-linux `prlimit` options for these limits.
@@ -59,7 +65,7 @@ class Limits:
             f"--nproc={process_base + self.processes}",
             f"--fsize={self.file_size_mb * _MB}",
             f"--cpu={self.cpu_seconds}",
-            f"--data={self.memory_mb * _MB}",
+            f"--data={self.memory_bytes}",
             f"--nofile={self.open_files}",
             "--core=0",
         ]
@@ -129,6 +135,7 @@ def bwrap_argv(
     env: Mapping[str, str],
     *,
     network: bool,
+    limits: Limits,
 ) -> list[str]:
     """A bubblewrap command line that runs `command` confined."""
     argv = ["bwrap", "--unshare-all", *(["--share-net"] if network else [])]
@@ -139,7 +146,10 @@ def bwrap_argv(
     for bind in binds(mounts, network=network):
         option = "--ro-bind" if bind.read_only else "--bind"
         argv += [f"{option}-try" if bind.optional else option, bind.source, bind.target]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108  # its own /tmp
+    tmpfs = ["--size", str(limits.tmpfs_mb * _MB), "--tmpfs"]
+    argv += ["--proc", "/proc", "--dev", "/dev", *tmpfs, "/tmp", *tmpfs, "/dev/shm"]  # noqa: S108
+    # bwrap cannot size its root and /dev tmpfs: nothing but mount points is written there.
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     argv += ["--chdir", WORKSPACE, "--clearenv"]
     for key, value in sorted(env.items()):
         argv += ["--setenv", key, value]
@@ -153,6 +163,7 @@ def jail_spec(
     *,
     network: bool,
     new_root: str,
+    limits: Limits,
 ) -> str:
     """What the unshare back-end's trampoline builds, as JSON for its command line."""
     return json.dumps(
@@ -166,6 +177,7 @@ def jail_spec(
             "cwd": WORKSPACE,
             "command": list(command),
             "env": dict(env),
+            "tmpfs_bytes": limits.tmpfs_mb * _MB,
         }
     )
 
@@ -181,6 +193,7 @@ class Confinement:
     process_base: int = 0
     trampoline: tuple[str, ...] = ()  # interpreter and script of the unshare back-end
     new_root: str = ""  # an empty folder the unshare back-end mounts its root on
+    cgroup_procs: str = ""  # the step joins this cgroup (its cgroup.procs file) before all else
 
 
 def confine(
@@ -188,16 +201,20 @@ def confine(
 ) -> list[str]:
     """The full argv of a confined step: drop to `run_as`, set limits, enter the sandbox."""
     prefix: list[str] = []
+    if how.cgroup_procs:  # joined first, so that every process of the step is born inside it
+        prefix = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', how.cgroup_procs]
     if how.run_as is not None:
         uid, gid = how.run_as
-        prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+        prefix += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
     limited = ["prlimit", *how.limits.prlimit_args(how.process_base), "--"]
     if how.backend is Backend.BWRAP:
-        inner = bwrap_argv(command, how.mounts, env, network=network)
+        inner = bwrap_argv(command, how.mounts, env, network=network, limits=how.limits)
     elif how.backend is Backend.UNSHARE:
         namespaces = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child"]
         namespaces += ["--ipc", "--uts", *([] if network else ["--net"])]
-        spec = jail_spec(command, how.mounts, env, network=network, new_root=how.new_root)
+        spec = jail_spec(
+            command, how.mounts, env, network=network, new_root=how.new_root, limits=how.limits
+        )
         inner = ["unshare", *namespaces, "--", *how.trampoline, spec]
     else:
         inner = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
