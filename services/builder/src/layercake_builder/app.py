@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layercake_builder import handlers
+from layercake_builder.adapters.disks import ProjectDisks
 from layercake_builder.adapters.sandbox import Sandbox, choose_backend
 from layercake_builder.core.reports import interpret
 from layercake_builder.service import BuildService, toolchain_versions
@@ -32,8 +33,12 @@ SANDBOX_PATH = (
 )
 
 
-def create_sandbox(settings: Settings) -> Sandbox:
-    """The sandbox these settings ask for; refuses to start when none works."""
+def create_sandbox(settings: Settings, *, own_disks: bool = False) -> Sandbox:
+    """The sandbox these settings ask for; refuses to start when none works.
+
+    Without `own_disks` (each project on its own file system) a watchdog bounds
+    what each step takes of the disk.
+    """
     root = settings.builder_root.resolve()
     support = root / "support"
     support.mkdir(parents=True, exist_ok=True)
@@ -50,10 +55,13 @@ def create_sandbox(settings: Settings) -> Sandbox:
         slots=settings.max_builds,
         output_cap_bytes=settings.output_cap_mb * 1024 * 1024,
         read_only=((str(uv), f"{SANDBOX_TOOLS}/uv"),),
+        disk_quota=None if own_disks else settings.disk_quota(),
     )
 
 
-def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str]]) -> StepRunner:
+def create_runner(
+    settings: Settings, store_log: Callable[[bytes], Awaitable[str]], *, own_disks: bool = False
+) -> StepRunner:
     """The step runner these settings describe, over a sandbox that works here."""
     step_settings = StepSettings(
         timeout_s=settings.step_timeout_s,
@@ -61,7 +69,8 @@ def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str
         install_network=settings.install_network,
         path=SANDBOX_PATH,
     )
-    return StepRunner(create_sandbox(settings), step_settings, interpret, store_log)
+    sandbox = create_sandbox(settings, own_disks=own_disks)
+    return StepRunner(sandbox, step_settings, interpret, store_log)
 
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
@@ -71,7 +80,8 @@ def create_runtime(settings: Settings) -> ServiceRuntime:
     async def store_log(data: bytes) -> str:
         return await (await runtime.bus.blobs()).put(data)
 
-    runner = create_runner(settings, store_log)
-    service = BuildService(settings.builder_root.resolve(), runner, toolchain_versions())
+    disks = ProjectDisks.detect(settings.disk_quota())
+    runner = create_runner(settings, store_log, own_disks=disks.loop)
+    service = BuildService(settings.builder_root.resolve(), runner, toolchain_versions(), disks)
     handlers.register(runtime, service, settings.max_builds)
     return runtime

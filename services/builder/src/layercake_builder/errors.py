@@ -25,3 +25,12 @@ class SlotsExhausted(BuilderError):
     def __init__(self, slots: int) -> None:
         super().__init__(f"all {slots} sandbox users of this machine are busy; try again later")
         self.slots = slots
+
+
+class DiskUnavailable(BuilderError):
+    """A project's file system could not be made, mounted or unmounted (no free loop device?)."""
+
+    def __init__(self, image: object, reason: str) -> None:
+        super().__init__(f"the project disk {image} is unavailable: {reason}")
+        self.image = image
+        self.reason = reason

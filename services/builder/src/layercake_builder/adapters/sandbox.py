@@ -28,7 +28,7 @@ import structlog
 
 from layercake_builder.adapters import trampoline
 from layercake_builder.adapters.cgroups import BuildMemory
-from layercake_builder.adapters.storage import disk_exhausted, strip_setid
+from layercake_builder.adapters.storage import DiskWatch, disk_exhausted, strip_setid
 from layercake_builder.core.confinement import (
     Backend,
     Confinement,
@@ -40,7 +40,9 @@ from layercake_builder.core.confinement import (
 from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+
+    from layercake_builder.adapters.disks import DiskQuota
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +92,7 @@ class Sandbox:
         output_cap_bytes: int,
         read_only: tuple[tuple[str, str], ...] = (),
         memory: BuildMemory | None = None,
+        disk_quota: DiskQuota | None = None,  # watched per step where no disk of its own bounds it
     ) -> None:
         self.backend = backend
         self.limits = limits
@@ -98,6 +101,7 @@ class Sandbox:
         self._read_only = read_only
         self._root = os.geteuid() == 0
         self._memory = memory or BuildMemory.detect(limits.memory_bytes)
+        self._disk_quota = disk_quota
         become_subreaper()
         self._capacity = asyncio.Semaphore(slots)
         self._write_etc()
@@ -155,9 +159,13 @@ class Sandbox:
                 command, slot=slot, project=project, cache=cache, network=network, path=path,
                 env=env, cgroup=cgroup,
             )  # fmt: skip
-            done = await self._execute(command, argv, project, timeout_s)
+            disk = DiskWatch(self._disk_quota, (project, cache)) if self._disk_quota else None
+            done = await self._execute(
+                command, argv, project, timeout_s, watch=disk.watch if disk else None
+            )
             oom_killed = self._memory.oom_killed(cgroup)
-        return dataclasses.replace(done, oom_killed=oom_killed, disk_full=disk_exhausted(project))
+        disk_full = bool(disk and disk.tripped) or disk_exhausted(project)
+        return dataclasses.replace(done, oom_killed=oom_killed, disk_full=disk_full)
 
     def argv(
         self,
@@ -203,7 +211,12 @@ class Sandbox:
         )
 
     async def _execute(
-        self, command: tuple[str, ...], argv: list[str], cwd: Path, timeout_s: float
+        self,
+        command: tuple[str, ...],
+        argv: list[str],
+        cwd: Path,
+        timeout_s: float,
+        watch: Callable[[Callable[[], None]], Coroutine[object, object, None]] | None = None,
     ) -> Completed:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
@@ -217,6 +230,7 @@ class Sandbox:
         )
         capture = _Capture(self._output_cap)
         reader = asyncio.create_task(capture.drain(process.stdout))
+        watcher = asyncio.create_task(watch(lambda: _kill_group(process.pid))) if watch else None
         timed_out = False
         try:
             await asyncio.wait_for(process.wait(), timeout_s)
@@ -225,6 +239,8 @@ class Sandbox:
             _kill_group(process.pid)
             await process.wait()
         finally:
+            if watcher is not None:
+                watcher.cancel()
             if process.returncode is None:
                 _kill_group(process.pid)
                 await process.wait()

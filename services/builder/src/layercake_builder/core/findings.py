@@ -53,7 +53,7 @@ def sandbox_findings(
             "file_size_limit",
             "a file grew past the sandbox's file-size limit; the step was stopped",
         )
-    killed = signal_number == signal.SIGKILL and not timed_out and not oom_killed
+    killed = signal_number == signal.SIGKILL and not (timed_out or oom_killed or disk_full)
     if signal_number == signal.SIGXCPU or killed:
         add("cpu_limit", "the step used up its CPU time (or was killed by a limit)")
     failed = exit_code != 0 and not timed_out
