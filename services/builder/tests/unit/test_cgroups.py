@@ -41,7 +41,8 @@ def test_a_host_without_cgroup_mounts_has_no_memory_hierarchy():
 
 
 def test_the_limit_counts_swap_too_on_both_versions():
-    """v1 bounds memory and memory+swap (in that order); v2 bounds memory and forbids swap."""
+    """v1 bounds memory and memory+swap (in that order); v2 bounds memory, forbids swap, and
+    hands the controller down to the steps' cgroups."""
     assert MemoryHierarchy(CgroupVersion.V1, "/x").limit_files(256) == (
         ("memory.limit_in_bytes", "256"),
         ("memory.memsw.limit_in_bytes", "256"),
@@ -49,6 +50,7 @@ def test_the_limit_counts_swap_too_on_both_versions():
     assert MemoryHierarchy(CgroupVersion.V2, "/x").limit_files(256) == (
         ("memory.max", "256"),
         ("memory.swap.max", "0"),
+        ("cgroup.subtree_control", "+memory"),
     )
 
 

@@ -5,7 +5,9 @@ build's memory is bounded as a whole only by a cgroup (tmpfs pages are charged
 to the writer's cgroup). The step's own cgroup tells whose process the OOM
 killer ended, when steps of a build run side by side. Only root makes cgroups;
 where none can be made, builds run without one and the sized tmpfs mounts and
-rlimits are their bound. Shell over `core/cgroups.py`.
+rlimits are their bound. On v2 our own cgroup must hand memory down (systemd's
+Delegate=yes with the builder in a leaf of its own); else builds run without one
+and the start says so. Shell over `core/cgroups.py`.
 """
 
 from __future__ import annotations

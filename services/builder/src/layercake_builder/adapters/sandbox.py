@@ -119,6 +119,8 @@ class Sandbox:
         reused across projects), and lose their setuid bits once nothing of the
         build runs that could race the walk.
         """
+        for folder in folders:
+            folder.chmod(0o700)
         async with self._capacity:
             if not self._root:
                 try:
@@ -129,8 +131,6 @@ class Sandbox:
             slot, lock = await asyncio.to_thread(_claim_slot)
             try:
                 await asyncio.to_thread(_chown_tree, folders, SLOT_UID_BASE + slot)
-                for folder in folders:
-                    folder.chmod(0o700)
                 await asyncio.to_thread(self._memory.open_build, slot)
                 yield slot
             finally:

@@ -37,14 +37,22 @@ class MemoryHierarchy:
         return "memory.oom_control" if self.version is CgroupVersion.V1 else "memory.events"
 
     def limit_files(self, memory_bytes: int) -> tuple[tuple[str, str], ...]:
-        """The files (in write order) that bound a cgroup's memory, swap included."""
+        """The files (in write order) that bound a build's cgroup, swap included.
+
+        On v2 the build's children (one per step) get memory files of their own,
+        their OOM count among them, only where the build hands the controller down.
+        """
         if self.version is CgroupVersion.V1:
             # memsw (memory + swap) may not be below the memory limit, so it comes second.
             return (
                 ("memory.limit_in_bytes", str(memory_bytes)),
                 ("memory.memsw.limit_in_bytes", str(memory_bytes)),
             )
-        return (("memory.max", str(memory_bytes)), ("memory.swap.max", "0"))
+        return (
+            ("memory.max", str(memory_bytes)),
+            ("memory.swap.max", "0"),
+            ("cgroup.subtree_control", "+memory"),
+        )
 
 
 _MOUNTINFO_FIELDS = 5  # id, parent, device, root, mount point (then options)
