@@ -34,3 +34,11 @@ class DiskUnavailable(BuilderError):
         super().__init__(f"the project disk {image} is unavailable: {reason}")
         self.image = image
         self.reason = reason
+
+
+class TreeMoved(BuilderError):
+    """A folder moved while the builder walked the tree (something of the build still ran)."""
+
+    def __init__(self, root: object) -> None:
+        super().__init__(f"a folder under {root} moved while it was walked; the walk stopped")
+        self.root = root

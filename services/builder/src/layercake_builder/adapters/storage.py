@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from layercake_builder.errors import TreeMoved
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
     from pathlib import Path
@@ -46,28 +48,37 @@ def _walk(folders: Iterable[Path]) -> Iterator[tuple[int, os.DirEntry[str]]]:
 
     Iterative, with one folder open at a time (it climbs back through ".."), so
     neither the depth of a tree nor the width of node_modules runs out of
-    descriptors or of path length.
+    descriptors or of path length. Each climb lands where it left, or the walk
+    stops: a folder moved meanwhile must not lead ".." out of the tree.
     """
     for folder in folders:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
-            levels = [(yield from _listed(fd))]  # per depth: the subfolders still to visit
+            # Per depth: the folder's identity and its subfolders still to visit.
+            levels = [(_identity(fd), (yield from _listed(fd)))]
             while levels:
-                if not levels[-1]:
+                if not levels[-1][1]:
                     levels.pop()
                     if levels:
                         fd = _swap(fd, os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd))
+                        if _identity(fd) != levels[-1][0]:
+                            raise TreeMoved(folder)
                     continue
                 try:
-                    child = _open_at(levels[-1].pop(), fd, os.O_DIRECTORY)
+                    child = _open_at(levels[-1][1].pop(), fd, os.O_DIRECTORY)
                 except OSError as exc:  # gone, or swapped for a file or a link meanwhile
                     if exc.errno not in _VANISHED:
                         raise
                     continue
                 fd = _swap(fd, child)
-                levels.append((yield from _listed(fd)))
+                levels.append((_identity(fd), (yield from _listed(fd))))
         finally:
             os.close(fd)
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
 
 
 def _listed(fd: int) -> Generator[tuple[int, os.DirEntry[str]], None, list[str]]:
