@@ -413,23 +413,17 @@ def _probe(backend: Backend, support: Path) -> str | None:
     sandbox = Sandbox(
         backend, Limits(), support, slots=1, output_cap_bytes=65536, memory=BuildMemory(None, 0)
     )
-    # A claimed slot: another builder's sweep of an unclaimed uid would kill the trial.
-    slot, lock = _claim_slot() if os.geteuid() == 0 else (0, None)
+    if os.geteuid() == 0:
+        _chown_tree((probe,), SLOT_UID_BASE)
+    argv = sandbox.argv(
+        ("/usr/bin/true",), slot=0, project=probe, cache=probe, network=False, path=("/usr/bin",)
+    )
     try:
-        if lock is not None:
-            _chown_tree((probe,), SLOT_UID_BASE + slot)
-        argv = sandbox.argv(
-            ("/usr/bin/true",), slot=slot, project=probe, cache=probe, network=False,
-            path=("/usr/bin",),
-        )  # fmt: skip
         done = subprocess.run(  # noqa: S603  # our own argv
             argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"a trial run failed: {exc}"
-    finally:
-        if lock is not None:
-            os.close(lock)
     if done.returncode != 0:
         return f"a trial run failed (exit {done.returncode}): {done.stderr.strip()[:300]}"
     return None
