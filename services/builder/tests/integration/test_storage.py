@@ -5,14 +5,26 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from layercake_builder.adapters.storage import strip_setid
 
 
-def test_setuid_bits_go_at_any_depth_and_width_but_not_through_a_link(tmp_path):
+@pytest.fixture
+def tree(tmp_path):
+    """A tree folder; its deep chain goes level by level after the test, pass or fail
+    (shutil.rmtree, and so pytest's cleanup of old temp folders, recurses per folder and cannot)."""
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    yield folder
+    if (folder / "d").exists():
+        _remove_deep(folder)
+
+
+def test_setuid_bits_go_at_any_depth_and_width_but_not_through_a_link(tree, tmp_path):
     """A setuid file 3000 folders deep (past PATH_MAX) and another among 2000 folders lose the
     bit; the file a planted link points to, outside the tree, keeps its own."""
-    tree, outside = tmp_path / "tree", tmp_path / "outside"
-    tree.mkdir()
+    outside = tmp_path / "outside"
     outside.mkdir()
     fd = os.open(tree, os.O_RDONLY)
     for _ in range(3000):
@@ -38,15 +50,14 @@ def test_setuid_bits_go_at_any_depth_and_width_but_not_through_a_link(tmp_path):
     assert stat.S_IMODE((tree / "wide" / "1999" / "sgid").stat().st_mode) == 0o755
     assert stat.S_IMODE(target.stat().st_mode) == 0o4755
     assert strip_setid([tree]) == 0
-    _remove_deep(tree)
 
 
 def _remove_deep(tree) -> None:
-    """Remove the deep chain level by level: shutil.rmtree recurses per folder and cannot."""
     fd, depth = os.open(tree, os.O_RDONLY), 0
     while "d" in os.listdir(fd):
         fd, depth = _swap(fd, os.open("d", os.O_RDONLY, dir_fd=fd)), depth + 1
-    os.unlink("suid", dir_fd=fd)
+    for name in os.listdir(fd):
+        os.unlink(name, dir_fd=fd)
     for _ in range(depth):
         fd = _swap(fd, os.open("..", os.O_RDONLY, dir_fd=fd))
         os.rmdir("d", dir_fd=fd)
