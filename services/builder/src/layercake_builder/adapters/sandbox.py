@@ -134,10 +134,12 @@ class Sandbox:
                 await asyncio.to_thread(self._memory.open_build, slot)
                 yield slot
             finally:
-                await _sweep(SLOT_UID_BASE + slot)
-                await asyncio.to_thread(self._memory.close_build, slot)
-                await asyncio.to_thread(strip_setid, folders)
-                os.close(lock)  # releases the claim
+                try:
+                    await _sweep(SLOT_UID_BASE + slot)
+                    await asyncio.to_thread(self._memory.close_build, slot)
+                    await asyncio.to_thread(strip_setid, folders)
+                finally:
+                    os.close(lock)  # releases the claim, whatever the clean-up met
 
     async def run(
         self,
