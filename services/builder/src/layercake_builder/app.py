@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from layercake_builder import handlers
 from layercake_builder.adapters.audit_tool import tool_mounts
+from layercake_builder.adapters.disks import ProjectDisks
 from layercake_builder.adapters.egress import EgressProxy, Upstream
 from layercake_builder.adapters.sandbox import Sandbox, choose_backend
 from layercake_builder.core.egress import EgressPolicy
@@ -29,8 +30,12 @@ TOOL_PATH = (SANDBOX_TOOLS, "/usr/local/bin", "/usr/bin", "/bin")
 SANDBOX_PATH = ("/workspace/node_modules/.bin", "/workspace/.venv/bin", *TOOL_PATH)
 
 
-def create_sandbox(settings: Settings) -> Sandbox:
-    """The sandbox these settings ask for; refuses to start when none works."""
+def create_sandbox(settings: Settings, *, own_disks: bool = False) -> Sandbox:
+    """The sandbox these settings ask for; refuses to start when none works.
+
+    Without `own_disks` (each project on its own file system) a watchdog bounds
+    what each step takes of the disk.
+    """
     root = settings.builder_root.resolve()
     support = root / "support"
     support.mkdir(parents=True, exist_ok=True)
@@ -48,6 +53,7 @@ def create_sandbox(settings: Settings) -> Sandbox:
         output_cap_bytes=settings.output_cap_mb * 1024 * 1024,
         read_only=((str(uv), UV), *tool_mounts(AUDIT_SITE)),
         egress=create_egress(settings),
+        disk_quota=None if own_disks else settings.disk_quota(),
     )
 
 
@@ -58,7 +64,9 @@ def create_egress(settings: Settings) -> EgressProxy:
     return EgressProxy(EgressPolicy(hosts=hosts), upstream)
 
 
-def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str]]) -> StepRunner:
+def create_runner(
+    settings: Settings, store_log: Callable[[bytes], Awaitable[str]], *, own_disks: bool = False
+) -> StepRunner:
     """The step runner these settings describe, over a sandbox that works here."""
     step_settings = StepSettings(
         timeout_s=settings.step_timeout_s,
@@ -67,7 +75,8 @@ def create_runner(settings: Settings, store_log: Callable[[bytes], Awaitable[str
         path=SANDBOX_PATH,
         tool_path=TOOL_PATH,
     )
-    return StepRunner(create_sandbox(settings), step_settings, interpret, store_log)
+    sandbox = create_sandbox(settings, own_disks=own_disks)
+    return StepRunner(sandbox, step_settings, interpret, store_log)
 
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
@@ -77,7 +86,8 @@ def create_runtime(settings: Settings) -> ServiceRuntime:
     async def store_log(data: bytes) -> str:
         return await (await runtime.bus.blobs()).put(data)
 
-    runner = create_runner(settings, store_log)
-    service = BuildService(settings.builder_root.resolve(), runner, toolchain_versions())
+    disks = ProjectDisks.detect(settings.disk_quota())
+    runner = create_runner(settings, store_log, own_disks=disks.loop)
+    service = BuildService(settings.builder_root.resolve(), runner, toolchain_versions(), disks)
     handlers.register(runtime, service, settings.max_builds)
     return runtime

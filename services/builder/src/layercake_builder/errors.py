@@ -48,3 +48,20 @@ class EgressRefused(BuilderError):
         super().__init__(f"egress to {target or '(nothing)'} refused: {reason}")
         self.target = target
         self.reason = reason
+
+
+class DiskUnavailable(BuilderError):
+    """A project's file system could not be made, mounted or unmounted (no free loop device?)."""
+
+    def __init__(self, image: object, reason: str) -> None:
+        super().__init__(f"the project disk {image} is unavailable: {reason}")
+        self.image = image
+        self.reason = reason
+
+
+class TreeMoved(BuilderError):
+    """A folder moved while the builder walked the tree (something of the build still ran)."""
+
+    def __init__(self, root: object) -> None:
+        super().__init__(f"a folder under {root} moved while it was walked; the walk stopped")
+        self.root = root

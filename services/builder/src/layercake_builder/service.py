@@ -1,11 +1,13 @@
 """The builder's shell: materialise the tree, plan, run the steps, publish what happened.
 
-Each project has a folder under the work root: `tree/` (the materialised
-manifest plus node_modules/.venv, which are not in it) and `cache/` (package
-caches), which its sandbox writes; `own/` (install keys, report folders),
-`manifest.json` (what `tree/` holds) and `done/` (the outcome of each request
-handled, so a redelivered request is answered without building again), which
-it never sees. The records are read as regular files only, off the event loop.
+Each project has a folder under the work root: `volume/`, the project's own
+file system mounted there for the length of a build (`adapters/disks.py`), holds
+`tree/` (the materialised manifest plus node_modules/.venv, which are not in
+it) and `cache/` (package caches), which its sandbox writes, and
+`manifest.json` (what `tree/` holds); outside it, `own/` (install keys, report
+folders) and `done/` (the outcome of each request handled, so a redelivered
+request is answered without building, or mounting, again), which the sandbox
+never sees. The records are read as regular files only, off the event loop.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from layercake_contracts.values import Manifest, Step
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from layercake_builder.adapters.disks import ProjectDisks
     from layercake_builder.core.outcome import BuildRequest
     from layercake_builder.steps import StepRunner
     from layercake_contracts.bus import BlobStore, Bus
@@ -40,10 +43,15 @@ class BuildService:
     """Builds requested trees, one at a time per project."""
 
     def __init__(
-        self, work_root: Path, runner: StepRunner, toolchain_versions: dict[str, str]
+        self,
+        work_root: Path,
+        runner: StepRunner,
+        toolchain_versions: dict[str, str],
+        disks: ProjectDisks,
     ) -> None:
         self._root = work_root
         self._runner = runner
+        self._disks = disks
         self._versions = toolchain_versions
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -58,14 +66,16 @@ class BuildService:
                 await bus.publish(outcome)
                 return
             blobs = await bus.blobs()
-            tree, cache = folder / "tree", folder / "cache"
-            cache.mkdir(parents=True, exist_ok=True)
-            await self._materialise(request.manifest, folder, blobs)
-            texts = await _manifest_texts(request.manifest, blobs)
-            plan = plan_build(list(request.manifest), texts, steps)
-            await bus.publish(started(request, plan))
-            key = cache_key(texts, self._versions)
-            results = await self._runner.run(plan, tree, cache, key, folder / "own")
+            # Mounted before the tree is materialised, unmounted once nothing of the build runs.
+            async with self._disks.mounted(folder) as volume:
+                tree, cache = volume / "tree", volume / "cache"
+                cache.mkdir(parents=True, exist_ok=True)
+                await self._materialise(request.manifest, volume, blobs)
+                texts = await _manifest_texts(request.manifest, blobs)
+                plan = plan_build(list(request.manifest), texts, steps)
+                await bus.publish(started(request, plan))
+                key = cache_key(texts, self._versions)
+                results = await self._runner.run(plan, tree, cache, key, folder / "own")
             outcome = finished(request, results)
             await asyncio.to_thread(_write_record, done, outcome.model_dump_json().encode())
             await bus.publish(outcome)

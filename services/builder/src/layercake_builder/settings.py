@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field
 
+from layercake_builder.adapters.disks import DiskQuota
 from layercake_builder.core.confinement import Limits
 from layercake_builder.core.egress import REGISTRY_HOSTS
 from layercake_contracts.runtime import BusSettings
@@ -32,7 +33,14 @@ class Settings(BusSettings):
     processes: int = Field(default=256, ge=8)
     file_size_mb: int = Field(default=1024, ge=1)
     cpu_seconds: int = Field(default=900, ge=1)
+    tmpfs_mb: int = Field(default=512, ge=1)
     output_cap_mb: int = Field(default=10, ge=1)
+    disk_mb: int = Field(default=2048, ge=16)  # per project: its tree and caches
+    disk_inodes: int = Field(default=262144, ge=1024)
+
+    def disk_quota(self) -> DiskQuota:
+        """How much each project may store."""
+        return DiskQuota(size_mb=self.disk_mb, inodes=self.disk_inodes)
 
     def limits(self) -> Limits:
         """The sandbox limits these settings describe."""
@@ -41,4 +49,5 @@ class Settings(BusSettings):
             processes=self.processes,
             file_size_mb=self.file_size_mb,
             cpu_seconds=self.cpu_seconds,
+            tmpfs_mb=self.tmpfs_mb,
         )

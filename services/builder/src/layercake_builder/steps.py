@@ -123,6 +123,8 @@ class StepRunner:
                 timeout_s=timeout,
                 output=last.output,
                 dropped_bytes=last.dropped_bytes,
+                oom_killed=last.oom_killed,
+                disk_full=last.disk_full,
             )
             diagnostics += [*found, *parsed.diagnostics]
             parsed_tests = parsed.tests or parsed_tests

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from layercake_builder.adapters.disks import IMAGE, VOLUME, ProjectDisks
 from layercake_builder.app import create_runtime
 from layercake_builder.settings import Settings
 from layercake_contracts.bus import STREAM_NAME
@@ -103,8 +106,8 @@ async def test_files_written_builds_once_and_reports_the_failing_test(builder, b
     assert test.log_blob is not None
     log = await (await observer.bus.blobs()).get(test.log_blob)
     assert b"assert -1 == 5" in log
-    runs = builder_root / "calc" / "tree" / "runs.txt"
-    assert runs.read_text() == "run\n"
+    assert await runs_of(builder_root) == "run\n"
+    assert_nothing_mounted(builder_root / "calc")
 
     # The same request again (a redelivery after a crash would look the same).
     await observer.broker.publish(payload, "lc.evt.calc.FilesWritten", stream=STREAM_NAME)
@@ -119,6 +122,24 @@ async def test_files_written_builds_once_and_reports_the_failing_test(builder, b
         if await delivered() >= last:
             break
         await asyncio.sleep(0.05)
-    assert runs.read_text() == "run\n", "the second delivery did not build again"
+    assert await runs_of(builder_root) == "run\n", "the second delivery did not build again"
     info = await js.stream_info(STREAM_NAME, subjects_filter="lc.evt.calc.BuildFailed")
     assert info.state.subjects == {"lc.evt.calc.BuildFailed": 1}
+
+
+async def runs_of(builder_root: Path) -> str:
+    """The marks the project's test left in its tree (on the project's disk, mounted to look)."""
+    disks = ProjectDisks.detect(Settings(builder_root=builder_root).disk_quota())
+    async with disks.mounted(builder_root / "calc") as volume:
+        return (volume / "tree" / "runs.txt").read_text()
+
+
+def assert_nothing_mounted(folder: Path) -> None:
+    """After a build its project disk is unmounted and the loop device released (as root)."""
+    assert not (folder / VOLUME).is_mount()
+    if os.geteuid() == 0:
+        attached = subprocess.run(  # noqa: S603  # fixed arguments
+            [shutil.which("losetup") or "losetup", "--associated", str(folder / IMAGE)],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert attached == ""

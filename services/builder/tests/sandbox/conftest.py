@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from layercake_builder.adapters.disks import ProjectDisks
 from layercake_builder.adapters.sandbox import SLOT_UID_BASE, Sandbox, choose_backend
 from layercake_builder.app import create_runner
 from layercake_builder.core.confinement import Limits
+from layercake_builder.core.findings import sandbox_findings
 from layercake_builder.service import BuildService
 from layercake_builder.settings import Settings
 from layercake_contracts.bus import Bus
@@ -33,6 +35,7 @@ class Jail:
     project: Path
     cache: Path
     outside: Path
+    support: Path
 
     async def run(self, *command: str, timeout_s: float = 30.0, network: bool = False):
         async with self.sandbox.slot(self.project, self.cache) as slot:
@@ -44,6 +47,18 @@ class Jail:
     def script(self, name: str, text: str) -> str:
         (self.project / name).write_text(text)
         return name
+
+
+def codes(done) -> set[str]:
+    """The codes of the sandbox's findings about a finished command."""
+    return {
+        d.code
+        for d in sandbox_findings(
+            exit_code=done.exit_code, signal_number=done.signal, timed_out=done.timed_out,
+            timeout_s=5, output=done.output, dropped_bytes=done.dropped_bytes,
+            oom_killed=done.oom_killed, disk_full=done.disk_full,
+        )
+    }  # fmt: skip
 
 
 @pytest.fixture(params=["bwrap", "unshare"])
@@ -60,7 +75,7 @@ def jail(request):
         pytest.skip("bubblewrap is not installed here (CI installs it and runs this)")
     backend = choose_backend(request.param, support)
     sandbox = Sandbox(backend, LIMITS, support, slots=1, output_cap_bytes=1024 * 1024)
-    yield Jail(sandbox, project, cache, outside)
+    yield Jail(sandbox, project, cache, outside, support)
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -111,7 +126,9 @@ async def builds(request, bus):
     async def store_log(data: bytes) -> str:
         return await (await bus.blobs()).put(data)
 
-    service = BuildService(settings.builder_root, create_runner(settings, store_log), {})
+    disks = ProjectDisks.detect(settings.disk_quota())
+    runner = create_runner(settings, store_log, own_disks=disks.loop)
+    service = BuildService(settings.builder_root, runner, {}, disks)
     yield Builds(service, settings.builder_root, base / "outside", bus)
     shutil.rmtree(base, ignore_errors=True)
 

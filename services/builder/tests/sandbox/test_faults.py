@@ -13,22 +13,13 @@ import pytest
 import structlog
 
 from layercake_builder.adapters.sandbox import MAX_SLOTS, SLOT_UID_BASE, _sweep
-from layercake_builder.core.findings import sandbox_findings
 from layercake_testing.waiting import settle
+
+from .conftest import codes
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="slot users need root; see the sandbox README"
 )
-
-
-def codes(done) -> set[str]:
-    return {
-        d.code
-        for d in sandbox_findings(
-            exit_code=done.exit_code, signal_number=done.signal, timed_out=done.timed_out,
-            timeout_s=5, output=done.output, dropped_bytes=done.dropped_bytes,
-        )
-    }  # fmt: skip
 
 
 async def test_fork_bomb_is_bounded_and_reported(jail, leftover):

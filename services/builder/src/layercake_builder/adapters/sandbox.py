@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -26,8 +27,10 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters import forwarder, trampoline
+from layercake_builder.adapters.cgroups import BuildMemory
 from layercake_builder.adapters.egress import EgressProxy
 from layercake_builder.adapters.memfd import fill, memfds
+from layercake_builder.adapters.storage import DiskWatch, disk_exhausted, strip_setid
 from layercake_builder.core import seccomp
 from layercake_builder.core.confinement import (
     FORWARDER,
@@ -46,7 +49,9 @@ from layercake_builder.core.egress import EgressPolicy
 from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+
+    from layercake_builder.adapters.disks import DiskQuota
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +74,8 @@ class Completed:
     duration_s: float
     timed_out: bool
     dropped_bytes: int  # output beyond the cap, cut from the middle
+    oom_killed: bool = False  # the build's memory cgroup ran out and its OOM killer struck
+    disk_full: bool = False  # the project's file system has (almost) no space or inodes left
 
     @property
     def signal(self) -> int | None:
@@ -83,7 +90,7 @@ class Completed:
 class Sandbox:
     """Runs commands in a project folder, confined by bwrap, unshare, or (if allowed) nothing."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  # one keyword per bound the sandbox keeps
         self,
         backend: Backend,
         limits: Limits,
@@ -93,6 +100,8 @@ class Sandbox:
         output_cap_bytes: int,
         read_only: tuple[tuple[str, str], ...] = (),
         egress: EgressProxy | None = None,
+        memory: BuildMemory | None = None,
+        disk_quota: DiskQuota | None = None,  # watched per step where no disk of its own bounds it
     ) -> None:
         self.backend = backend
         self.limits = limits
@@ -101,6 +110,8 @@ class Sandbox:
         self._read_only = (*read_only, (forwarder.__file__, FORWARDER))
         self._egress = egress or EgressProxy(EgressPolicy())
         self._root = os.geteuid() == 0
+        self._memory = memory or BuildMemory.detect(limits.memory_bytes)
+        self._disk_quota = disk_quota
         become_subreaper()
         self._capacity = asyncio.Semaphore(slots)
         self._etc = own_etc(os.getuid(), SLOT_UID_BASE, MAX_SLOTS)
@@ -117,19 +128,32 @@ class Sandbox:
         so no process of a build outlives it (steps of one build share the slot and
         may run in parallel, so this cannot happen after each step). Slots are
         claimed machine-wide (a lock file per uid), so two builder processes never
-        share a uid, and one's sweep never touches the other's steps.
+        share a uid, and one's sweep never touches the other's steps. The build's
+        processes share one memory cgroup. `folders` are 0700 (slot uids are
+        reused across projects), and lose their setuid bits once nothing of the
+        build runs that could race the walk.
         """
+        for folder in folders:
+            folder.chmod(0o700)
         async with self._capacity:
             if not self._root:
-                yield 0
+                try:
+                    yield 0
+                finally:
+                    await asyncio.to_thread(strip_setid, folders)
                 return
             slot, lock = await asyncio.to_thread(_claim_slot)
             try:
                 await asyncio.to_thread(_chown_tree, folders, SLOT_UID_BASE + slot)
+                await asyncio.to_thread(self._memory.open_build, slot)
                 yield slot
             finally:
-                await _sweep(SLOT_UID_BASE + slot)
-                os.close(lock)  # releases the claim
+                try:
+                    await _sweep(SLOT_UID_BASE + slot)
+                    await asyncio.to_thread(self._memory.close_build, slot)
+                    await asyncio.to_thread(strip_setid, folders)
+                finally:
+                    os.close(lock)  # releases the claim, whatever the clean-up met
 
     def hand_over(self, folder: Path, slot: int) -> None:
         """Give a fresh folder of the builder's to the slot's user, for its step to write."""
@@ -152,12 +176,21 @@ class Sandbox:
         """Run `command` confined in `project`; never raises for what the command does."""
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
-        async with self._egress_socket(slot, network=network) as egress:
+        async with (
+            self._memory.step(slot) as cgroup,
+            self._egress_socket(slot, network=network) as egress,
+        ):
             with self.launch(
                 command, slot=slot, project=project, cache=cache, network=network, path=path,
-                env=env, reports=reports, egress=egress,
+                env=env, reports=reports, egress=egress, cgroup=cgroup,
             ) as launch:  # fmt: skip
-                return await self._execute(command, launch, project, timeout_s)
+                disk = DiskWatch(self._disk_quota, (project, cache)) if self._disk_quota else None
+                done = await self._execute(
+                    command, launch, project, timeout_s, watch=disk.watch if disk else None
+                )
+            oom_killed = self._memory.oom_killed(cgroup)
+        disk_full = bool(disk and disk.tripped) or disk_exhausted(project)
+        return dataclasses.replace(done, oom_killed=oom_killed, disk_full=disk_full)
 
     @contextlib.asynccontextmanager
     async def _egress_socket(self, slot: int, *, network: bool) -> AsyncIterator[str | None]:
@@ -181,13 +214,16 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         reports: Path | None = None,
         egress: str | None = None,
+        cgroup: Path | None = None,
     ) -> Iterator[Launch]:
         """The host command line that runs `command` confined, its inputs open until exit.
 
         `reports`, when given, is shown at /reports to this command only; `egress` is a
-        network step's proxy socket.
+        network step's proxy socket; the step joins `cgroup` before anything else runs.
         """
         how = self._confinement(slot, project, cache, reports, egress)
+        if cgroup is not None:
+            how = dataclasses.replace(how, cgroup_procs=str(cgroup / "cgroup.procs"))
         with memfds(2 + len(how.files)) as fds:
             descriptors = Descriptors(args=fds[0], seccomp=fds[1], files=fds[2:])
             environment = sandbox_env(path, env or {})
@@ -227,7 +263,12 @@ class Sandbox:
         )
 
     async def _execute(
-        self, command: tuple[str, ...], launch: Launch, cwd: Path, timeout_s: float
+        self,
+        command: tuple[str, ...],
+        launch: Launch,
+        cwd: Path,
+        timeout_s: float,
+        watch: Callable[[Callable[[], None]], Coroutine[object, object, None]] | None = None,
     ) -> Completed:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
@@ -242,6 +283,7 @@ class Sandbox:
         )
         capture = _Capture(self._output_cap)
         reader = asyncio.create_task(capture.drain(process.stdout))
+        watcher = asyncio.create_task(watch(lambda: _kill_group(process.pid))) if watch else None
         timed_out = False
         try:
             await asyncio.wait_for(process.wait(), timeout_s)
@@ -250,6 +292,8 @@ class Sandbox:
             _kill_group(process.pid)
             await process.wait()
         finally:
+            if watcher is not None:
+                watcher.cancel()
             if process.returncode is None:
                 _kill_group(process.pid)
                 await process.wait()
@@ -402,7 +446,9 @@ def _probe(backend: Backend, support: Path) -> str | None:
         return "not installed"
     probe = support / "probe"
     probe.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(backend, Limits(), support, slots=1, output_cap_bytes=65536)
+    sandbox = Sandbox(
+        backend, Limits(), support, slots=1, output_cap_bytes=65536, memory=BuildMemory(None, 0)
+    )
     # A slot of its own: another builder's sweep of a slot it holds kills all of its uid.
     slot, lock = _claim_slot() if os.geteuid() == 0 else (0, None)
     try:

@@ -41,6 +41,9 @@ _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _LAST_CAPABILITY = 63
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+# The root holds only mount points, links and device nodes, and is read-only once built.
+_ROOT_TMPFS = "size=4m,nr_inodes=4096,mode=755"
+_TMPFS_INODES = 65536
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -51,14 +54,16 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int) -> None:
+def _mount(
+    source: str | None, target: str, fstype: str | None, flags: int, options: str = ""
+) -> None:
     _check(
         _libc.mount(
             source.encode() if source else None,
             target.encode(),
             fstype.encode() if fstype else None,
             ctypes.c_ulong(flags),
-            None,
+            options.encode() if options else None,
         ),
         f"mount {source} on {target}",
     )
@@ -88,7 +93,7 @@ def _bind(source: str, target: str, *, read_only: bool) -> None:
 def build_root(spec: dict[str, object], new_root: str) -> None:
     """Mount the jail's file system under `new_root` (a folder that exists)."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV)
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, _ROOT_TMPFS)
     _bind("/usr", f"{new_root}/usr", read_only=True)
     for link, target in dict(spec["symlinks"]).items():  # type: ignore[call-overload]
         os.symlink(target, f"{new_root}{link}")  # noqa: PTH211  # standard library only, kept minimal
@@ -107,9 +112,11 @@ def build_root(spec: dict[str, object], new_root: str) -> None:
             _bind(f"/dev/{device}", f"{new_root}/dev/{device}", read_only=False)
     os.makedirs(f"{new_root}/proc")  # noqa: PTH103
     _mount("proc", f"{new_root}/proc", "proc", MS_NOSUID | MS_NODEV)
-    private_tmp = f"{new_root}/tmp"  # noqa: S108  # the jail's own tmpfs, not the host's /tmp
-    os.makedirs(private_tmp)  # noqa: PTH103
-    _mount("tmpfs", private_tmp, "tmpfs", MS_NOSUID | MS_NODEV)
+    # The jail's own /tmp and /dev/shm, sized: tmpfs pages are memory no rlimit counts.
+    sized = f"size={int(spec['tmpfs_bytes'])},nr_inodes={_TMPFS_INODES}"  # type: ignore[call-overload]
+    for private in (f"{new_root}/tmp", f"{new_root}/dev/shm"):  # noqa: S108  # the jail's own
+        os.makedirs(private)  # noqa: PTH103
+        _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, sized)
 
 
 def loopback_up() -> None:
@@ -121,7 +128,7 @@ def loopback_up() -> None:
 
 
 def enter(new_root: str) -> None:
-    """Make `new_root` the root and forget the host's."""
+    """Make `new_root` the root, forget the host's, and make the root read-only."""
     os.makedirs(f"{new_root}/.old-root")  # noqa: PTH103
     number = _PIVOT_ROOT.get(platform.machine())
     if number is None:
@@ -130,6 +137,7 @@ def enter(new_root: str) -> None:
     os.chdir("/")
     _check(_libc.umount2(b"/.old-root", MNT_DETACH), "umount old root")
     os.rmdir("/.old-root")  # noqa: PTH106
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def drop_privileges() -> None:

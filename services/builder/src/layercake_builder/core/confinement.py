@@ -59,6 +59,12 @@ class Limits:
     file_size_mb: int = 1024
     cpu_seconds: int = 900
     open_files: int = 4096
+    tmpfs_mb: int = 512  # each of /tmp and /dev/shm: bounded even where no memory cgroup is
+
+    @property
+    def memory_bytes(self) -> int:
+        """The memory of a whole build (its processes and the tmpfs pages they write)."""
+        return self.memory_mb * _MB
 
     def prlimit_args(self, process_base: int = 0) -> list[str]:
         """util-linux `prlimit` options for these limits.
@@ -70,7 +76,7 @@ class Limits:
             f"--nproc={process_base + self.processes}",
             f"--fsize={self.file_size_mb * _MB}",
             f"--cpu={self.cpu_seconds}",
-            f"--data={self.memory_mb * _MB}",
+            f"--data={self.memory_bytes}",
             f"--nofile={self.open_files}",
             "--core=0",
         ]
@@ -202,6 +208,7 @@ def bwrap_argv(
     files: tuple[DataFile, ...],
     *,
     network: bool,
+    limits: Limits,
 ) -> list[str]:
     """What bubblewrap reads from `--args` (so no host path is in its command line)."""
     argv = ["--unshare-all", "--unshare-user"]  # its own network namespace, even for a network step
@@ -215,7 +222,10 @@ def bwrap_argv(
         argv += [f"{option}-try" if bind.optional else option, bind.source, bind.target]
     for fd, file in zip(fds.files, files, strict=True):
         argv += ["--perms", "0444", "--ro-bind-data", str(fd), file.target]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108  # its own /tmp
+    tmpfs = ["--size", str(limits.tmpfs_mb * _MB), "--tmpfs"]
+    argv += ["--proc", "/proc", "--dev", "/dev", *tmpfs, "/tmp", *tmpfs, "/dev/shm"]  # noqa: S108
+    # bwrap cannot size its root and /dev tmpfs: nothing but mount points is written there.
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     argv += ["--chdir", WORKSPACE, "--clearenv", "--seccomp", str(fds.seccomp)]
     for key, value in sorted(env.items()):
         argv += ["--setenv", key, value]
@@ -231,6 +241,7 @@ def jail_spec(
     *,
     network: bool,
     new_root: str,
+    limits: Limits,
 ) -> str:
     """What the unshare back-end's trampoline builds, as JSON read from a descriptor."""
     return json.dumps(
@@ -246,6 +257,7 @@ def jail_spec(
             "cwd": WORKSPACE,
             "command": list(command),
             "env": dict(env),
+            "tmpfs_bytes": limits.tmpfs_mb * _MB,
         }
     )
 
@@ -263,6 +275,7 @@ class Confinement:
     new_root: str = ""  # an empty folder the unshare back-end mounts its root on
     files: tuple[DataFile, ...] = ()  # made inside from content (our /etc files)
     seccomp: bytes = b""  # the filter program every step runs under
+    cgroup_procs: str = ""  # the step joins this cgroup (its cgroup.procs file) before all else
 
 
 def confine(
@@ -275,9 +288,11 @@ def confine(
 ) -> Launch:
     """A confined step: drop to `run_as`, set limits, enter the sandbox; and its inputs."""
     prefix: list[str] = []
+    if how.cgroup_procs:  # joined first, so that every process of the step is born inside it
+        prefix = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', how.cgroup_procs]
     if how.run_as is not None:
         uid, gid = how.run_as
-        prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+        prefix += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
     limited = ["prlimit", *how.limits.prlimit_args(how.process_base), "--"]
     if how.backend is Backend.NONE:
         inner = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
@@ -285,15 +300,16 @@ def confine(
     if network:
         command, env = through_egress(command, env)
     if how.backend is Backend.BWRAP:
-        options = bwrap_argv(how.mounts, env, fds, how.files, network=network)
+        options = bwrap_argv(how.mounts, env, fds, how.files, network=network, limits=how.limits)
         args = "".join(f"{option}\0" for option in options)
         inner = ["bwrap", "--args", str(fds.args), "--", *command]
     else:
         namespaces = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child"]
         namespaces += ["--ipc", "--uts", "--net"]
         args = jail_spec(
-            command, how.mounts, env, fds, how.files, network=network, new_root=how.new_root
-        )
+            command, how.mounts, env, fds, how.files,
+            network=network, new_root=how.new_root, limits=how.limits,
+        )  # fmt: skip
         inner = ["unshare", *namespaces, "--", *how.trampoline, str(fds.args)]
     inputs = (
         (fds.args, args.encode()),

@@ -16,6 +16,7 @@ _OUT_OF_MEMORY = re.compile(
     r"|out of memory|ENOMEM",
     re.IGNORECASE,
 )
+_NO_SPACE = re.compile(r"No space left on device|ENOSPC|Disk quota exceeded|EDQUOT")
 _NO_MORE_PROCESSES = re.compile(
     r"Resource temporarily unavailable|fork: retry|BlockingIOError|EAGAIN|Cannot fork",
     re.IGNORECASE,
@@ -30,8 +31,14 @@ def sandbox_findings(
     timeout_s: float,
     output: str,
     dropped_bytes: int,
+    oom_killed: bool = False,
+    disk_full: bool = False,
 ) -> tuple[Diagnostic, ...]:
-    """Diagnostics for what the sandbox did to a command, if anything."""
+    """Diagnostics for what the sandbox did to a command, if anything.
+
+    `oom_killed`: the build's memory cgroup killed a process of the command;
+    `disk_full`: the project's file system has no space or inodes left.
+    """
     found: list[Diagnostic] = []
 
     def add(code: str, message: str, severity: Severity = Severity.ERROR) -> None:
@@ -46,10 +53,22 @@ def sandbox_findings(
             "file_size_limit",
             "a file grew past the sandbox's file-size limit; the step was stopped",
         )
-    if signal_number == signal.SIGXCPU or (signal_number == signal.SIGKILL and not timed_out):
+    killed = signal_number == signal.SIGKILL and not (timed_out or oom_killed or disk_full)
+    if signal_number == signal.SIGXCPU or killed:
         add("cpu_limit", "the step used up its CPU time (or was killed by a limit)")
-    if exit_code not in (0, None) and _OUT_OF_MEMORY.search(output[-20000:]):
-        add("out_of_memory", "the step ran out of memory (the sandbox's memory limit)")
+    failed = exit_code != 0 and not timed_out
+    if oom_killed or (failed and _OUT_OF_MEMORY.search(output[-20000:])):
+        add(
+            "out_of_memory",
+            "the step ran out of memory (the build's memory limit, which also counts "
+            "files in /tmp and /dev/shm)",
+        )
+    if failed and (disk_full or _NO_SPACE.search(output[-20000:])):
+        add(
+            "disk_quota",
+            "the step ran out of disk space or files (the project's disk quota, "
+            "or the size of /tmp and /dev/shm)",
+        )
     if exit_code not in (0, None) and _NO_MORE_PROCESSES.search(output[-20000:]):
         add(
             "process_limit", "the step could not start more processes (the sandbox's process limit)"
