@@ -1,0 +1,74 @@
+"""The one rule for a path inside a project, shared by every service that takes one.
+
+The parser, the HTTP API, every manifest, materialise and the git service all
+ask `project_path_problem`; if they disagreed, a path one accepted and a later one
+refused would stall the project for good (issue #14: the parser let
+`.git./config` through, git refused it, and every later build of the project
+was dead-lettered). So it is the strictest of their rules, and pure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_PATH_BYTES = 4096
+MAX_SEGMENT_BYTES = 255
+MAX_DEPTH = 64
+
+# C0 and C1 controls (Cc), invisible formatting, bidi and zero-width characters
+# (Cf: HFS+ ignores some in names, so `.g\u200cit` is `.git` there), lone
+# surrogates (Cs), and the line and paragraph separators (Zl, Zp).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+# `git~1` is NTFS's short name for `.git`; git itself refuses both.
+_GIT_FOLDER_NAMES = frozenset({".git", "git~1"})
+
+
+def project_path_problem(path: str) -> str | None:
+    """Say why `path` is not a safe, normalised path of a file inside a project, or None."""
+    whole = (
+        (not path, "empty path"),
+        (_bytes(path) > MAX_PATH_BYTES, f"path longer than {MAX_PATH_BYTES} bytes"),
+        (any(_invisible(c) for c in path), "NUL, control, bidi or invisible character in path"),
+        ("\\" in path, "backslash in path"),
+        (path.startswith("/"), "absolute path"),
+        (bool(_WINDOWS_DRIVE.match(path)), "absolute path (drive letter)"),
+        (path.startswith("~"), "path relative to a home folder"),
+        (path.endswith("/"), "path names a folder, not a file"),
+        (path.count("/") >= MAX_DEPTH, f"path deeper than {MAX_DEPTH} levels"),
+    )
+    problem = next((problem for broken, problem in whole if broken), None)
+    return problem or next(filter(None, map(_segment_problem, path.split("/"))), None)
+
+
+def _segment_problem(segment: str) -> str | None:
+    rules = (
+        (segment == "", "empty path segment"),
+        (segment == "..", "'..' leaves the project tree"),
+        (segment == ".", "path is not normalised ('.' segment)"),
+        (
+            _bytes(segment) > MAX_SEGMENT_BYTES,
+            f"path segment longer than {MAX_SEGMENT_BYTES} bytes",
+        ),
+        (_is_git_folder(segment), f"path inside .git (segment {segment!r})"),
+    )
+    return next((problem for broken, problem in rules if broken), None)
+
+
+def _is_git_folder(segment: str) -> bool:
+    """`.git` in any spelling a filesystem git runs on reads as `.git`.
+
+    Case (`.GIT`), NTFS's dropped trailing dots and spaces (`.git. `) and its
+    alternate streams (`.git::$INDEX_ALLOCATION`), and the short name `git~1`.
+    """
+    return segment.split(":", 1)[0].rstrip(". ").casefold() in _GIT_FOLDER_NAMES
+
+
+def _invisible(character: str) -> bool:
+    return unicodedata.category(character) in _REFUSED_CATEGORIES
+
+
+def _bytes(text: str) -> int:
+    # A lone surrogate has no UTF-8 form; it is refused as invisible, so count it as 3.
+    return len(text.encode(errors="surrogatepass"))
