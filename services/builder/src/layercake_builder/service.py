@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from layercake_builder.core.outcome import finished, started
+from layercake_builder.core.outcome import Crash, crashed, finished, started
 from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
+from layercake_contracts.errors import UnsafeTree
 from layercake_contracts.events import parse_event
 from layercake_contracts.materialise import materialise
 from layercake_contracts.values import Manifest, Step
@@ -29,8 +30,15 @@ if TYPE_CHECKING:
     from layercake_builder.core.outcome import BuildRequest
     from layercake_builder.steps import StepRunner
     from layercake_contracts.bus import BlobStore, Bus
+    from layercake_contracts.events import BuildFailed, BuildSucceeded
 
 log = structlog.get_logger(__name__)
+
+# What a build step can make the builder's own file and sandbox work raise:
+# planted files (OSError), trees no check foresaw (UnsafeTree, RecursionError).
+_TREE_OR_SANDBOX = (OSError, RecursionError, UnsafeTree)
+# OSErrors of the connection to NATS, which another delivery may not meet.
+_BUS = (TimeoutError, ConnectionError)
 
 
 class BuildService:
@@ -54,18 +62,33 @@ class BuildService:
                 log.info("build_already_done", request=str(request.event_id))
                 await bus.publish(outcome)
                 return
-            blobs = await bus.blobs()
-            tree, cache = folder / "tree", folder / "cache"
+            outcome = await self._build(request, bus, steps, folder)
+            _write_atomically(done, outcome.model_dump_json().encode())
+            await bus.publish(outcome)
+            log.info("build_finished", outcome=outcome.type, steps=len(outcome.results))
+
+    async def _build(
+        self, request: BuildRequest, bus: Bus, steps: tuple[Step, ...], folder: Path
+    ) -> BuildSucceeded | BuildFailed:
+        """The build's outcome; BuildFailed naming the cause when its tree or the sandbox fails."""
+        blobs = await bus.blobs()
+        tree, cache = folder / "tree", folder / "cache"
+        where, step = Crash.TREE, steps[0] if steps else Step.INSTALL
+        try:
             cache.mkdir(parents=True, exist_ok=True)
             await self._materialise(request.manifest, folder, blobs)
             texts = await _manifest_texts(request.manifest, blobs)
             plan = plan_build(list(request.manifest), texts, steps)
             await bus.publish(started(request, plan))
+            where, step = Crash.SANDBOX, plan.steps[0].step if plan.steps else step
             results = await self._runner.run(plan, tree, cache, cache_key(texts, self._versions))
-            outcome = finished(request, results)
-            _write_atomically(done, outcome.model_dump_json().encode())
-            await bus.publish(outcome)
-            log.info("build_finished", outcome=outcome.type, steps=len(results))
+        except _TREE_OR_SANDBOX as exc:
+            if isinstance(exc, _BUS):
+                raise  # the bus, not the tree: delivered again later
+            # A dead letter alone would leave the project waiting for ever (issue #14).
+            log.exception("build_crashed", code=where.value, step=step.value)
+            return crashed(request, step, where, exc)
+        return finished(request, results)
 
     async def _materialise(self, manifest: Manifest, folder: Path, blobs: BlobStore) -> None:
         record = folder / "manifest.json"

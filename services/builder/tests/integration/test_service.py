@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from layercake_contracts.events import (
 )
 from layercake_contracts.runtime import ServiceRuntime
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
+from layercake_contracts.walk import remove_entry
 from layercake_testing.waiting import eventually
 
 pytestmark = pytest.mark.nats
@@ -67,18 +70,20 @@ def _collector(seen: list[object]):
     return collect
 
 
-async def files_written(observer: ServiceRuntime) -> FilesWritten:
+async def files_written(
+    observer: ServiceRuntime, files: dict[str, bytes] = PROJECT, attempt: int = 1
+) -> FilesWritten:
     blobs = await observer.bus.blobs()
     manifest = Manifest(
         {
             path: FileEntry(sha256=await blobs.put(data), size=len(data))
-            for path, data in PROJECT.items()
+            for path, data in files.items()
         }
     )
     root = ProjectCreated(project_id="calc", name="calc", intake="a calculator", owner="ada")
     return FilesWritten.follow(
-        root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1, manifest=manifest,
-        changed=tuple(PROJECT),
+        root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=attempt, manifest=manifest,
+        changed=tuple(files),
     )  # fmt: skip
 
 
@@ -122,3 +127,102 @@ async def test_files_written_builds_once_and_reports_the_failing_test(builder, b
     assert runs.read_text() == "run\n", "the second delivery did not build again"
     info = await js.stream_info(STREAM_NAME, subjects_filter="lc.evt.calc.BuildFailed")
     assert info.state.subjects == {"lc.evt.calc.BuildFailed": 1}
+
+
+# The project's own test shapes the tree on the first build only (a marker says
+# so); the second build, of the same files, must cope with what it left.
+PLANTS_A_FIFO = {
+    "requirements.txt": b"",
+    "notes.txt": b"notes\n",
+    "test_notes.py": (
+        b"import os\n\n\ndef test_notes_are_there():\n"
+        b"    if not os.path.exists('planted'):\n"
+        b"        open('planted', 'w').close()\n"
+        b"        os.remove('notes.txt')\n        os.mkfifo('notes.txt')\n"
+        b"        return\n"
+        b"    with open('notes.txt') as notes:\n        assert notes.read() == 'notes\\n'\n"
+    ),
+}
+
+
+def nests_folders(top: str) -> dict[str, bytes]:
+    """A project whose test nests 3,000 folders under `top` (on the first build only)."""
+    test = (
+        "import os\n\n\ndef test_nests_three_thousand_folders():\n"
+        "    if os.path.exists('planted'):\n        return\n"
+        "    open('planted', 'w').close()\n    here = os.open('.', os.O_RDONLY)\n"
+        f"    os.makedirs({top!r}, exist_ok=True)\n    os.chdir({top!r})\n"
+        "    for _ in range(3000):\n        os.mkdir('a')\n        os.chdir('a')\n"
+        "    os.fchdir(here)\n"
+    )
+    return {"requirements.txt": b"", "test_nest.py": test.encode()}
+
+
+async def build_twice(observer, seen, files: dict[str, bytes]):
+    """Build `files`, then the same files again as a new request; the second build's outcome."""
+    outcomes = []
+    for attempt in (1, 2):
+        request = await files_written(observer, files, attempt)
+        await observer.broker.publish(
+            request.model_dump_json().encode(), "lc.evt.calc.FilesWritten", stream=STREAM_NAME
+        )
+
+        def answered(request=request):
+            return [e for e in seen if isinstance(e, BuildSucceeded | BuildFailed)
+                    and e.causation_id == request.event_id]  # fmt: skip
+
+        # Only a safety net: a build that hangs fails here instead of stalling the run.
+        await eventually(lambda answered=answered: bool(answered()), within=300)
+        outcomes.append(answered()[0])
+    return outcomes
+
+
+def remove_tree(folder: Path) -> None:
+    """Empty `folder` without recursion: the fixture's rmtree would stop at the nested folders."""
+    if not folder.exists():
+        return
+    top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in os.listdir(top):
+            remove_entry(name, top)
+    finally:
+        os.close(top)
+
+
+async def test_a_fifo_a_step_left_where_a_file_goes_is_replaced_by_the_next_build(
+    builder, builder_root
+):
+    """`mkfifo notes.txt` in a test: the next build neither hangs nor keeps it; its test reads the file."""
+    observer, seen = builder
+    first, second = await build_twice(observer, seen, PLANTS_A_FIFO)
+    assert next(r for r in first.results if r.step is Step.TEST).exit_code == 0
+    test = next(r for r in second.results if r.step is Step.TEST)
+    assert test.exit_code == 0, test.output
+    notes = builder_root / "calc" / "tree" / "notes.txt"
+    assert stat.S_ISREG(notes.lstat().st_mode)
+    assert notes.read_bytes() == b"notes\n"
+
+
+@pytest.mark.parametrize("top", ["a", ".layercake"])
+async def test_three_thousand_nested_folders_a_step_left_never_stall_the_next_build(
+    builder, builder_root, top
+):
+    """The next build runs, or ends in BuildFailed naming the cause; it is never only a dead letter.
+
+    Under `a` the slot's chown walks them; under `.layercake` (the reports
+    folder) the runner clears them before the steps.
+    """
+    observer, seen = builder
+    try:
+        first, second = await build_twice(observer, seen, nests_folders(top))
+    finally:
+        remove_tree(builder_root / "calc" / "tree")
+    assert next(r for r in first.results if r.step is Step.TEST).exit_code == 0
+    if isinstance(second, BuildSucceeded):
+        return
+    causes = [d for r in second.results if not r.ok for d in r.diagnostics]
+    assert causes, second.results
+    assert all(d.message for d in causes)
+    for crash in (d for d in causes if d.tool == "builder"):
+        assert crash.code in {"tree_unusable", "sandbox_failed"}
+        assert crash.message.startswith("the build stopped while")
