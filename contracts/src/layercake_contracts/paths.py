@@ -51,7 +51,7 @@ def _segment_problem(segment: str) -> str | None:
             _bytes(segment) > MAX_SEGMENT_BYTES,
             f"path segment longer than {MAX_SEGMENT_BYTES} bytes",
         ),
-        (_is_git_folder(segment), f"path inside .git (segment {segment!r})"),
+        (_is_git_folder(segment), f"path inside .git, git's own folder (segment {segment!r})"),
     )
     return next((problem for broken, problem in rules if broken), None)
 

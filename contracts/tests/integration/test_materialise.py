@@ -11,10 +11,11 @@ import pytest
 from faststream.nats import NatsBroker
 
 from layercake_contracts.bus import Bus, sha256_of
-from layercake_contracts.errors import BlobMissing
-from layercake_contracts.materialise import materialise, project_files
+from layercake_contracts.errors import BlobMissing, UnsafeTree
+from layercake_contracts.materialise import materialise, project_files, write_tree
 from layercake_contracts.values import FileEntry, Manifest
 from layercake_contracts.walk import remove_entry
+from layercake_testing.hostile_paths import HOSTILE_PATHS
 
 pytestmark = pytest.mark.nats
 
@@ -245,3 +246,13 @@ async def test_three_thousand_nested_folders_do_not_stop_materialise_or_project_
     # The deep folder beside a manifest file is left alone, and walked past without error.
     assert [path for path, _ in project_files(deep_root)] == ["a", "b/c.txt"]
     assert (deep_root / "b/d/d/d").is_dir()
+
+
+def test_write_tree_refuses_a_path_the_rule_refuses_before_writing_anything(tmp_path):
+    """Every hostile spelling is an UnsafeTree naming it; nothing is written, in the tree or above."""
+    root = tmp_path / "up" / "two" / "root"
+    for path, reason in HOSTILE_PATHS:
+        with pytest.raises(UnsafeTree) as refused:
+            write_tree(root, {"ok.txt": (b"ok\n", 0o644), path: (b"[core]\n", 0o644)})
+        assert (refused.value.path, reason in refused.value.reason) == (path, True)
+    assert [files for _, _, files in os.walk(tmp_path) if files] == []

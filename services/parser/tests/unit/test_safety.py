@@ -71,7 +71,7 @@ def test_edits_to_unsafe_paths_are_refused_too():
     assert result.files == ()
     assert sorted(r.reason for r in result.rejected) == [
         "'..' leaves the project tree",
-        "path inside .git (segment '.git')",
+        "path inside .git, git's own folder (segment '.git')",
     ]
 
 
