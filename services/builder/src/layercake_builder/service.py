@@ -10,6 +10,7 @@ without building again).
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import uuid
 from collections import defaultdict
@@ -23,6 +24,7 @@ from layercake_contracts.errors import UnsafeTree
 from layercake_contracts.events import parse_event
 from layercake_contracts.materialise import materialise
 from layercake_contracts.values import Manifest, Step
+from layercake_contracts.walk import remove_entry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -87,6 +89,7 @@ class BuildService:
                 raise  # the bus, not the tree: delivered again later
             # A dead letter alone would leave the project waiting for ever (issue #14).
             log.exception("build_crashed", code=where.value, step=step.value)
+            await asyncio.to_thread(_forget_tree, folder)
             return crashed(request, step, where, exc)
         return finished(request, results)
 
@@ -101,6 +104,23 @@ async def _manifest_texts(manifest: Manifest, blobs: BlobStore) -> dict[str, str
     names = [name for name in LOCK_FILES if name in manifest]
     contents = await asyncio.gather(*(blobs.get(manifest[n].sha256) for n in names))
     return {n: c.decode("utf-8", errors="replace") for n, c in zip(names, contents, strict=True)}
+
+
+def _forget_tree(folder: Path) -> None:
+    """Remove the tree and the record of it, so the next build starts from a fresh one.
+
+    What stopped this build (a file or folder a step left) would stop every
+    later one as well: the manifest alone does not say what else is there.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for name in ("manifest.json", "tree"):
+                remove_entry(name, fd)
+        finally:
+            os.close(fd)
+    except _TREE_OR_SANDBOX:
+        log.exception("tree_not_forgotten", folder=str(folder))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
