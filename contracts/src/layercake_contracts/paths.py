@@ -18,8 +18,9 @@ MAX_DEPTH = 64
 
 # C0 and C1 controls (Cc), invisible formatting, bidi and zero-width characters
 # (Cf: HFS+ ignores some in names, so `.g\u200cit` is `.git` there), lone
-# surrogates (Cs), and the line and paragraph separators (Zl, Zp).
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# surrogates (Cs), the line and paragraph separators (Zl, Zp), and unassigned
+# code points (Cn), which a newer Unicode may make invisible.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Cn"})
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 # `git~1` is NTFS's short name for `.git`; git itself refuses both.
 _GIT_FOLDER_NAMES = frozenset({".git", "git~1"})
@@ -30,7 +31,10 @@ def project_path_problem(path: str) -> str | None:
     whole = (
         (not path, "empty path"),
         (_bytes(path) > MAX_PATH_BYTES, f"path longer than {MAX_PATH_BYTES} bytes"),
-        (any(_invisible(c) for c in path), "NUL, control, bidi or invisible character in path"),
+        (
+            any(_invisible(c) for c in path),
+            "NUL, control, bidi, invisible or unassigned character in path",
+        ),
         ("\\" in path, "backslash in path"),
         (path.startswith("/"), "absolute path"),
         (bool(_WINDOWS_DRIVE.match(path)), "absolute path (drive letter)"),

@@ -19,6 +19,8 @@ HOSTILE_PATHS: tuple[tuple[str, str], ...] = (
     (".g\u200cit/config", "invisible"),  # HFS+ ignores the zero-width non-joiner
     ("a\u200bb.py", "invisible"),  # zero-width space
     ("a\ufeffb.py", "invisible"),  # byte-order mark
+    (".git\u2065/config", "unassigned"),  # git's own check dropped all of U+2060..206F
+    ("a\uffffb.py", "unassigned"),  # a noncharacter
     ("a\u202eyp.b", "bidi"),  # right-to-left override: shows as `ab.py`
     ("a\u2066b.py", "bidi"),  # left-to-right isolate
     ("a\x85b.py", "control"),  # C1: next line
