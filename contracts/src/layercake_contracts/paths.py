@@ -21,9 +21,16 @@ MAX_DEPTH = 64
 # surrogates (Cs), the line and paragraph separators (Zl, Zp), and unassigned
 # code points (Cn), which a newer Unicode may make invisible.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Cn"})
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 # `git~1` is NTFS's short name for `.git`; git itself refuses both.
 _GIT_FOLDER_NAMES = frozenset({".git", "git~1"})
+_GIT_FOLDER_STARTS = frozenset(".gG")
+_DOT_SEGMENTS = {
+    "": "empty path segment",
+    "..": "'..' leaves the project tree",
+    ".": "path is not normalised ('.' segment)",
+}
 
 
 def project_path_problem(path: str) -> str | None:
@@ -31,10 +38,7 @@ def project_path_problem(path: str) -> str | None:
     whole = (
         (not path, "empty path"),
         (_bytes(path) > MAX_PATH_BYTES, f"path longer than {MAX_PATH_BYTES} bytes"),
-        (
-            any(_invisible(c) for c in path),
-            "NUL, control, bidi, invisible or unassigned character in path",
-        ),
+        (_invisible(path), "NUL, control, bidi, invisible or unassigned character in path"),
         ("\\" in path, "backslash in path"),
         (path.startswith("/"), "absolute path"),
         (bool(_WINDOWS_DRIVE.match(path)), "absolute path (drive letter)"),
@@ -47,17 +51,13 @@ def project_path_problem(path: str) -> str | None:
 
 
 def _segment_problem(segment: str) -> str | None:
-    rules = (
-        (segment == "", "empty path segment"),
-        (segment == "..", "'..' leaves the project tree"),
-        (segment == ".", "path is not normalised ('.' segment)"),
-        (
-            _bytes(segment) > MAX_SEGMENT_BYTES,
-            f"path segment longer than {MAX_SEGMENT_BYTES} bytes",
-        ),
-        (_is_git_folder(segment), f"path inside .git, git's own folder (segment {segment!r})"),
-    )
-    return next((problem for broken, problem in rules if broken), None)
+    if segment in _DOT_SEGMENTS:
+        return _DOT_SEGMENTS[segment]
+    if _bytes(segment) > MAX_SEGMENT_BYTES:
+        return f"path segment longer than {MAX_SEGMENT_BYTES} bytes"
+    if _is_git_folder(segment):
+        return f"path inside .git, git's own folder (segment {segment!r})"
+    return None
 
 
 def _is_git_folder(segment: str) -> bool:
@@ -66,13 +66,21 @@ def _is_git_folder(segment: str) -> bool:
     Case (`.GIT`), NTFS's dropped trailing dots and spaces (`.git. `) and its
     alternate streams (`.git::$INDEX_ALLOCATION`), and the short name `git~1`.
     """
-    return segment.split(":", 1)[0].rstrip(". ").casefold() in _GIT_FOLDER_NAMES
+    # Every spelling starts as `.git` or `git~1` do; the check is run on each segment.
+    return segment[:1] in _GIT_FOLDER_STARTS and (
+        segment.split(":", 1)[0].rstrip(". ").casefold() in _GIT_FOLDER_NAMES
+    )
 
 
-def _invisible(character: str) -> bool:
-    return unicodedata.category(character) in _REFUSED_CATEGORIES
+def _invisible(path: str) -> bool:
+    # Most paths are ASCII, whose only such characters are the C0 controls and DEL.
+    if path.isascii():
+        return bool(_ASCII_CONTROL.search(path))
+    return any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in path)
 
 
 def _bytes(text: str) -> int:
+    if text.isascii():
+        return len(text)
     # A lone surrogate has no UTF-8 form; it is refused as invisible, so count it as 3.
     return len(text.encode(errors="surrogatepass"))
