@@ -48,7 +48,10 @@ def project_files(root: Path) -> Iterator[tuple[str, Path]]:
     tool folders and paths a manifest could not hold: deeper folders are not
     even entered, however deep a build step nested them.
     """
-    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # as with os.walk: no folder, no files
     try:
         for found in walk(top, enter=_may_hold_project_files):
             if stat.S_ISREG(found.info.st_mode) and project_path_problem(found.path) is None:

@@ -256,3 +256,10 @@ def test_write_tree_refuses_a_path_the_rule_refuses_before_writing_anything(tmp_
             write_tree(root, {"ok.txt": (b"ok\n", 0o644), path: (b"[core]\n", 0o644)})
         assert (refused.value.path, reason in refused.value.reason) == (path, True)
     assert [files for _, _, files in os.walk(tmp_path) if files] == []
+
+
+def test_project_files_of_a_folder_that_is_not_there_is_empty(tmp_path):
+    """As with os.walk before it: a missing folder, or a file, holds no project files."""
+    (tmp_path / "file").write_text("x")
+    assert list(project_files(tmp_path / "missing")) == []
+    assert list(project_files(tmp_path / "file")) == []
