@@ -4,7 +4,9 @@ Only files whose content or mode differ are written; files the previous
 manifest had and the new one lacks are removed; files neither manifest names
 (node_modules, build output) are left alone. Every path is walked with
 `O_NOFOLLOW` relative to an open directory, so a symlink planted in the folder
-is replaced, never followed. Each file is written whole: temp file, then rename.
+is replaced, never followed; a FIFO or device is never opened, and folders are
+walked and removed without recursion (see `walk`), however deep a build step
+nested them. Each file is written whole: temp file, then rename.
 """
 
 from __future__ import annotations
@@ -13,22 +15,22 @@ import asyncio
 import errno
 import hashlib
 import os
-import shutil
 import stat
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Self
 
 from layercake_contracts.errors import UnsafeTree
-from layercake_contracts.values import project_path_problem
+from layercake_contracts.paths import MAX_DEPTH, project_path_problem
+from layercake_contracts.walk import FOLDER_FLAGS, Found, remove_entry, walk
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from pathlib import Path
 
     from layercake_contracts.values import FileEntry, Manifest
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _HASH_CHUNK = 1 << 20
 
 
@@ -42,16 +44,25 @@ TOOL_FOLDERS = frozenset(
 def project_files(root: Path) -> Iterator[tuple[str, Path]]:
     """Each regular file of a project folder as (manifest path, host path), in path order.
 
-    Links are skipped (never followed), and so are tool folders and paths a
-    manifest could not hold.
+    Links, FIFOs and the like are skipped (never opened or followed), and so are
+    tool folders and paths a manifest could not hold: deeper folders are not
+    even entered, however deep a build step nested them.
     """
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in TOOL_FOLDERS)
-        for name in sorted(files):
-            full = Path(folder, name)
-            relative = full.relative_to(root).as_posix()
-            if not full.is_symlink() and project_path_problem(relative) is None:
-                yield relative, full
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # as with os.walk: no folder, no files
+    try:
+        for found in walk(top, enter=_may_hold_project_files):
+            if stat.S_ISREG(found.info.st_mode) and project_path_problem(found.path) is None:
+                yield found.path, root.joinpath(*found.parents, found.name)
+    finally:
+        os.close(top)
+
+
+def _may_hold_project_files(folder: Found) -> bool:
+    # A file in this folder has one segment more than the folder's own path.
+    return folder.name not in TOOL_FOLDERS and len(folder.parents) + 2 <= MAX_DEPTH
 
 
 class BlobSource(Protocol):
@@ -111,9 +122,13 @@ def write_tree(
 ) -> None:
     """Remove `removed`, then write each `path -> (content, mode)` whole under `root`.
 
-    Paths must already be safe (see `project_path_problem`); links in `root`
-    are replaced, never followed.
+    Every path is checked against the one path rule first (`UnsafeTree` if it
+    fails, before anything is written); links in `root` are replaced, never
+    followed, and anything else in the way (a FIFO, a folder) is removed unopened.
     """
+    for path in (*removed, *files):
+        if (problem := project_path_problem(path)) is not None:
+            raise UnsafeTree(path, problem)
     root.mkdir(parents=True, exist_ok=True)
     with _RootDir(root) as top:
         for path in removed:
@@ -135,23 +150,28 @@ class _RootDir:
         os.close(self._fd)
 
     def holds(self, path: str, entry: FileEntry) -> bool:
-        """True when `path` is a regular file (not a link) with this content and mode."""
+        """True when `path` is a regular file (not a link) with this content and mode.
+
+        Anything else is looked at, never opened: opening a FIFO a build step
+        left there would block until someone wrote to it.
+        """
         *parents, name = path.split("/")
         dir_fd = self._descend(parents, create=False)
         if dir_fd is None:
             return False
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            seen = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if not _regular_as_listed(seen, entry):
+                return False
+            fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
         except OSError:
             return False
         finally:
             os.close(dir_fd)
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size != entry.size:
-                return False
-            if stat.S_IMODE(info.st_mode) != entry.mode:
-                return False
+            if (info.st_dev, info.st_ino) != (seen.st_dev, seen.st_ino):
+                return False  # swapped since it was looked at
             digest = hashlib.sha256()
             for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
                 digest.update(chunk)
@@ -177,7 +197,7 @@ class _RootDir:
             _clear_folder(name, dir_fd)
             os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except BaseException:
-            _unlink_quietly(temp, dir_fd)
+            remove_entry(temp, dir_fd)
             raise
         finally:
             os.close(dir_fd)
@@ -189,7 +209,7 @@ class _RootDir:
         if dir_fd is None:
             return
         try:
-            _unlink_quietly(name, dir_fd)
+            remove_entry(name, dir_fd)
         finally:
             os.close(dir_fd)
         for depth in range(len(parents), 0, -1):
@@ -219,33 +239,32 @@ class _RootDir:
 
 def _open_folder(name: str, dir_fd: int, *, create: bool) -> int | None:
     try:
-        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+        return os.open(name, FOLDER_FLAGS, dir_fd=dir_fd)
     except FileNotFoundError:
         if not create:
             return None
     except OSError as exc:
-        # ELOOP: a symlink; ENOTDIR: a file. Either way it is not our folder.
+        # ELOOP: a symlink; ENOTDIR: a file or a FIFO. Either way it is not our folder.
         if exc.errno not in {errno.ELOOP, errno.ENOTDIR} or not create:
             return None
         os.unlink(name, dir_fd=dir_fd)
     os.mkdir(name, 0o755, dir_fd=dir_fd)
-    return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    return os.open(name, FOLDER_FLAGS, dir_fd=dir_fd)
+
+
+def _regular_as_listed(info: os.stat_result, entry: FileEntry) -> bool:
+    return (
+        stat.S_ISREG(info.st_mode)
+        and info.st_size == entry.size
+        and stat.S_IMODE(info.st_mode) == entry.mode
+    )
 
 
 def _clear_folder(name: str, dir_fd: int) -> None:
-    """A folder where a file must go is removed (rmtree never follows links)."""
+    """A folder where a file must go is removed, however deep (links inside are not followed)."""
     try:
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return
     if stat.S_ISDIR(info.st_mode):
-        shutil.rmtree(name, dir_fd=dir_fd)
-
-
-def _unlink_quietly(name: str, dir_fd: int) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return
-    except IsADirectoryError:
-        shutil.rmtree(name, dir_fd=dir_fd)
+        remove_entry(name, dir_fd)

@@ -5,12 +5,13 @@ Pure data with validation; nothing here touches the disk or the network.
 
 from __future__ import annotations
 
-import posixpath
-import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+# Re-exported (explicitly, for mypy): services name the one path rule from here too.
+from layercake_contracts.paths import project_path_problem as project_path_problem  # noqa: PLC0414
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -21,10 +22,6 @@ Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
 FileMode = Literal[0o644, 0o755]
 REGULAR_FILE_MODE: FileMode = 0o644
 EXECUTABLE_FILE_MODE: FileMode = 0o755
-
-MAX_PATH_LENGTH = 4096
-MAX_SEGMENT_LENGTH = 255
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Frozen(BaseModel):
@@ -65,30 +62,6 @@ class Role(StrEnum):
     SECURITY_ENGINEER = "security_engineer"
     DEVOPS_ENGINEER = "devops_engineer"
     USER = "user"
-
-
-def project_path_problem(path: str) -> str | None:
-    """Say why `path` is not a safe, normalised path inside a project, or None.
-
-    The parser and the git service apply stricter rules of their own; this is
-    the floor every manifest keeps, so that no consumer has to trust a producer.
-    """
-    segments = path.split("/")
-    rules = (
-        (not path, "empty path"),
-        (len(path) > MAX_PATH_LENGTH, f"path longer than {MAX_PATH_LENGTH} characters"),
-        (bool(_CONTROL_CHARACTERS.search(path)), "control character in path"),
-        ("\\" in path, "backslash in path"),
-        (path.startswith("/"), "absolute path"),
-        (".." in segments, "path has a '..' segment"),
-        (posixpath.normpath(path) != path or path.startswith("./"), "path is not normalised"),
-        (segments[0] == ".git", "path inside .git"),
-        (
-            any(len(segment) > MAX_SEGMENT_LENGTH for segment in segments),
-            f"path segment longer than {MAX_SEGMENT_LENGTH} characters",
-        ),
-    )
-    return next((problem for broken, problem in rules if broken), None)
 
 
 class FileEntry(Frozen):

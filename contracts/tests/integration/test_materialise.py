@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 from faststream.nats import NatsBroker
 
 from layercake_contracts.bus import Bus, sha256_of
-from layercake_contracts.errors import BlobMissing
-from layercake_contracts.materialise import materialise
+from layercake_contracts.errors import BlobMissing, UnsafeTree
+from layercake_contracts.materialise import materialise, project_files, write_tree
 from layercake_contracts.values import FileEntry, Manifest
+from layercake_contracts.walk import remove_entry
+from layercake_testing.hostile_paths import HOSTILE_PATHS
 
 pytestmark = pytest.mark.nats
 
@@ -157,3 +164,102 @@ async def test_missing_blob_writes_nothing(blobs, tmp_path):
     with pytest.raises(BlobMissing):
         await materialise(broken, tmp_path, blobs)
     assert list(tmp_path.iterdir()) == []
+
+
+async def finished_or_released(work, fifos: list[Path], within: float = 60.0):
+    """Await `work`; if it blocks on a FIFO past `within` s, unblock it and fail.
+
+    The time is only a safety net so a regression fails instead of hanging the run.
+    """
+    try:
+        return await asyncio.wait_for(work, within)
+    except TimeoutError:
+        for fifo in fifos:
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"materialise blocked on a FIFO ({fifos})")
+
+
+async def test_a_fifo_where_a_file_goes_is_replaced_without_blocking(blobs, tmp_path):
+    """A build step's `mkfifo package.json` (or a FIFO for a folder) never holds materialise."""
+    manifest = await manifest_of(blobs, {"package.json": b"{}\n", "src/a.py": b"a\n"})
+    await materialise(manifest, tmp_path, blobs)
+    fifos = [tmp_path / "package.json", tmp_path / "src"]
+    (tmp_path / "package.json").unlink()
+    (tmp_path / "src/a.py").unlink()
+    (tmp_path / "src").rmdir()
+    for fifo in fifos:
+        os.mkfifo(fifo)
+
+    report = await finished_or_released(
+        materialise(manifest, tmp_path, blobs, previous=manifest), fifos
+    )
+
+    assert sorted(report.written) == ["package.json", "src/a.py"]
+    assert (tmp_path / "package.json").read_bytes() == b"{}\n"
+    assert (tmp_path / "src/a.py").read_bytes() == b"a\n"
+    assert stat.S_ISREG((tmp_path / "package.json").lstat().st_mode)
+    os.mkfifo(tmp_path / "stray.json")  # readers of project_files open what it lists
+    assert [path for path, _ in project_files(tmp_path)] == ["package.json", "src/a.py"]
+
+
+def nest(root: Path, depth: int, name: str = "a") -> None:
+    """`mkdir -p a/a/…` `depth` deep, one level at a time (the whole path is past PATH_MAX)."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            deeper = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+        os.close(os.open("deepest.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def deep_root():
+    """A folder of the test's own, removed with `remove_entry`: pytest's rmtree recurses."""
+    folder = Path(tempfile.mkdtemp(prefix="lc-deep-"))
+    yield folder
+    parent = os.open(folder.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        remove_entry(folder.name, parent)
+    finally:
+        os.close(parent)
+    assert not folder.exists()
+
+
+async def test_three_thousand_nested_folders_do_not_stop_materialise_or_project_files(
+    blobs, deep_root
+):
+    """No recursion limit, no path-length limit: a folder where a file goes is removed whole."""
+    manifest = await manifest_of(blobs, {"a": b"a file now\n", "b/c.txt": b"c\n"})
+    nest(deep_root, 3000)
+    (deep_root / "b").mkdir()
+    nest(deep_root / "b", 3000, name="d")
+
+    report = await materialise(manifest, deep_root, blobs)
+
+    assert sorted(report.written) == ["a", "b/c.txt"]
+    assert (deep_root / "a").read_bytes() == b"a file now\n"
+    # The deep folder beside a manifest file is left alone, and walked past without error.
+    assert [path for path, _ in project_files(deep_root)] == ["a", "b/c.txt"]
+    assert (deep_root / "b/d/d/d").is_dir()
+
+
+def test_write_tree_refuses_a_path_the_rule_refuses_before_writing_anything(tmp_path):
+    """Every hostile spelling is an UnsafeTree naming it; nothing is written, in the tree or above."""
+    root = tmp_path / "up" / "two" / "root"
+    for path, reason in HOSTILE_PATHS:
+        with pytest.raises(UnsafeTree) as refused:
+            write_tree(root, {"ok.txt": (b"ok\n", 0o644), path: (b"[core]\n", 0o644)})
+        assert (refused.value.path, reason in refused.value.reason) == (path, True)
+    assert [files for _, _, files in os.walk(tmp_path) if files] == []
+
+
+def test_project_files_of_a_folder_that_is_not_there_is_empty(tmp_path):
+    """As with os.walk before it: a missing folder, or a file, holds no project files."""
+    (tmp_path / "file").write_text("x")
+    assert list(project_files(tmp_path / "missing")) == []
+    assert list(project_files(tmp_path / "file")) == []

@@ -41,7 +41,7 @@ def test_updated_applies_changes_and_deletions():
         ("/etc/passwd", "absolute"),
         ("../x", "'..'"),
         ("a/../../x", "'..'"),
-        ("a//b", "not normalised"),
+        ("a//b", "empty path segment"),
         ("./a", "not normalised"),
         (".git/hooks/post-commit", ".git"),
         ("a\\b", "backslash"),

@@ -13,6 +13,7 @@ never sees. The records are read as regular files only, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters.own_files import read_regular, write_atomically
-from layercake_builder.core.outcome import finished, started
+from layercake_builder.core.outcome import Crash, crashed, finished, started
 from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
+from layercake_contracts.errors import UnsafeTree
 from layercake_contracts.events import parse_event
 from layercake_contracts.materialise import materialise
 from layercake_contracts.values import Manifest, Step
+from layercake_contracts.walk import remove_entry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,10 +36,16 @@ if TYPE_CHECKING:
     from layercake_builder.core.outcome import BuildRequest
     from layercake_builder.steps import StepRunner
     from layercake_contracts.bus import BlobStore, Bus
+    from layercake_contracts.events import BuildFailed, BuildSucceeded
 
 log = structlog.get_logger(__name__)
 
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # an outcome or a manifest; far above any real one
+# What a build step can make the builder's own file and sandbox work raise:
+# planted files (OSError), trees no check foresaw (UnsafeTree, RecursionError).
+_TREE_OR_SANDBOX = (OSError, RecursionError, UnsafeTree)
+# OSErrors of the connection to NATS, which another delivery may not meet.
+_BUS = (TimeoutError, ConnectionError)
 
 
 class BuildService:
@@ -65,21 +74,37 @@ class BuildService:
                 log.info("build_already_done", request=str(request.event_id))
                 await bus.publish(outcome)
                 return
-            blobs = await bus.blobs()
-            # Mounted before the tree is materialised, unmounted once nothing of the build runs.
-            async with self._disks.mounted(folder) as volume:
-                tree, cache = volume / "tree", volume / "cache"
+            outcome = await self._build(request, bus, steps, folder)
+            await asyncio.to_thread(_write_record, done, outcome.model_dump_json().encode())
+            await bus.publish(outcome)
+            log.info("build_finished", outcome=outcome.type, steps=len(outcome.results))
+
+    async def _build(
+        self, request: BuildRequest, bus: Bus, steps: tuple[Step, ...], folder: Path
+    ) -> BuildSucceeded | BuildFailed:
+        """The build's outcome; BuildFailed naming the cause when its tree or the sandbox fails."""
+        blobs = await bus.blobs()
+        where, step = Crash.TREE, steps[0] if steps else Step.INSTALL
+        # Mounted before the tree is materialised, unmounted once nothing of the build runs.
+        async with self._disks.mounted(folder) as volume:
+            tree, cache = volume / "tree", volume / "cache"
+            try:
                 cache.mkdir(parents=True, exist_ok=True)
                 await self._materialise(request.manifest, volume, blobs)
                 texts = await _manifest_texts(request.manifest, blobs)
                 plan = plan_build(list(request.manifest), texts, steps)
                 await bus.publish(started(request, plan))
+                where, step = Crash.SANDBOX, plan.steps[0].step if plan.steps else step
                 key = cache_key(texts, self._versions)
                 results = await self._runner.run(plan, tree, cache, key, folder / "own")
-            outcome = finished(request, results)
-            await asyncio.to_thread(_write_record, done, outcome.model_dump_json().encode())
-            await bus.publish(outcome)
-            log.info("build_finished", outcome=outcome.type, steps=len(results))
+            except _TREE_OR_SANDBOX as exc:
+                if isinstance(exc, _BUS):
+                    raise  # the bus, not the tree: delivered again later
+                # A dead letter alone would leave the project waiting for ever (issue #14).
+                log.exception("build_crashed", code=where.value, step=step.value)
+                await asyncio.to_thread(_forget_tree, volume)
+                return crashed(request, step, where, exc)
+        return finished(request, results)
 
     async def _materialise(self, manifest: Manifest, folder: Path, blobs: BlobStore) -> None:
         record = folder / "manifest.json"
@@ -93,6 +118,23 @@ async def _manifest_texts(manifest: Manifest, blobs: BlobStore) -> dict[str, str
     names = [name for name in LOCK_FILES if name in manifest]
     contents = await asyncio.gather(*(blobs.get(manifest[n].sha256) for n in names))
     return {n: c.decode("utf-8", errors="replace") for n, c in zip(names, contents, strict=True)}
+
+
+def _forget_tree(folder: Path) -> None:
+    """Remove the tree and the record of it, so the next build starts from a fresh one.
+
+    What stopped this build (a file or folder a step left) would stop every
+    later one as well: the manifest alone does not say what else is there.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for name in ("manifest.json", "tree"):
+                remove_entry(name, fd)
+        finally:
+            os.close(fd)
+    except _TREE_OR_SANDBOX:
+        log.exception("tree_not_forgotten", folder=str(folder))
 
 
 def _read_record(path: Path) -> bytes | None:

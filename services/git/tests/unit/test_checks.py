@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from layercake_git.core.checks import check_branch, check_remote, check_tree_paths, shown_remote
 from layercake_git.errors import BranchRefused, PathRefused, RemoteRefused
+from layercake_testing.hostile_paths import HOSTILE_PATHS
 
 REFUSED_REMOTES = [
     ("--upload-pack=touch /tmp/x", "it starts with '-', which git would read as an option"),
@@ -54,19 +55,14 @@ REFUSED_BRANCHES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        ".git/hooks/post-commit", "src/.GIT/config", "a/.Git/HEAD", "a/.git", "x/.git./config",
-        "x/.git /config", "x/.g\u200cit/config", "x/GIT~1/config", "deep/er/.gIt/objects/x",
-    ],
-)  # fmt: skip
-def test_any_spelling_of_the_git_folder_in_any_segment_is_refused(path):
-    """Case, trailing dots and spaces, ignorable characters and the NTFS short name all count."""
+@pytest.mark.parametrize(("path", "reason"), HOSTILE_PATHS)
+def test_any_spelling_of_the_git_folder_in_any_segment_is_refused(path, reason):
+    """Case, trailing dots and spaces, ignorable characters, the NTFS short name: the shared rule."""
     with pytest.raises(PathRefused) as refused:
         check_tree_paths(["README.md", path])
     assert refused.value.value == path
-    assert str(refused.value).startswith(f"manifest path {path!r} refused: segment ")
+    assert str(refused.value).startswith(f"manifest path {path!r} refused: ")
+    assert reason in refused.value.reason
 
 
 @pytest.mark.parametrize(

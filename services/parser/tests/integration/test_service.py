@@ -139,3 +139,19 @@ async def test_an_answer_with_only_rejected_paths_gives_files_rejected(parser_an
         ("../../x.py", "'..' leaves the project tree"),
     ]
     assert "no file came out of the answer" in rejected.warnings
+
+
+async def test_spellings_git_would_refuse_never_reach_files_written(parser_and_observer):
+    """`.git./config`, `git~1/config`, HFS+ and bidi spellings: rejected, so git never sees them."""
+    observer, seen = parser_and_observer
+    hostile = [".git./config", ".git /config", "git~1/config", ".g\u200cit/config",
+               ".GIT/config", "a/.git/config", "a\u202eyp.b", "a\x9bb.py"]  # fmt: skip
+    answer = "".join(f'<file path="{path}">\n[core]\n</file>\n' for path in hostile)
+    request = await code_generated(observer, answer + "```py:ok.py\nx = 1\n```\n", Manifest())
+    await observer.bus.publish(request)
+    await eventually(lambda: len(seen) == 1)
+    [written] = seen
+    assert isinstance(written, FilesWritten)
+    assert list(written.manifest) == ["ok.py"]
+    assert [r.path for r in written.rejected] == hostile
+    assert all(r.reason for r in written.rejected)

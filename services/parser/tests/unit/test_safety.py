@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from layercake_contracts.paths import project_path_problem
 from layercake_parser.core.extract import extract
 from layercake_parser.core.paths import safe_path
+from layercake_testing.hostile_paths import HOSTILE_PATHS
 
 
 @pytest.mark.parametrize(
@@ -17,13 +19,13 @@ from layercake_parser.core.paths import safe_path
         ("a/../../x.py", "leaves the project tree"),
         (".git/hooks/post-commit", ".git"),
         ("src/.GIT/config", ".git"),
-        ("a\x00b.py", "control character"),
-        ("a\x1bb.py", "control character"),
+        ("a\x00b.py", "control"),
+        ("a\x1bb.py", "control"),
         ("src//a.py", "empty path segment"),
         ("src/", "folder"),
         ("~/.ssh/authorized_keys", "home"),
         ("a/" + "x" * 300 + ".py", "longer than 255"),
-        ("d/" * 600 + "a.py", "longer than 1024"),
+        ("d/" * 2100 + "a.py", "longer than 4096"),
     ],
 )
 def test_unsafe_paths_are_refused_with_a_reason(raw, reason):
@@ -69,5 +71,17 @@ def test_edits_to_unsafe_paths_are_refused_too():
     assert result.files == ()
     assert sorted(r.reason for r in result.rejected) == [
         "'..' leaves the project tree",
-        "path inside .git",
+        "path inside .git, git's own folder (segment '.git')",
     ]
+
+
+@pytest.mark.parametrize(("path", "reason"), HOSTILE_PATHS)
+def test_each_spelling_git_or_a_filesystem_would_misread_is_refused_and_never_written(path, reason):
+    """The parser applies the shared rule, so nothing it writes is refused later by git."""
+    verdict = safe_path(path)
+    assert verdict.path is None
+    assert reason in (verdict.reason or "")
+    result = extract(f'```txt title={path}\nx\n```\n<file path="{path}">\ny\n</file>\n')
+    # A line separator inside the path ends the label line there: what is left is another path.
+    assert path not in {f.path for f in result.files}
+    assert all(project_path_problem(f.path) is None for f in result.files)

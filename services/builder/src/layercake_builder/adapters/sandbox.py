@@ -47,6 +47,7 @@ from layercake_builder.core.confinement import (
 )
 from layercake_builder.core.egress import EgressPolicy
 from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
+from layercake_contracts.walk import FOLDER_FLAGS, walk
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
@@ -372,11 +373,19 @@ def _kill_group(pid: int) -> None:
 
 
 def _chown_tree(folders: tuple[Path, ...], uid: int) -> None:
+    """Give `folders` and all they hold to `uid`, links unfollowed.
+
+    Iterative and relative to open folders: a step may have left 3,000 nested
+    folders, past Python's recursion limit and PATH_MAX (issue #14).
+    """
     for folder in folders:
-        os.chown(folder, uid, uid, follow_symlinks=False)
-        for base, dirs, files in os.walk(folder):
-            for name in dirs + files:
-                os.chown(os.path.join(base, name), uid, uid, follow_symlinks=False)  # noqa: PTH118
+        top = os.open(folder, FOLDER_FLAGS)
+        try:
+            os.fchown(top, uid, uid)
+            for found in walk(top):
+                os.chown(found.name, uid, uid, dir_fd=found.folder, follow_symlinks=False)
+        finally:
+            os.close(top)
 
 
 def _pids_of(uid: int) -> list[int]:

@@ -1,5 +1,9 @@
 """Which events a build publishes: BuildStarted, then BuildSucceeded or BuildFailed.
 
+A build that could not run (its tree or the sandbox failed under it) still
+ends in a BuildFailed whose diagnostic names the cause, so the project never
+waits on a build that only became a dead letter.
+
 Event ids derive from the request's id, so a request handled twice (a
 redelivery, a restart) publishes the same events and the stream keeps one.
 """
@@ -7,6 +11,7 @@ redelivery, a restart) publishes the same events and the stream keeps one.
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from layercake_contracts.events import (
@@ -16,10 +21,10 @@ from layercake_contracts.events import (
     BuildSucceeded,
     FilesWritten,
 )
+from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
 
 if TYPE_CHECKING:
     from layercake_builder.core.plan import Plan
-    from layercake_contracts.values import Step, StepResult
 
 _NAMESPACE = uuid.UUID("b3c1a9d2-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
 
@@ -60,3 +65,25 @@ def finished(
     if failed is None:
         return BuildSucceeded.follow(request, **common)
     return BuildFailed.follow(request, **common, failed_step=failed)
+
+
+class Crash(StrEnum):
+    """Where a build failed for a reason that is not one of its steps' results."""
+
+    TREE = "tree_unusable"  # the tree could not be materialised
+    SANDBOX = "sandbox_failed"  # the steps could not be run
+
+
+def crashed(
+    request: BuildRequest, step: Step, where: Crash, error: BaseException
+) -> BuildSucceeded | BuildFailed:
+    """BuildFailed at `step`, the first the build was to run, naming what stopped it."""
+    what = "materialising the tree" if where is Crash.TREE else "running the steps"
+    message = f"the build stopped while {what}: {type(error).__name__}: {error}"
+    diagnostic = Diagnostic(tool="builder", severity=Severity.ERROR, code=where, message=message)
+    # No exit code: a step that never ran is a failed one.
+    result = StepResult(
+        step=step, command=(), exit_code=None, duration_s=0, output=message,
+        diagnostics=(diagnostic,),
+    )  # fmt: skip
+    return finished(request, (result,))

@@ -11,16 +11,11 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from layercake_contracts.paths import project_path_problem
 from layercake_git.errors import BranchRefused, PathRefused, Refused, RemoteRefused
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-# Characters some filesystems drop from names (HFS+), and the trailing dots and
-# spaces others drop (NTFS): `.Git\u200c` or `.git. ` is `.git` there. `git~1` is
-# NTFS's short name for `.git`. These are the spellings git itself guards against.
-_IGNORED_IN_NAMES = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
-_GIT_FOLDER_NAMES = frozenset({".git", "git~1"})
 
 ALLOWED_REMOTES = "https://…, ssh://… or user@host:path"
 _ALLOWED_SCHEMES = frozenset({"https", "ssh"})
@@ -40,14 +35,14 @@ MAX_BRANCH_LENGTH = 200
 
 
 def check_tree_paths(paths: Iterable[str]) -> None:
-    """Refuse the tree if any segment of any path is git's own folder, in any spelling."""
+    """Refuse the tree if any path breaks the one path rule (git's folder in any spelling, ...).
+
+    The same rule the parser, the API and every manifest apply, so a tree that
+    reached us was already checked; refusing it here as well costs nothing.
+    """
     for path in paths:
-        for segment in path.split("/"):
-            folded = _IGNORED_IN_NAMES.sub("", segment).rstrip(". ").casefold()
-            if folded in _GIT_FOLDER_NAMES:
-                raise PathRefused(
-                    path, f"segment {segment!r} is git's own folder (.git, in any case)"
-                )
+        if (problem := project_path_problem(path)) is not None:
+            raise PathRefused(path, problem)
 
 
 def check_remote(url: str) -> str:

@@ -1,9 +1,11 @@
 """Paths in model answers: recognising them in prose, and deciding if they are safe.
 
 `safe_path` is the one gate every path passes before anything is written: it
-normalises (`./`, backslashes, `a/../b`) and refuses what could leave the
-project tree or touch git's own files. `path_in_label` reads the path out of
-the line a model writes before a block (`### File: src/a.ts`, `` `a.py`: ``).
+normalises (`./`, backslashes, `a/../b`), then applies the rule every service
+shares (`layercake_contracts.paths`): nothing that could leave the project tree,
+touch git's own files or read differently on another filesystem.
+`path_in_label` reads the path out of the line a model writes before a block
+(`### File: src/a.ts`, `` `a.py`: ``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_PATH_BYTES = 1024
-MAX_SEGMENT_BYTES = 255
+from layercake_contracts.paths import MAX_PATH_BYTES, project_path_problem
 
 # Files that are commonly written without an extension and are never prose.
 BARE_FILE_NAMES = frozenset(
@@ -35,7 +36,6 @@ BARE_FILE_NAMES = frozenset(
     }
 )
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9_+-]*[A-Za-z][A-Za-z0-9_+-]*$")
 _PATH_TOKEN = re.compile(r"^[\w@+~\-./\\\[\]()]+$")
@@ -60,51 +60,31 @@ class PathVerdict:
 
 
 def safe_path(raw: str) -> PathVerdict:
-    """Normalise `raw` and refuse it if it could leave the tree or touch `.git`."""
-    reason = _refusal(raw)
-    if reason is not None:
-        return PathVerdict(None, reason)
-    segments = _segments(raw.strip().replace("\\", "/"))
-    if isinstance(segments, str):
-        return PathVerdict(None, segments)
-    if not segments:
-        return PathVerdict(None, "path names no file")
-    if any(s.lower() == ".git" for s in segments):
-        return PathVerdict(None, "path inside .git")
-    if any(len(s.encode()) > MAX_SEGMENT_BYTES for s in segments):
-        return PathVerdict(None, f"a path segment is longer than {MAX_SEGMENT_BYTES} bytes")
-    return PathVerdict("/".join(segments), None)
+    """Normalise `raw`, then apply the one path rule every service shares."""
+    path = _resolved(raw.strip().replace("\\", "/"))
+    problem = project_path_problem(path)
+    if problem is not None:
+        return PathVerdict(None, problem)
+    return PathVerdict(path, None)
 
 
-def _segments(candidate: str) -> list[str] | str:
-    """The path's segments with `.` and inner `..` resolved, or why that is impossible."""
-    while candidate.startswith("./"):
-        candidate = candidate[2:]
+def _resolved(candidate: str) -> str:
+    """`candidate` with `./` and inner `a/..` resolved; what cannot be resolved stays for the rule.
+
+    A leading `/`, an empty segment, a `..` past the top and a last segment of
+    `.` or `..` (a folder, not a file) are kept as written, so the rule names
+    them rather than this quietly repairing them.
+    """
+    if candidate.startswith("/"):
+        return candidate
+    *parents, name = candidate.split("/")
     segments: list[str] = []
-    for segment in candidate.split("/"):
-        if segment == "":
-            return "empty path segment"
-        if segment == "..":
-            if not segments:
-                return "'..' leaves the project tree"
+    for segment in parents:
+        if segment == ".." and segments and segments[-1] not in {"", ".."}:
             segments.pop()
         elif segment != ".":
             segments.append(segment)
-    return segments
-
-
-def _refusal(raw: str) -> str | None:
-    stripped = raw.strip()
-    checks = (
-        (not stripped, "empty path"),
-        (len(stripped.encode()) > MAX_PATH_BYTES, f"path longer than {MAX_PATH_BYTES} bytes"),
-        (bool(_CONTROL.search(stripped)), "NUL or control character in path"),
-        (stripped.startswith(("/", "\\")), "absolute path"),
-        (bool(_WINDOWS_DRIVE.match(stripped)), "absolute path (drive letter)"),
-        (stripped.startswith("~"), "path relative to a home folder"),
-        (stripped.endswith(("/", "\\")), "path names a folder, not a file"),
-    )
-    return next((reason for failed, reason in checks if failed), None)
+    return "/".join([*segments, name])
 
 
 def looks_like_path(token: str) -> bool:
