@@ -94,11 +94,12 @@ class Demo:
     progress: Progress = field(default_factory=Progress)
     _told: set[str] = field(default_factory=set)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    bus_id: str = ""  # what the services know the project by (the API names it per user)
 
     @property
     def remote(self) -> Path:
         """The bare repository the git service exports the release to."""
-        return release_path(release_root(self.home), self.project_id, RELEASE)
+        return release_path(release_root(self.home), self.bus_id, RELEASE)
 
     async def run(self, timeout_s: float) -> None:
         """Create the project and walk it to G9; `DemoFailed` says why not."""
@@ -107,6 +108,7 @@ class Demo:
             json={"project_id": self.project_id, "name": "tally", "intake": INTAKE.read_text()},
         )
         _check(reply, "create the project")
+        self.bus_id = reply.json()["bus_id"]
         self.say(f"[bold]{self.project_id}[/] created from {INTAKE.name}")
         follower = asyncio.create_task(self._follow())
         try:

@@ -12,6 +12,7 @@ event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from layercake_builder.adapters.own_files import private_folder, read_regular, w
 from layercake_builder.core.findings import sandbox_findings
 from layercake_builder.core.plan import REPORTS, Command, Plan, StepPlan
 from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
+from layercake_contracts.walk import remove_entry
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -214,11 +216,11 @@ def _cached(step_plan: StepPlan) -> StepResult:
 
 def _clear_reports(tree: Path) -> None:
     """A fresh, real scratch folder (the audit's): whatever the project put at `.layercake` goes."""
-    top = tree / REPORTS.split("/", 1)[0]
-    if top.is_symlink() or (top.exists() and not top.is_dir()):
-        top.unlink()
-    elif top.exists():
-        shutil.rmtree(top)  # rmtree removes links inside, never what they point to
+    fd = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
+    try:  # iterative and link-blind: a step may have left any depth of folders there
+        remove_entry(REPORTS.split("/", 1)[0], fd)
+    finally:
+        os.close(fd)
     (tree / REPORTS).mkdir(parents=True)
 
 
