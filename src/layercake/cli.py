@@ -33,7 +33,10 @@ from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
 from layercake_parser.cli import parse
 
-_OVER_THE_API = {"status", "approve", "reject", "select", "events", "token", "demo"}
+_OVER_THE_API = {"status", "approve", "reject", "select", "events", "token"}
+# The token a local command signs for itself: it needs it for seconds (`events --follow`
+# authenticates once, at the start), so a copy found later is soon worthless.
+LOCAL_TOKEN_TTL_S = 300
 
 app = typer.Typer(
     help="LayerCake: a project description in, a tested, committed codebase out.",
@@ -65,7 +68,7 @@ def local_credentials(context: typer.Context) -> None:
         return
     secret = jwt_secret(settings.home)
     os.environ.setdefault("LAYERCAKE_JWT_SECRET", secret)
-    os.environ.setdefault("LAYERCAKE_TOKEN", create_token(secret, LOCAL_USER))
+    os.environ.setdefault("LAYERCAKE_TOKEN", create_token(secret, LOCAL_USER, LOCAL_TOKEN_TTL_S))
     os.environ.setdefault("LAYERCAKE_API_URL", settings.api_url)
 
 

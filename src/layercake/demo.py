@@ -380,7 +380,11 @@ def run_demo(*, yes: bool, timeout_s: float, console: Console) -> dict[str, Any]
 
 
 async def _walk(system: System, *, yes: bool, timeout_s: float, console: Console) -> dict[str, Any]:
-    token = os.environ.get("LAYERCAKE_TOKEN") or create_token(jwt_secret(system.home), LOCAL_USER)
+    # Its own token lives as long as the walk may take, plus a minute for the summary.
+    lifetime_s = int(timeout_s) + 60
+    token = os.environ.get("LAYERCAKE_TOKEN") or create_token(
+        jwt_secret(system.home), LOCAL_USER, lifetime_s
+    )
     project_id = f"tally-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=system.api_url, headers=headers, timeout=30) as client:

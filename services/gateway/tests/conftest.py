@@ -66,9 +66,10 @@ async def start_gateway(nats_server, tmp_path):
 
         async def start(**overrides):
             port = free_port()
+            defaults = {"ledger_url": f"sqlite:///{tmp_path / f'{port}.db'}"}
             settings = Settings(
-                nats_url=nats_server.url, ledger_url=f"sqlite:///{tmp_path / f'{port}.db'}",
-                relay_interval_s=0.2, http_port=port, jwt_secret=SECRET, **overrides,
+                nats_url=nats_server.url, relay_interval_s=0.2, http_port=port,
+                jwt_secret=SECRET, **{**defaults, **overrides},
             )  # fmt: skip
             runtime = create_runtime(settings)
             await runtime.start()

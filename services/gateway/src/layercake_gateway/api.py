@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -61,11 +62,17 @@ from layercake_gateway.core.project import (
     MissingArtifacts,
     Project,
 )
+from layercake_gateway.core.tokens import (
+    DEFAULT_TOKEN_TTL_S,
+    TokenClaims,
+    Unauthenticated,
+    claims_for,
+    valid_claims,
+)
 from layercake_gateway.guard import (
     DEFAULT_MAX_BODY_BYTES,
     JWT_ALGORITHM,
     BodyGuard,
-    Unauthenticated,
     authenticate,
 )
 
@@ -210,10 +217,11 @@ def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The user a valid bearer token names; 401 for none, a forged one or an expired one."""
+    """The user a valid bearer token names; 401 saying why for any other (see `authenticate`)."""
+    # A sync dependency: FastAPI runs it in a thread, where the deny list is read.
     token = credentials.credentials if credentials is not None else None
     try:
-        return authenticate(token, request.app.state.jwt_secret)
+        return authenticate(token, request.app.state.jwt_secret, request.app.state.revoked)
     except Unauthenticated as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
 
@@ -221,9 +229,18 @@ def current_user(
 User = Annotated[str, Depends(current_user)]
 
 
-def create_token(secret: str, user: str) -> str:
-    """A bearer token for `user`."""
-    return jwt.encode({"sub": user}, secret, algorithm=JWT_ALGORITHM)
+def issue_token(
+    secret: str, user: str, lifetime_s: int = DEFAULT_TOKEN_TTL_S
+) -> tuple[str, TokenClaims]:
+    """A bearer token for `user`, valid from now for `lifetime_s` seconds, and what it says."""
+    now = int(time.time())
+    claims = claims_for(user, uuid.uuid4().hex, now, lifetime_s)
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), valid_claims(claims, now)
+
+
+def create_token(secret: str, user: str, lifetime_s: int = DEFAULT_TOKEN_TTL_S) -> str:
+    """A bearer token for `user`, valid from now for `lifetime_s` seconds."""
+    return issue_token(secret, user, lifetime_s)[0]
 
 
 def create_api(  # noqa: C901, PLR0915  # one closure per route
@@ -241,9 +258,14 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     `max_body_bytes` (413 past it).
     """
     api = FastAPI(title="LayerCake gateway", version="0.1.0", responses=BODY_RESPONSES)
-    api.state.jwt_secret = secret
+
+    def revoked(jti: str) -> bool:
+        # The ledger is reached only when a token is checked: `openapi_document` has none.
+        return ledger.is_revoked(jti)
+
+    api.state.jwt_secret, api.state.revoked = secret, revoked
     # Added before `count`, so it runs inside it: its refusals are counted too.
-    api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes)
+    api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes, revoked=revoked)
     registry = CollectorRegistry()
     requests = Counter(
         "layercake_http_requests", "HTTP requests answered", ["method", "route", "status"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Annotated, Any
 
@@ -12,9 +13,10 @@ from rich.table import Table
 
 from layercake_contracts.runtime import run_worker
 from layercake_gateway.adapters.ledger import UnknownProject
-from layercake_gateway.api import create_token
+from layercake_gateway.api import issue_token
 from layercake_gateway.app import create_ledger, create_runtime
 from layercake_gateway.core.audit import project_document
+from layercake_gateway.core.tokens import utc_text
 from layercake_gateway.settings import Settings
 
 app = typer.Typer(help="The gateway service (see its README).", no_args_is_help=True)
@@ -50,13 +52,34 @@ token = typer.Typer(help="Bearer tokens for the HTTP API.", no_args_is_help=True
 def create_token_command(
     user: Annotated[str, typer.Argument(help="Who the token is for.")],
 ) -> None:
-    """Print a bearer token for USER, signed with LAYERCAKE_JWT_SECRET."""
-    secret = Settings().jwt_secret
-    if secret is None:
+    """Print a bearer token for USER, signed with LAYERCAKE_JWT_SECRET, and when it expires.
+
+    The token alone goes to stdout (for `$(…)`); its id and expiry to stderr.
+    """
+    settings = Settings()
+    if settings.jwt_secret is None:
         raise typer.BadParameter(
             "set LAYERCAKE_JWT_SECRET first", param_hint="LAYERCAKE_JWT_SECRET"
         )
-    typer.echo(create_token(secret.get_secret_value(), user))
+    made, claims = issue_token(settings.jwt_secret.get_secret_value(), user, settings.token_ttl_s)
+    typer.echo(made)
+    typer.echo(
+        f"token {claims.jti} for {user} expires {utc_text(claims.expires_at)} "
+        f"(in {settings.token_ttl_s} s, LAYERCAKE_TOKEN_TTL_S); "
+        f"`layercake token revoke {claims.jti}` ends it sooner",
+        err=True,
+    )
+
+
+@token.command("revoke")
+def revoke_token_command(
+    jti: Annotated[str, typer.Argument(help="The token's id, as `token create` printed it.")],
+) -> None:
+    """Refuse the token JTI from now on, on every gateway on the ledger (LAYERCAKE_LEDGER_URL)."""
+    if create_ledger(Settings()).revoke(jti, by=getpass.getuser()):
+        typer.echo(f"revoked token {jti}")
+    else:
+        typer.echo(f"token {jti} was revoked already")
 
 
 def _client() -> httpx.Client:

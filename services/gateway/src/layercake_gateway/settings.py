@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr
 
 from layercake_contracts.runtime import BusSettings
 from layercake_gateway.core.policy import Policy
+from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES
 
 
@@ -19,6 +20,7 @@ class Settings(BusSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: no HTTP API
     jwt_secret: SecretStr | None = None
+    token_ttl_s: int = Field(default=DEFAULT_TOKEN_TTL_S, ge=1)  # `layercake token create`
     runs_per_minute: int = Field(default=30, ge=1)  # agent runs and builds, per user
     http_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)  # 413 past it
     # For the CLI over the API (`layercake status`, `approve`, …):

@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Track
 from layercake_gateway.core.chain import GENESIS, Break, first_break, seal, unseal
 from layercake_gateway.core.policy import Policy, react
 from layercake_gateway.core.project import LedgerError, Project
+from layercake_gateway.core.tokens import REVOCATIONS_ID, Revocations
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -47,6 +48,14 @@ class ProjectExists(LedgerError):
     def __init__(self, project_id: str) -> None:
         super().__init__(f"project {project_id!r} exists already")
         self.project_id = project_id
+
+
+class DenyListBusy(LedgerError):
+    """Other revocations kept winning the race to the deny list; try again."""
+
+    def __init__(self, jti: str) -> None:
+        super().__init__(f"the deny list was changed concurrently; revoke {jti} again")
+        self.jti = jti
 
 
 class UnknownProject(LedgerError):
@@ -105,7 +114,7 @@ class LedgerApplication(Application[Any]):
     """The eventsourcing application holding every project; a process recorder (tracking)."""
 
     name = "ledger"
-    snapshotting_intervals = {Project: SNAPSHOT_INTERVAL}  # noqa: RUF012  # the library's own class attribute
+    snapshotting_intervals = {Project: SNAPSHOT_INTERVAL, Revocations: SNAPSHOT_INTERVAL}  # noqa: RUF012  # the library's own class attribute
 
     def construct_mapper(self) -> Mapper[Any]:
         """A mapper that chains each project's events (tamper evidence)."""
@@ -211,7 +220,38 @@ class Ledger:
 
     def projects(self) -> list[Project]:
         """Every project in the store."""
-        return [self.app.repository.get(originator) for originator in self._originators()]
+        return [
+            self.app.repository.get(originator)
+            for originator in self._originators()
+            if originator != REVOCATIONS_ID
+        ]
+
+    def revoke(self, jti: str, by: str) -> bool:
+        """Deny the token `jti` on every gateway on this store; False if it was denied already."""
+        for _ in range(_RETRIES_ON_CONFLICT):
+            revocations = self._revocations() or Revocations()
+            if not revocations.revoke(jti, by):
+                return False
+            self._mapper.begin()
+            try:
+                self.app.save(revocations)
+            except IntegrityError:
+                continue  # another revocation (or the list's creation) came first
+            return True
+        raise DenyListBusy(jti)
+
+    def is_revoked(self, jti: str) -> bool:
+        """Whether the token `jti` was revoked, here or by any other process on the store."""
+        revocations = self._revocations()
+        return revocations is not None and jti in revocations.revoked
+
+    def _revocations(self) -> Revocations | None:
+        # The cache brings the list up to date from the store on each read.
+        try:
+            found: Revocations = self.app.repository.get(REVOCATIONS_ID)
+        except AggregateNotFoundError:
+            return None
+        return found
 
     def get(self, project_id: str, version: int | None = None) -> Project:
         """A project as its events say it is now (or at `version`)."""

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from layercake_contracts.events import EventBase
     from layercake_gateway.adapters.ledger import Ledger
-    from layercake_gateway.core.project import Project
 
 RELAYED = "relay"
 BATCH = 100
@@ -69,8 +68,9 @@ class Relay:
         domain_event = self._ledger.app.mapper.to_domain_event(notification)
         aggregate_id = domain_event.originator_id
         if aggregate_id not in self._project_ids:
-            project: Project = self._ledger.app.repository.get(aggregate_id)
-            self._project_ids[aggregate_id] = project.project_id
+            aggregate: object = self._ledger.app.repository.get(aggregate_id)
+            # The token deny list shares the store; it is no project's and announces nothing.
+            self._project_ids[aggregate_id] = getattr(aggregate, "project_id", "")
         state = {k: v for k, v in domain_event.__dict__.items() if not k.startswith("originator")}
         return Recorded(
             name=type(domain_event).__name__,
