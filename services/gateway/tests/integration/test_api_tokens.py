@@ -11,9 +11,11 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import jwt
@@ -25,6 +27,7 @@ from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.api import create_token
 from layercake_gateway.core.policy import Policy
 from layercake_gateway.core.project import Project
+from layercake_gateway.guard import bearer
 
 pytestmark = pytest.mark.nats
 LAYERCAKE = str(Path(sys.executable).parent / "layercake")
@@ -197,3 +200,35 @@ def test_the_deny_list_is_kept_by_either_store_apart_from_the_projects(store_url
     )  # fmt: skip
     assert [p.project_id for p in second.projects()] == ["calc"]
     assert second.verify() == {}
+
+
+def test_a_local_command_signs_itself_a_token_of_five_minutes(tmp_path, secret):
+    """`layercake status P` beside `up`'s home signs its own token: it ends in 300 s, so a copy
+    found in a process listing or a proxy log is soon worthless."""
+    (tmp_path / "jwt-secret").write_text(secret)
+    seen: list[str] = []
+
+    class Gates(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Authorization"])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+    server = HTTPServer(("127.0.0.1", 0), Gates)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"LAYERCAKE_TOKEN", "LAYERCAKE_JWT_SECRET"}
+    }
+    try:
+        shown = subprocess.run(  # noqa: S603  # our own command
+            [LAYERCAKE, "status", "calc"], capture_output=True, text=True, check=False,
+            env={**env, "LAYERCAKE_HOME": str(tmp_path),
+                 "LAYERCAKE_API_URL": f"http://127.0.0.1:{server.server_port}"},
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    assert shown.returncode == 0, shown.stderr
+    claims = jwt.decode(bearer(seen[0]), secret, algorithms=["HS256"])
+    assert (claims["sub"], claims["exp"] - claims["iat"]) == ("local", 300)
