@@ -242,13 +242,15 @@ class Ledger:
 
     def is_revoked(self, jti: str) -> bool:
         """Whether the token `jti` was revoked, here or by any other process on the store."""
-        revocations = self._revocations()
+        # Every request asks: the cached list itself, brought up to date, not a copy of it
+        # (a copy cost 1.8 ms a request with 1,000 ids revoked).
+        revocations = self._revocations(copy=False)
         return revocations is not None and jti in revocations.revoked
 
-    def _revocations(self) -> Revocations | None:
+    def _revocations(self, *, copy: bool = True) -> Revocations | None:
         # The cache brings the list up to date from the store on each read.
         try:
-            found: Revocations = self.app.repository.get(REVOCATIONS_ID)
+            found: Revocations = self.app.repository.get(REVOCATIONS_ID, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
         return found
