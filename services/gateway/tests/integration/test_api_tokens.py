@@ -68,6 +68,14 @@ async def test_a_token_without_iat_or_jti_is_refused_naming_the_claim(gateway, s
     assert "jti" in await _refusal(client, _signed(secret, sub="ada", exp=exp, iat=exp - 600))
 
 
+async def test_a_token_that_never_ends_is_refused_and_not_a_server_error(gateway, secret):
+    """`"exp": Infinity` (or 1e999) decodes to a float no clock reaches: a 401, not a 500."""
+    _, client = gateway
+    now = int(time.time())
+    endless = _signed(secret, sub="ada", iat=now, exp=float("inf"), jti="forever")
+    assert "'exp' is not a time" in await _refusal(client, endless)
+
+
 async def test_an_expired_token_is_refused_saying_when_it_expired(gateway, secret):
     """A token past its `exp` is refused, with the time it ended."""
     _, client = gateway

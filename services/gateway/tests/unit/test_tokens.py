@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from layercake_gateway.core.tokens import (
     CLOCK_LEEWAY_S,
@@ -52,3 +54,27 @@ def test_a_token_is_revoked_once_and_revoking_it_again_changes_nothing():
     recorded = [type(e).__name__ for e in revocations.collect_events()]
     assert recorded == ["DenyListStarted", "TokenRevoked"]
     assert revocations.revoked == {"j1": "ops"}
+
+
+VALUE = st.floats() | st.integers() | st.text(max_size=3) | st.booleans() | st.none()
+CLAIMS = st.fixed_dictionaries(
+    {"sub": st.just("ada") | VALUE, "jti": st.just("j1") | VALUE, "iat": VALUE, "exp": VALUE},
+    optional={"nbf": VALUE},
+)
+
+
+@given(CLAIMS)
+def test_any_claims_either_make_a_token_or_are_refused_by_name(claims):
+    """Never a crash (a 500): an `exp` of 1e999 (JSON's infinity) or NaN is refused like any other."""
+    try:
+        outcome = valid_claims(claims, NOW).user
+    except Unauthenticated as exc:
+        outcome = exc.reason
+    assert outcome
+
+
+def test_an_endless_token_is_refused_as_having_no_time():
+    """`{"exp": 1e999}` is infinity to Python's JSON: a token that never ends is not one."""
+    endless = {**claims_for("ada", "j1", NOW, 60), "exp": float("inf")}
+    with pytest.raises(Unauthenticated, match="'exp' is not a time"):
+        valid_claims(endless, NOW)

@@ -27,6 +27,7 @@ DEFAULT_TOKEN_TTL_S = 12 * 3600
 # more than this was not made by a clock we trust.
 CLOCK_LEEWAY_S = 30
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti")
+_Y10K = 253_402_300_800  # 10000-01-01T00:00:00Z, past what `datetime` holds
 REVOCATIONS_ID = uuid.UUID("3c6e2a9d-51f4-4b8e-a7d0-9e2f1c4b6a83")
 
 
@@ -76,8 +77,9 @@ def valid_claims(claims: Mapping[str, object], now: float) -> TokenClaims:
 
 def _seconds(claims: Mapping[str, object], name: str) -> int:
     value = claims[name]
-    # bool is an int to Python, not a time to anyone.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # bool is an int to Python, not a time to anyone; JSON's 1e999 is infinity, and a time
+    # before 1970 or after 9999 cannot even be written as a date in the refusal.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < _Y10K:
         raise Unauthenticated(f"the token's {name!r} is not a time in seconds")
     return int(value)
 
