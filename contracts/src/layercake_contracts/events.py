@@ -19,6 +19,7 @@ from layercake_contracts.values import (
     Gate,
     Manifest,
     RejectedPath,
+    RemoteUrl,
     Role,
     Sha256,
     Step,
@@ -271,7 +272,7 @@ class ExportRequested(EventBase):
     """
 
     type: Literal["ExportRequested"] = "ExportRequested"
-    remote_url: str
+    remote_url: RemoteUrl
     branch: str = "main"
 
 

@@ -5,10 +5,11 @@ Pure data with validation; nothing here touches the disk or the network.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, model_validator
 
 # Re-exported (explicitly, for mypy): services name the one path rule from here too.
 from layercake_contracts.paths import project_path_problem as project_path_problem  # noqa: PLC0414
@@ -32,6 +33,9 @@ class Frozen(BaseModel):
         extra="forbid",
         # Serialised events always carry every field: say so to integrators.
         json_schema_serialization_defaults_required=True,
+        # A refusal names the field and why, never the value: a dead letter must not
+        # repeat a secret (a URL's password) or a megabyte of forged text.
+        hide_input_in_errors=True,
     )
 
 
@@ -88,7 +92,7 @@ class ManifestDiff(Frozen):
 class Manifest(RootModel[dict[str, FileEntry]]):
     """A project tree as `path -> FileEntry`; contents live in the blob store."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     root: dict[str, FileEntry] = Field(default_factory=dict)
 
@@ -230,3 +234,18 @@ class RejectedPath(Frozen):
 
     path: str
     reason: str
+
+
+# `scheme://user:password@…`: an authority with a colon before its `@`.
+_URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*:[^/?#@]*@")
+
+
+def without_password(url: str) -> str:
+    """`url`, unless it carries a password: no event may hold one (the ledger keeps them all)."""
+    if _URL_WITH_PASSWORD.match(url):
+        msg = "the remote URL carries a password; the git service's token is the only credential"
+        raise ValueError(msg)
+    return url
+
+
+RemoteUrl = Annotated[str, AfterValidator(without_password)]

@@ -11,6 +11,7 @@ from layercake_contracts.bus import subject_for
 from layercake_contracts.events import (
     EVENT_TYPES,
     BuildFailed,
+    ExportRequested,
     GateOpened,
     ProjectCreated,
     parse_event,
@@ -100,3 +101,23 @@ def test_build_failed_lists_the_diagnostics_of_every_step(every_event):
     """BuildFailed.diagnostics gathers the diagnostics of all its step results."""
     failed = next(e for e in every_event if isinstance(e, BuildFailed))
     assert [d.code for d in failed.diagnostics] == ["TS2307"]
+
+
+@pytest.mark.parametrize(
+    "remote",
+    ["https://ada:hunter2@forge.example/calc.git", "ssh://git:pw@forge.example:22/calc.git"],
+)
+def test_an_export_request_never_holds_a_password(remote):
+    """The ledger keeps every event: a URL with a password is refused, naming why."""
+    with pytest.raises(ValidationError, match="carries a password"):
+        ExportRequested(project_id="calc", remote_url=remote)
+
+
+@pytest.mark.parametrize(
+    "remote",
+    ["v1", "https://forge.example:8443/calc.git", "git@forge.example:ada/calc.git",
+     "ssh://git@forge.example:22/calc.git"],
+)  # fmt: skip
+def test_an_export_request_takes_a_release_or_a_url_without_password(remote):
+    """A release name, a port, an ssh user: none of them is a password."""
+    assert ExportRequested(project_id="calc", remote_url=remote).remote_url == remote

@@ -49,6 +49,7 @@ from layercake_contracts.values import (
     FileEntry,
     Gate,
     Manifest,
+    RemoteUrl,
     Role,
     Step,
     project_path_problem,
@@ -182,7 +183,7 @@ class Export(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    remote_url: str = Field(min_length=1, max_length=2_000)
+    remote_url: RemoteUrl = Field(min_length=1, max_length=2_000)
     branch: str = Field(default="main", min_length=1, max_length=200)
 
 

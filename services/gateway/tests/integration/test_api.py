@@ -358,3 +358,23 @@ async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
     assert any(
         e.type == "ExportRequested" and e.remote_url == "file:///srv/calc.git" for e in events
     )
+
+
+async def test_an_export_to_a_remote_with_a_password_is_422_and_reaches_no_event(gateway, auth):
+    """`https://user:pw@host/…` is refused before the ledger records it: no event holds it."""
+    runtime, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    export = await client.post(
+        "/projects/calc/export",
+        json={"remote_url": "https://ada:hunter2@forge.example/ada/calc.git"},
+        headers=auth("ada"),
+    )
+    assert export.status_code == 422, export.text
+    assert "password" in export.text
+    js = runtime.broker.connection.jetstream()
+    last = (await js.stream_info(STREAM_NAME)).state.last_seq
+    stored = b"".join([(await js.get_msg(STREAM_NAME, n)).data for n in range(1, last + 1)])
+    assert b"hunter2" not in stored
+    assert b"ExportRequested" not in stored

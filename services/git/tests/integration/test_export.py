@@ -150,7 +150,7 @@ async def test_an_unreachable_allowed_remote_gives_push_failed_with_gits_reason(
         ("https://example.com/x.git", "under none of the remotes LAYERCAKE_GIT_REMOTES allows"),
         ("https://127.0.0.1:2/x.git", "under none of the remotes LAYERCAKE_GIT_REMOTES allows"),
         ("ssh://127.0.0.1:1/x.git", "under none of the remotes LAYERCAKE_GIT_REMOTES allows"),
-        ("https://127.0.0.1:1@example.com/x.git", "it carries credentials"),
+        ("https://127.0.0.1@example.com/x.git", "it carries credentials"),  # a user part
         ("https://127.0.0.1:1/../x.git", "a '.' or '..' segment"),
     ],
 )

@@ -105,8 +105,13 @@ async def test_a_release_is_the_projects_own_so_bob_cannot_name_alices(
 @pytest.mark.parametrize("scheme", ["https", "ssh"])
 async def test_a_refused_remotes_password_is_shown_in_no_event_or_log(service, export, scheme):
     """`scheme://user:pw@host/…` is refused, and shown as `scheme://***@host/…` everywhere."""
+    # The contract refuses such a URL (no event holds one); an event that skipped it still must not
+    # spread it: model_copy does not validate.
+    request = export("v1").model_copy(
+        update={"remote_url": f"{scheme}://ada:hunter2-pw@example.com/x.git"}
+    )
     with structlog.testing.capture_logs() as logs:
-        failed = await service.export(export(f"{scheme}://ada:hunter2-pw@example.com/x.git"))
+        failed = await service.export(request)
     assert failed.type == "PushFailed"
     assert failed.remote_url == f"{scheme}://***@example.com/x.git"
     assert failed.reason == (
