@@ -1,8 +1,10 @@
 """Bus conventions: subjects, the one event stream, publishing, the blob store.
 
-Every service publishes through `Bus.publish`, which sets `Nats-Msg-Id` to the
-event id so that a retried publish is stored once. File contents travel as
-blobs addressed by their sha256 in a JetStream Object Store bucket.
+Every service publishes through `Bus.publish`, which names the service as the
+event's producer and sets `Nats-Msg-Id` to the event id so that a retried
+publish is stored once. A consumer acts only on an event that is what its
+subject says (`delivery_problem`). File contents travel as blobs addressed by
+their sha256 in a JetStream Object Store bucket.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError, ObjectNotFoundError
 
 from layercake_contracts.errors import BlobCorrupt, BlobMissing
+from layercake_contracts.producers import producer_problem
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
@@ -22,7 +25,8 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
     from nats.js.object_store import ObjectStore
 
-    from layercake_contracts.events import EventBase
+    from layercake_contracts.events import Event, EventBase
+    from layercake_contracts.producers import Service
 
 STREAM_NAME = "LC_EVENTS"
 SUBJECT_ROOT = "lc.evt"
@@ -44,6 +48,21 @@ def subject_filter(event_type: str | None = None, project_id: str = "*") -> str:
     if event_type is None:
         return ALL_EVENTS if project_id == "*" else f"{SUBJECT_ROOT}.{project_id}.>"
     return f"{SUBJECT_ROOT}.{project_id}.{event_type}"
+
+
+def delivery_problem(subject: str, event: Event) -> str | None:
+    """Why `event` must not be acted on as delivered on `subject`, or None.
+
+    Consumers filter, and act for, the subject's project and type, so a payload
+    naming another (a GateApproved for bob's project on alice's subject) is
+    refused, as is an event its producer does not make.
+    """
+    project_id, _, event_type = subject.removeprefix(f"{SUBJECT_ROOT}.").partition(".")
+    if event.type != event_type:
+        return f"type: subject says {event_type!r}, message says {event.type!r}"
+    if event.project_id != project_id:
+        return f"project: subject says {project_id!r}, message says {event.project_id!r}"
+    return producer_problem(event.type, event.producer)
 
 
 def stream_config() -> StreamConfig:
@@ -74,14 +93,22 @@ class Published:
 
 
 class Bus:
-    """Publishes events and reaches the blob store over one broker connection."""
+    """Publishes events and reaches the blob store over one broker connection.
 
-    def __init__(self, broker: NatsBroker) -> None:
+    A service's bus names it as the producer of what it publishes and refuses
+    an event type the service does not produce. A bus without a producer (a
+    test or a tool standing in for the services) publishes events as they are.
+    """
+
+    def __init__(self, broker: NatsBroker, producer: Service | None = None) -> None:
         self._broker = broker
+        self.producer = producer
         self._blobs: BlobStore | None = None
 
     async def publish(self, event: EventBase) -> Published:
         """Store `event` on the stream once, however often this is called."""
+        if self.producer is not None:
+            event = event.published_by(self.producer)
         ack = await self._broker.publish(
             event.model_dump_json().encode(),
             subject_for(event),

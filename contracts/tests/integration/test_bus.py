@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from layercake_contracts.bus import STREAM_NAME, ensure_stream
+from layercake_contracts.bus import STREAM_NAME, Bus, ensure_stream
+from layercake_contracts.errors import NotAProducer
 from layercake_contracts.events import parse_event
+from layercake_contracts.producers import Service
 
 pytestmark = pytest.mark.nats
 
@@ -38,3 +40,18 @@ async def test_ensure_stream_is_idempotent(bus):
     info = await js.stream_info(STREAM_NAME)
     assert info.config.subjects == ["lc.evt.>"]
     assert info.config.storage == "file"
+
+
+async def test_a_services_bus_names_it_as_the_producer_and_refuses_what_it_does_not_produce(
+    bus, every_event
+):
+    """The builder's bus stamps `builder` on a BuildSucceeded and stores no GateApproved at all."""
+    builder = Bus(bus._broker, Service.BUILDER)
+    js = bus._broker.connection.jetstream()
+    [succeeded] = [e for e in every_event if e.type == "BuildSucceeded"]
+    [approval] = [e for e in every_event if e.type == "GateApproved"]
+    stored = await builder.publish(succeeded)
+    assert parse_event((await js.get_msg(STREAM_NAME, stored.sequence)).data).producer == "builder"
+    with pytest.raises(NotAProducer):
+        await builder.publish(approval)
+    assert (await js.stream_info(STREAM_NAME)).state.messages == 1
