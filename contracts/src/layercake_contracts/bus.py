@@ -1,29 +1,30 @@
-"""Bus conventions: subjects, the one event stream, publishing, the blob store.
+"""Bus conventions: subjects, the one event stream, publishing, the way to the blob store.
 
 Every service publishes through `Bus.publish`, which names the service as the
 event's producer and sets `Nats-Msg-Id` to the event id so that a retried
 publish is stored once. A consumer acts only on an event that is what its
 subject says (`delivery_problem`). File contents travel as blobs addressed by
-their sha256 in a JetStream Object Store bucket.
+their sha256 (see `blobs`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError, ObjectNotFoundError
 
-from layercake_contracts.errors import BlobCorrupt, BlobMissing
+# Re-exported (explicitly, for mypy): services reach the blob store through the bus.
+from layercake_contracts.blobs import BLOB_BUCKET as BLOB_BUCKET  # noqa: PLC0414
+from layercake_contracts.blobs import BlobStore as BlobStore  # noqa: PLC0414
+from layercake_contracts.blobs import blob_stream_config, declare_stream
+from layercake_contracts.blobs import sha256_of as sha256_of  # noqa: PLC0414
 from layercake_contracts.producers import producer_problem
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
     from nats.aio.client import Client
     from nats.js import JetStreamContext
-    from nats.js.object_store import ObjectStore
 
     from layercake_contracts.events import Event, EventBase
     from layercake_contracts.producers import Service
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 STREAM_NAME = "LC_EVENTS"
 SUBJECT_ROOT = "lc.evt"
 ALL_EVENTS = f"{SUBJECT_ROOT}.>"
-BLOB_BUCKET = "lc-blobs"
 # Long enough that a relay restarting after an outage still hits the dedup window.
 DUPLICATE_WINDOW_S = 24 * 3600.0
 MSG_ID_HEADER = "Nats-Msg-Id"
@@ -77,11 +77,7 @@ def stream_config() -> StreamConfig:
 
 async def ensure_stream(js: JetStreamContext) -> None:
     """Create the event stream, or bring an existing one to our configuration."""
-    config = stream_config()
-    try:
-        await js.add_stream(config)
-    except BadRequestError:
-        await js.update_stream(config)
+    await declare_stream(js, stream_config())
 
 
 @dataclass(frozen=True)
@@ -126,44 +122,6 @@ class Bus:
     async def blobs(self) -> BlobStore:
         """The blob store, its bucket created on first use."""
         if self._blobs is None:
-            store = await self._broker.object_storage(BLOB_BUCKET, storage=StorageType.FILE)
-            self._blobs = BlobStore(store)
+            await declare_stream(self.connection.jetstream(), blob_stream_config())
+            self._blobs = BlobStore(self.connection)
         return self._blobs
-
-
-def sha256_of(data: bytes) -> str:
-    """The content address of `data`."""
-    return hashlib.sha256(data).hexdigest()
-
-
-class BlobStore:
-    """Contents by sha256 in a JetStream Object Store bucket; put is idempotent."""
-
-    def __init__(self, store: ObjectStore) -> None:
-        self._store = store
-
-    async def put(self, data: bytes) -> str:
-        """Store `data` (once) and return its sha256."""
-        digest = sha256_of(data)
-        if not await self.exists(digest):
-            await self._store.put(digest, data)
-        return digest
-
-    async def exists(self, digest: str) -> bool:
-        """True when a blob with this sha256 is stored."""
-        try:
-            await self._store.get_info(digest)
-        except (ObjectNotFoundError, NotFoundError):
-            return False
-        return True
-
-    async def get(self, digest: str) -> bytes:
-        """The bytes stored under `digest`; checked against it."""
-        try:
-            result = await self._store.get(digest)
-        except (ObjectNotFoundError, NotFoundError) as exc:
-            raise BlobMissing(digest) from exc
-        data = result.data or b""
-        if sha256_of(data) != digest:
-            raise BlobCorrupt(digest, sha256_of(data))
-        return data
