@@ -77,7 +77,9 @@ class EventBase(Frozen):
         kind = cls.model_fields.get("type")
         if not isinstance(data, dict) or "producer" in data or kind is None:
             return data
-        if info.context == WIRE and data.get("schema_version", 1) >= PRODUCER_SINCE:
+        version = data.get("schema_version", 1)
+        recorded_before = isinstance(version, int) and version < PRODUCER_SINCE
+        if info.context == WIRE and not recorded_before:
             msg = f"producer: required since schema version {PRODUCER_SINCE}"
             raise ValueError(msg)
         return {**data, "producer": usual_producer(kind.default)}
