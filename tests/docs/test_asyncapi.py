@@ -8,6 +8,7 @@ import pytest
 
 from layercake.asyncapi import load_services, refs, render, resolve
 from layercake_contracts.events import EVENT_TYPES
+from layercake_contracts.producers import PRODUCERS
 from layercake_contracts.rpc import RPC_ROOT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +106,13 @@ def test_every_reference_points_into_the_document(document):
         except KeyError:
             dangling.append(pointer)
     assert not dangling, f"dangling references: {sorted(dangling)}"
+
+
+def test_each_service_publishes_as_itself_only_what_the_producer_table_gives_it():
+    """The events each service's code makes are its own in contracts' table, and its bus names it as their producer."""
+    with tempfile.TemporaryDirectory() as root:
+        services = load_services(Path(root))
+    for service in services:
+        assert service.runtime.bus.producer == service.name
+        outside = {name for name in service.publishes if service.name not in PRODUCERS[name]}
+        assert not outside, f"{service.name} publishes {outside}, which the table gives others"

@@ -24,6 +24,15 @@ class BlobCorrupt(ContractsError):
         self.actual = actual
 
 
+class NotAProducer(ContractsError):
+    """A service tried to publish an event type that another service produces."""
+
+    def __init__(self, service: str, event_type: str) -> None:
+        super().__init__(f"{service} does not produce {event_type}")
+        self.service = service
+        self.event_type = event_type
+
+
 class UnsafeTree(ContractsError):
     """Materialising would have to write outside the target folder."""
 

@@ -2,7 +2,8 @@
 
 An event is a fact, named in the past tense. Every event carries the envelope
 (`EventBase`); `follow` builds an event caused by another, so correlation and
-causation are never set by hand. Nothing here does I/O.
+causation are never set by hand. The envelope's `producer` is stamped by the
+bus that publishes it (`published_by`). Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -11,8 +12,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self, TypeAlias
 
-from pydantic import AwareDatetime, Field, TypeAdapter, field_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from layercake_contracts.errors import NotAProducer
+from layercake_contracts.producers import Service, producer_problem, usual_producer
 from layercake_contracts.values import (
     Diagnostic,
     Frozen,
@@ -27,7 +37,11 @@ from layercake_contracts.values import (
     Usage,
 )
 
-SCHEMA_VERSION = 1
+# 2: the envelope names its `producer`.
+SCHEMA_VERSION = 2
+PRODUCER_SINCE = 2
+# The validation context of a message read from the bus (see `parse_event`).
+WIRE = "wire"
 
 # A project id is one token of a NATS subject: no dots, wildcards or spaces.
 PROJECT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -38,6 +52,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class EventBase(Frozen):
     """The envelope every event carries."""
 
@@ -46,7 +64,26 @@ class EventBase(Frozen):
     occurred_at: AwareDatetime = Field(default_factory=_now)
     correlation_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     causation_id: uuid.UUID | None = None
+    # Never None once made: `_usual_producer` fills it in or refuses the message.
+    producer: Service = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]  # the default only lets code leave it out
     schema_version: int = SCHEMA_VERSION
+
+    @model_validator(mode="before")
+    @classmethod
+    def _usual_producer(cls, data: Any, info: ValidationInfo) -> Any:  # noqa: ANN401  # whatever pydantic was given
+        """Without a producer, made in code or recorded before version 2: the type's usual one.
+
+        A message from the wire of version 2 or later must name its producer.
+        """
+        kind = cls.model_fields.get("type")
+        if not isinstance(data, dict) or "producer" in data or kind is None:
+            return data
+        version = data.get("schema_version", 1)
+        recorded_before = isinstance(version, int) and version < PRODUCER_SINCE
+        if info.context == WIRE and not recorded_before:
+            msg = f"producer: required since schema version {PRODUCER_SINCE}"
+            raise ValueError(msg)
+        return {**data, "producer": usual_producer(kind.default)}
 
     @field_validator("occurred_at")
     @classmethod
@@ -62,6 +99,13 @@ class EventBase(Frozen):
             causation_id=cause.event_id,
             **fields,
         )
+
+    def published_by(self, service: Service) -> Self:
+        """This event as `service` publishes it; `NotAProducer` when it may not."""
+        event_type: str = getattr(self, "type")  # noqa: B009  # every concrete event has `type`
+        if producer_problem(event_type, service) is not None:
+            raise NotAProducer(service, event_type)
+        return self.model_copy(update={"producer": service})
 
 
 class ProjectCreated(EventBase):
@@ -342,4 +386,4 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
 
 def parse_event(data: bytes | str) -> Event:
     """Decode an event from JSON; a `pydantic.ValidationError` names what was wrong."""
-    return EVENT_ADAPTER.validate_json(data)
+    return EVENT_ADAPTER.validate_json(data, context=WIRE)

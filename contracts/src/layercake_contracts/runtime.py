@@ -29,10 +29,12 @@ from layercake_contracts.bus import (
     STREAM_NAME,
     SUBJECT_ROOT,
     Bus,
+    delivery_problem,
     ensure_stream,
     subject_filter,
 )
 from layercake_contracts.events import PROJECT_ID_PATTERN, ProcessingFailed, parse_event
+from layercake_contracts.producers import service_named
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,7 +82,11 @@ class _PastBound(Exception):
 
 
 class ServiceRuntime:
-    """One service's broker, bus and delivery policy."""
+    """One service's broker, bus and delivery policy.
+
+    A runtime named after one of the five services publishes as that service;
+    any other name (a test's observer, a benchmark) publishes events as made.
+    """
 
     def __init__(self, service: str, nats_url: str, policy: DeliveryPolicy | None = None) -> None:
         self.service = service
@@ -88,7 +94,7 @@ class ServiceRuntime:
         self.broker = NatsBroker(
             nats_url, middlewares=[self._reliability], max_reconnect_attempts=-1
         )
-        self.bus = Bus(self.broker)
+        self.bus = Bus(self.broker, service_named(service))
 
     def _reliability(self, msg: Msg | None, /, *, context: ContextRepo) -> BaseMiddleware[Any, Any]:
         if msg is None or not msg.subject.startswith(SUBJECT_ROOT):
@@ -207,17 +213,20 @@ class Reliability(BaseMiddleware):
         call_next: Callable[[StreamMessage[Any]], Any],
         msg: StreamMessage[Any],
     ) -> Any:  # noqa: ANN401  # whatever the handler returns
-        """Refuse, before the handler runs, a message past its bound or not its subject's event."""
+        """Refuse, before the handler runs, a message past its bound or not its subject's event.
+
+        Not its subject's: another type or project, or a producer its type does not have.
+        """
         deliveries = self._raw.metadata.num_delivered
         if deliveries > self._runtime.policy.max_deliver:
             raise _PastBound(deliveries)
-        expected = self._raw.subject.rsplit(".", 1)[-1]
         try:
             event = parse_event(self._raw.data)
         except ValidationError as exc:
             raise Malformed(str(exc)) from exc
-        if event.type != expected:
-            raise Malformed(f"type: subject says {expected!r}, message says {event.type!r}")
+        problem = delivery_problem(self._raw.subject, event)
+        if problem is not None:
+            raise Malformed(problem)
         with structlog.contextvars.bound_contextvars(
             project_id=event.project_id,
             event_id=str(event.event_id),

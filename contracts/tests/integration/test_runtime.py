@@ -105,6 +105,14 @@ async def test_slow_handler_is_kept_alive_by_in_progress_acks(nats_server, runti
         ("GateOpened", lambda p: p.update(occurred_at="yesterday"), "occurred_at"),
         ("Nope", lambda p: p.update(type="Nope"), "Nope"),
         ("GateOpened", lambda p: p.update(type="GateApproved"), "type"),
+        # The subject's project is the one consumers act for: a payload naming another is refused.
+        (
+            "GateOpened",
+            lambda p: p.update(project_id="elsewhere"),
+            "'bad', message says 'elsewhere'",
+        ),
+        # Only the gateway opens gates.
+        ("GateOpened", lambda p: p.update(producer="builder"), "produced by gateway"),
     ],
 )
 async def test_malformed_message_is_dead_lettered_naming_the_field(

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from layercake_contracts.bus import subject_for
+from layercake_contracts.errors import NotAProducer
 from layercake_contracts.events import (
     EVENT_TYPES,
     BuildFailed,
@@ -16,6 +17,7 @@ from layercake_contracts.events import (
     ProjectCreated,
     parse_event,
 )
+from layercake_contracts.producers import PRODUCERS, Service
 from layercake_contracts.values import Gate
 
 
@@ -121,3 +123,44 @@ def test_an_export_request_never_holds_a_password(remote):
 def test_an_export_request_takes_a_release_or_a_url_without_password(remote):
     """A release name, a port, an ssh user: none of them is a password."""
     assert ExportRequested(project_id="calc", remote_url=remote).remote_url == remote
+
+
+def of_type(events, kind: str):
+    """The sample event of type `kind`."""
+    return next(e for e in events if e.type == kind)
+
+
+def test_every_event_type_has_its_producers_in_the_table():
+    """The producer table names at least one service for every event type, and no other type."""
+    assert set(PRODUCERS) == set(EVENT_TYPES)
+    assert all(PRODUCERS[name] for name in EVENT_TYPES)
+
+
+def test_an_event_recorded_before_schema_version_2_reads_as_from_its_types_usual_producer(
+    every_event,
+):
+    """A version 1 message has no producer: a BuildSucceeded reads as the builder's, a FilesWritten as the parser's."""
+    for event, usual in (
+        (of_type(every_event, "BuildSucceeded"), Service.BUILDER),
+        (of_type(every_event, "FilesWritten"), Service.PARSER),
+    ):
+        payload = json.loads(event.model_dump_json())
+        del payload["producer"]
+        payload["schema_version"] = 1
+        assert parse_event(json.dumps(payload)).producer is usual
+
+
+def test_a_current_message_without_a_producer_is_refused_naming_the_field(every_event):
+    """From version 2 on the producer is required on the wire: leaving it out is no way to claim the usual one."""
+    payload = json.loads(of_type(every_event, "GateApproved").model_dump_json())
+    del payload["producer"]
+    with pytest.raises(ValidationError, match="producer"):
+        parse_event(json.dumps(payload))
+
+
+def test_an_event_published_by_a_service_that_does_not_produce_it_is_refused(every_event):
+    """`published_by` names the producer, and refuses a type the service does not make."""
+    approval = of_type(every_event, "GateApproved")
+    assert approval.published_by(Service.GATEWAY).producer is Service.GATEWAY
+    with pytest.raises(NotAProducer, match="builder does not produce GateApproved"):
+        approval.published_by(Service.BUILDER)

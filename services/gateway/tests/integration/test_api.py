@@ -13,7 +13,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from layercake_contracts.bus import STREAM_NAME
+from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
@@ -279,8 +279,9 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway, au
         "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
     )
     root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
+    agent = Bus(runtime.broker)  # stands in for the agent, which publishes AgentFailed
     for attempt in (1, 2, 3):
-        await runtime.bus.publish(
+        await agent.publish(
             AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=attempt,
                                reason=f"401 bad key {attempt}", retryable=False)
         )  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from layercake_contracts.bus import STREAM_NAME
+from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import BuildRequested, BuildSucceeded, FilesWritten, parse_event
 from layercake_contracts.rpc import PARSE_SUBJECT, ParseAnswer, ParseQuestion, Unanswered, ask
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
@@ -136,7 +136,7 @@ async def test_commit_validates_first_and_history_is_read_from_the_git_service(s
     # The ledger records the user's tree when the builder reports on it; here no builder runs,
     # so the tree is the one the ledger learns from a build result we publish as the builder.
     written = next(e for e in await stream_events(runtime) if isinstance(e, FilesWritten))
-    await runtime.bus.publish(
+    await Bus(runtime.broker).publish(
         BuildSucceeded(
             project_id=bus_id("ada", "calc"),
             role=Role.USER,

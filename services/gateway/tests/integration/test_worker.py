@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 
 import pytest
 
 from layercake_contracts.bus import STREAM_NAME
-from layercake_contracts.events import GateApproved, ProjectCreated, parse_event
-from layercake_contracts.values import Gate, Role
+from layercake_contracts.events import (
+    BuildSucceeded,
+    GateApproved,
+    ProcessingFailed,
+    ProjectCreated,
+    parse_event,
+)
+from layercake_contracts.values import Gate, Manifest, Role
+from layercake_gateway.adapters.ledger import UnknownProject
 from layercake_gateway.app import create_runtime
 from layercake_gateway.settings import Settings
+from layercake_testing.waiting import settle
 
 pytestmark = pytest.mark.nats
 
@@ -55,3 +65,72 @@ async def test_an_approval_on_the_bus_opens_the_next_gate_once(nats_server, stor
         assert project.attempt_of(Gate.G1, Role.PRODUCT_MANAGER) == 1
     finally:
         await gateway.stop()
+
+
+@pytest.fixture
+async def gateway(nats_server, store_url):
+    """A started gateway runtime on the test's server and store."""
+    settings = Settings(nats_url=nats_server.url, ledger_url=store_url, relay_interval_s=0.2)
+    runtime = create_runtime(settings)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def known(runtime, project_id: str):
+    """The project once the ledger holds it."""
+    with contextlib.suppress(UnknownProject):
+        return runtime.ledger.get(project_id)
+    return None
+
+
+async def forge(runtime, event, subject: str, **changes) -> ProcessingFailed:
+    """Publish `event` with `changes` to its payload on `subject`, past any bus; the dead letter it gets."""
+    payload = {**json.loads(event.model_dump_json()), **changes}
+    await runtime.broker.publish(json.dumps(payload).encode(), subject, stream=STREAM_NAME)
+    [letter] = await settle(lambda: dead_letters(runtime))
+    return letter
+
+
+async def dead_letters(runtime) -> list[ProcessingFailed]:
+    js = runtime.broker.connection.jetstream()
+    found: list[ProcessingFailed] = []
+    for n in range(1, (await js.stream_info(STREAM_NAME)).state.last_seq + 1):
+        event = parse_event((await js.get_msg(STREAM_NAME, n)).data)
+        if isinstance(event, ProcessingFailed):
+            found.append(event)
+    return found
+
+
+async def test_an_approval_on_alices_subject_naming_bobs_project_is_dead_lettered_and_bobs_gate_stays(
+    gateway,
+):
+    """A GateApproved on `lc.evt.alice-proj.GateApproved` whose payload names bob's project is dead-lettered naming both; bob's G0 stays open."""
+    for pid, owner in (("alice-proj", "alice"), ("bob-proj", "bob")):
+        await gateway.bus.publish(ProjectCreated(project_id=pid, name=pid, intake="i", owner=owner))
+    bob = await settle(lambda: known(gateway, "bob-proj"))
+    await settle(lambda: known(gateway, "alice-proj"))
+    forged = GateApproved(project_id="bob-proj", gate=Gate.G0, by="mallory")
+    letter = await forge(gateway, forged, "lc.evt.alice-proj.GateApproved")
+    assert letter.service == "gateway"
+    assert letter.original_event_id == forged.event_id
+    assert "'alice-proj'" in letter.error
+    assert "'bob-proj'" in letter.error
+    after = gateway.ledger.get("bob-proj")
+    assert after.state_of(Gate.G0) == bob.state_of(Gate.G0)
+    assert after.version == bob.version
+
+
+async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_by_the_ledger(gateway):
+    """A BuildSucceeded whose producer is the agent is dead-lettered naming both services, and the ledger records no build."""
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    await gateway.bus.publish(root)
+    version = (await settle(lambda: known(gateway, "calc"))).version
+    forged = BuildSucceeded.follow(
+        root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1, manifest=Manifest(), results=()
+    )
+    letter = await forge(gateway, forged, "lc.evt.calc.BuildSucceeded", producer="agent")
+    assert letter.original_type == "BuildSucceeded"
+    assert "produced by builder" in letter.error
+    assert "'agent'" in letter.error
+    assert gateway.ledger.get("calc").version == version

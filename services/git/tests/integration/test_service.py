@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from layercake_contracts.bus import STREAM_NAME
@@ -139,4 +141,24 @@ async def test_a_manifest_into_a_git_folder_is_dead_lettered_at_once(git_and_obs
     assert isinstance(dead, ProcessingFailed)
     assert dead.deliveries == 1
     assert "src/.GIT/config" in dead.error
+    assert not (root / "shop.git").exists()
+
+
+async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_and_not_committed(
+    git_and_observer, project
+):
+    """A BuildSucceeded whose producer is the agent: git's ProcessingFailed names both services; no branch is made."""
+    observer, seen, root = git_and_observer
+    request = await build_succeeded(observer, project, {"app.py": b"print(1)\n"})
+    forged = json.loads(request.model_dump_json())
+    forged["producer"] = "agent"
+    subject = f"lc.evt.{request.project_id}.BuildSucceeded"
+    await observer.broker.publish(json.dumps(forged).encode(), subject, stream=STREAM_NAME)
+    await eventually(lambda: any(getattr(e, "service", "") == "git" for e in seen))
+    [dead] = [e for e in seen if getattr(e, "service", "") == "git"]
+    assert isinstance(dead, ProcessingFailed)
+    assert dead.original_event_id == request.event_id
+    assert "produced by builder" in dead.error
+    assert "'agent'" in dead.error
+    assert not [e for e in seen if isinstance(e, CommitCreated)]
     assert not (root / "shop.git").exists()
