@@ -1,12 +1,15 @@
 """`layercake up`: a nats-server and the five services as processes, kept running.
 
 Everything lives under one home folder (`.layercake/` by default): the
-nats-server's JetStream data, each service's store (and the git service's
-release folder, the only local place it pushes to), a log per process under
-`logs/`, the key the API signs tokens with, and `up.json`, which says what
-runs (read by `layercake status` and the demo). A process that exits is
-started again after a backoff that grows while it keeps failing; SIGINT or
-SIGTERM stops the services first (they drain), then the nats-server.
+nats-server's JetStream data, the bus's credentials (`creds/`: an nkey seed per
+service, 0600, and the server's config, which refuses any other client and
+holds each service to what it produces and consumes; see `natsauth`), each
+service's store (and the git service's release folder, the only local place it
+pushes to), a log per process under `logs/`, the key the API signs tokens with,
+and `up.json`, which says what runs (read by `layercake status` and the demo).
+A process that exits is started again after a backoff that grows while it keeps
+failing; SIGINT or SIGTERM stops the services first (they drain), then the
+nats-server.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layercake.natsauth import Credentials, integrator_grant
 from layercake.natsd import NatsServer
 
 if TYPE_CHECKING:
@@ -37,6 +41,8 @@ SERVICES = ("parser", "builder", "agent", "git", "gateway")
 STATE_FILE = "up.json"
 SECRET_FILE = "jwt-secret"  # noqa: S105  # a file name, not a secret
 RELEASES = "releases"
+CREDS = "creds"  # the nkey seeds (0600) and grants of the bus's users, and the server's config
+SERVER_CONFIG = "nats-server.conf"
 # Who the local commands and the demo act as when no token is given.
 LOCAL_USER = "local"
 _BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
@@ -71,6 +77,23 @@ def jwt_secret(home: Path) -> str:
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def bus_credentials(home: Path) -> Credentials:
+    """The bus's users: the admin, each service and each integrator (`layercake creds`)."""
+    return Credentials(home / CREDS)
+
+
+def issue_reader(settings: UpSettings, name: str, project: str | None) -> Path:
+    """Read-only credentials for an outside system; its seed. A running `up` learns of them."""
+    home = settings.home.resolve()
+    credentials = bus_credentials(home)
+    seed = credentials.issue(name, integrator_grant(name, project))
+    credentials.write_config(credentials.folder / SERVER_CONFIG)
+    state = read_state(home)
+    if state is not None and isinstance(nats_pid := state.get("nats_pid"), int):
+        os.kill(nats_pid, signal.SIGHUP)  # the server reads its users again
+    return seed
 
 
 def release_root(home: Path) -> Path:
@@ -147,13 +170,18 @@ class Supervisor:
         self._say = say
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         port = urlsplit(settings.nats_url).port or 4222
-        self.nats = NatsServer(store_dir=self.home / "nats", port=port)
+        self.credentials = bus_credentials(self.home)
+        self.credentials.issue_services()
+        config = self.credentials.folder / SERVER_CONFIG
+        self.credentials.write_config(config)
+        self.nats = NatsServer(store_dir=self.home / "nats", port=port, config_file=config)
         env = service_env(settings, self.home)
         self.children = [
             Child(
                 name,
                 (sys.executable, "-m", "layercake", name, "run"),
-                env,
+                # Each service signs in as itself, whatever the environment says.
+                {**env, "LAYERCAKE_NATS_NKEY_SEED_FILE": str(self.credentials.seed_file(name))},
                 self.home / "logs" / f"{name}.log",
             )
             for name in SERVICES
