@@ -15,11 +15,13 @@ from layercake.natsauth import CredentialsRefused
 from layercake.up import (
     LOCAL_USER,
     SECRET_FILE,
+    SERVER_CONFIG,
     AlreadyUp,
     Supervisor,
     UpSettings,
     alive,
     issue_reader,
+    issue_services,
     jwt_secret,
     read_state,
 )
@@ -83,6 +85,13 @@ def up() -> None:
     except AlreadyUp as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+
+
+@creds.command("init")
+def creds_init() -> None:
+    """Issue the services' credentials and the nats-server's config, as `up` does (for compose)."""
+    folder = issue_services(UpSettings())
+    typer.echo(f"a seed per service and {SERVER_CONFIG} in {folder}")
 
 
 @creds.command("create")

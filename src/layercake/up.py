@@ -84,6 +84,14 @@ def bus_credentials(home: Path) -> Credentials:
     return Credentials(home / CREDS)
 
 
+def issue_services(settings: UpSettings) -> Path:
+    """The admin's and each service's seed, and the server's config; their folder."""
+    credentials = bus_credentials(settings.home.resolve())
+    credentials.issue_services()
+    credentials.write_config(credentials.folder / SERVER_CONFIG)
+    return credentials.folder
+
+
 def issue_reader(settings: UpSettings, name: str, project: str | None) -> Path:
     """Read-only credentials for an outside system; its seed. A running `up` learns of them."""
     home = settings.home.resolve()
@@ -171,9 +179,7 @@ class Supervisor:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         port = urlsplit(settings.nats_url).port or 4222
         self.credentials = bus_credentials(self.home)
-        self.credentials.issue_services()
-        config = self.credentials.folder / SERVER_CONFIG
-        self.credentials.write_config(config)
+        config = issue_services(settings) / SERVER_CONFIG
         self.nats = NatsServer(store_dir=self.home / "nats", port=port, config_file=config)
         env = service_env(settings, self.home)
         self.children = [

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from layercake.cli import app
-from layercake.natsauth import Credentials
+from layercake.natsauth import ROLES, Credentials
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -47,3 +51,31 @@ def test_a_name_that_is_a_service_or_no_subject_token_is_refused(home, name):
     assert done.exit_code == 2
     assert "no credentials" in done.output
     assert not (home / "creds" / f"{name}.nk").exists()
+
+
+def test_init_issues_what_up_issues_for_a_cluster(home):
+    """`creds init`: the admin's and each service's seed (0600) and a config naming all six."""
+    done = CliRunner().invoke(app, ["creds", "init"])
+    assert done.exit_code == 0, done.output
+    folder = home / "creds"
+    seeds = sorted(p.stem for p in folder.glob("*.nk"))
+    assert seeds == ["admin", "agent", "builder", "gateway", "git", "parser"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.glob("*")} == {0o600}
+    config = json.loads((folder / "nats-server.conf").read_text())
+    assert "no_auth_user" not in config
+    assert len(config["authorization"]["users"]) == len(seeds)
+
+
+def test_compose_gives_each_service_its_own_seed_and_nats_the_config():
+    """In the cluster too, the server requires credentials and no service holds another's."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    nats = compose["services"]["nats"]
+    assert "/etc/nats/nats-server.conf" in nats["command"]
+    assert any(v.endswith(":/etc/nats/nats-server.conf:ro") for v in nats["volumes"])
+    for name in ROLES:
+        service = compose["services"][name]
+        assert service["secrets"] == [f"{name}-nkey"]
+        assert (
+            service["environment"]["LAYERCAKE_NATS_NKEY_SEED_FILE"] == f"/run/secrets/{name}-nkey"
+        )
+        assert compose["secrets"][f"{name}-nkey"]["file"] == f"./.layercake/creds/{name}.nk"
