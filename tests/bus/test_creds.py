@@ -79,3 +79,12 @@ def test_compose_gives_each_service_its_own_seed_and_nats_the_config():
             service["environment"]["LAYERCAKE_NATS_NKEY_SEED_FILE"] == f"/run/secrets/{name}-nkey"
         )
         assert compose["secrets"][f"{name}-nkey"]["file"] == f"./.layercake/creds/{name}.nk"
+
+
+def test_the_bus_document_says_every_server_requires_an_nkey():
+    """docs/asyncapi.json names the sign-in on each server and how an integrator reads."""
+    document = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
+    scheme = document["components"]["securitySchemes"]["nkey"]
+    assert "creds create NAME --read-only" in scheme["description"]
+    for server in document["servers"].values():
+        assert server["security"] == [{"$ref": "#/components/securitySchemes/nkey"}]
