@@ -238,3 +238,22 @@ def test_every_seed_is_readable_by_its_owner_only(nats_credentials):
     )
     assert stat.S_IMODE(nats_credentials.folder.stat().st_mode) == 0o700
     assert {stat.S_IMODE(s.stat().st_mode) for s in seeds} == {0o600}
+
+
+async def test_the_gateway_follows_one_projects_events_live_as_its_api_does(
+    guarded_nats_server, nats_credentials
+):
+    """The SSE endpoint's ordered consumer works under the gateway's grant; the builder's fails."""
+    await stored(guarded_nats_server, nats_credentials)
+    async with signed_in(guarded_nats_server, nats_credentials, "gateway") as gateway:
+        assert await gateway.publish(ROOT, "lc.evt.alice-tally.ProjectCreated")
+        js = gateway.connection.jetstream()
+        following = await js.subscribe("lc.evt.alice-tally.>", ordered_consumer=True)
+        message = await following.next_msg(timeout=5)
+        assert message.subject == "lc.evt.alice-tally.ProjectCreated"
+        await following.unsubscribe()
+    async with signed_in(guarded_nats_server, nats_credentials, "builder") as builder:
+        with pytest.raises(NatsError):
+            await builder.connection.jetstream().subscribe(
+                "lc.evt.alice-tally.>", ordered_consumer=True
+            )
