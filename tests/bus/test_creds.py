@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
+import nats
 import pytest
 import yaml
+from nats.errors import Error as NatsError
 from typer.testing import CliRunner
 
 from layercake.cli import app
 from layercake.natsauth import ROLES, Credentials
+from layercake.natsd import NatsServer
+from layercake.up import STATE_FILE
+from layercake_testing.waiting import settle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,3 +94,34 @@ def test_the_bus_document_says_every_server_requires_an_nkey():
     assert "creds create NAME --read-only" in scheme["description"]
     for server in document["servers"].values():
         assert server["security"] == [{"$ref": "#/components/securitySchemes/nkey"}]
+
+
+@pytest.mark.nats
+async def test_a_running_up_lets_new_read_only_credentials_in_at_once(home):
+    """`creds create` while `up` runs: the server reloads, the integrator signs in, no restart."""
+    CliRunner().invoke(app, ["creds", "init"])
+    server = NatsServer(store_dir=home / "nats", config_file=home / "creds" / "nats-server.conf")
+    server.store_dir.mkdir()
+    server.start()
+    try:
+        # What `up` writes about itself: this process stands in for it.
+        (home / STATE_FILE).write_text(
+            json.dumps({"pid": os.getpid(), "nats_pid": server.process.pid, "api_url": "-"})
+        )
+        done = CliRunner().invoke(app, ["creds", "create", "dashboard", "--read-only"])
+        assert done.exit_code == 0, done.output
+        seed = str(home / "creds" / "dashboard.nk")
+
+        async def signed_in() -> bool:
+            try:
+                connection = await nats.connect(
+                    server.url, nkeys_seed=seed, allow_reconnect=False, max_reconnect_attempts=0
+                )
+            except (NatsError, OSError):  # refused: the server closes the connection
+                return False
+            await connection.close()
+            return True
+
+        assert await settle(signed_in)
+    finally:
+        server.stop()
