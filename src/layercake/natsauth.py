@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-ADMIN = "admin"  # `up` itself: declares the stream and the bucket before any service starts
+ADMIN = "admin"  # the operator (tests, benchmarks, maintenance): every subject
 _JS = "$JS.API"
 _BLOBS = f"OBJ_{BLOB_BUCKET}"
 

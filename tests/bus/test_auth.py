@@ -8,6 +8,7 @@ someone else's questions. The server, not our code, must refuse.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import stat
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from nats.errors import Error as NatsError
 from nats.js.api import ConsumerConfig
 
 from layercake.natsauth import ADMIN, integrator_grant
-from layercake_contracts.bus import STREAM_NAME, ensure_stream
+from layercake_contracts.bus import STREAM_NAME, ensure_stream, stream_config
 from layercake_contracts.events import BuildSucceeded, FilesWritten, GateApproved, ProjectCreated
 from layercake_contracts.rpc import HISTORY_SUBJECT
 from layercake_contracts.runtime import inbox_prefix
@@ -257,3 +258,27 @@ async def test_the_gateway_follows_one_projects_events_live_as_its_api_does(
             await builder.connection.jetstream().subscribe(
                 "lc.evt.alice-tally.>", ordered_consumer=True
             )
+
+
+async def test_the_builders_credentials_cannot_change_the_event_stream(
+    guarded_nats_server, nats_credentials
+):
+    """A stream kept to one message would wipe every project's history: the update is refused."""
+    await stored(guarded_nats_server, nats_credentials)
+    async with signed_in(guarded_nats_server, nats_credentials, "gateway") as gateway:
+        assert await gateway.publish(ROOT, "lc.evt.alice-tally.ProjectCreated")
+        assert await gateway.publish(
+            GateApproved.follow(ROOT, gate=Gate.G0, by="alice"), "lc.evt.alice-tally.GateApproved"
+        )
+    async with signed_in(guarded_nats_server, nats_credentials, "builder") as builder:
+        js = builder.connection.jetstream()
+        wiping = dataclasses.replace(stream_config(), max_msgs=1)
+        with pytest.raises(NatsError):
+            await js.update_stream(wiping)
+        with pytest.raises(NatsError):
+            await js.add_stream(wiping)
+        assert builder.refused(f"$JS.API.STREAM.UPDATE.{STREAM_NAME}")
+    async with signed_in(guarded_nats_server, nats_credentials, ADMIN) as admin:
+        info = await admin.connection.jetstream().stream_info(STREAM_NAME)
+    assert info.config.max_msgs in {None, -1}
+    assert info.state.messages == 2
