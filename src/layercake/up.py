@@ -14,6 +14,7 @@ nats-server.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -28,11 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import nats
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from layercake.natsauth import Credentials, integrator_grant
+from layercake.natsauth import ADMIN, Credentials, integrator_grant
 from layercake.natsd import NatsServer
+from layercake_contracts.bus import ensure_stream
+from layercake_contracts.runtime import inbox_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -201,7 +205,7 @@ class Supervisor:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop_soon)
         self.nats.store_dir.mkdir(parents=True, exist_ok=True)
-        self.nats.start()
+        self._start_nats()
         self._say(f"nats-server on {self.settings.nats_url} (data in {self.nats.store_dir})")
         for child in self.children:
             child.start()
@@ -215,6 +219,15 @@ class Supervisor:
         finally:
             self._stop_all()
 
+    def _start_nats(self) -> None:
+        """Start the server and bring the event stream to our config, as the admin.
+
+        The services may only create the stream as it is: a changed config (a new
+        version's) is applied here, since no service is granted STREAM.UPDATE.
+        """
+        self.nats.start()
+        asyncio.run(_declare_stream(self.settings.nats_url, self.credentials.seed_file(ADMIN)))
+
     def _stop_soon(self, _signum: int, _frame: object) -> None:
         self._stopping = True
 
@@ -222,7 +235,7 @@ class Supervisor:
         now = time.monotonic()
         if self.nats.process is not None and self.nats.process.poll() is not None:
             self._say("nats-server exited; starting it again")
-            self.nats.start()
+            self._start_nats()
             self._write_state()
         for child in self.children:
             code = child.exited()
@@ -271,6 +284,14 @@ class Supervisor:
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(state, indent=2))
         temporary.replace(path)
+
+
+async def _declare_stream(url: str, seed: Path) -> None:
+    connection = await nats.connect(url, nkeys_seed=str(seed), inbox_prefix=inbox_prefix(ADMIN))
+    try:
+        await ensure_stream(connection.jetstream())
+    finally:
+        await connection.close()
 
 
 def read_state(home: Path) -> dict[str, object] | None:
