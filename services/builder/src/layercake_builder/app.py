@@ -81,7 +81,9 @@ def create_runner(
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
     """The builder's broker and consumers, built from `settings`."""
-    runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    runtime = ServiceRuntime(
+        SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
+    )
 
     async def store_log(data: bytes) -> str:
         return await (await runtime.bus.blobs()).put(data)

@@ -36,7 +36,9 @@ class GatewayRuntime(ServiceRuntime):
     """The gateway's runtime: the bus consumers, plus a relay that also catches up on its own."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(SERVICE, settings.nats_url, settings.delivery_policy())
+        super().__init__(
+            SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
+        )
         self.ledger = create_ledger(settings)
         self.relay = Relay(self.ledger, self.bus.publish)
         self._interval = settings.relay_interval_s

@@ -52,7 +52,9 @@ def create_service(settings: Settings) -> GitService:
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
     """The git service's broker and its consumer, built from `settings`."""
-    runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    runtime = ServiceRuntime(
+        SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
+    )
     service = create_service(settings)
     (settings.workspaces_root.resolve() / HOME).mkdir(parents=True, exist_ok=True)
     handlers.register(runtime, service)

@@ -9,6 +9,8 @@ SERVICE = "parser"
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
     """The parser's broker and its CodeGenerated consumer, built from `settings`."""
-    runtime = ServiceRuntime(SERVICE, settings.nats_url, settings.delivery_policy())
+    runtime = ServiceRuntime(
+        SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
+    )
     handlers.register(runtime)
     return runtime
