@@ -19,7 +19,6 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters import forwarder, trampoline
+from layercake_builder.adapters.capture import Capture
 from layercake_builder.adapters.cgroups import BuildMemory
 from layercake_builder.adapters.egress import EgressProxy
 from layercake_builder.adapters.memfd import fill, memfds
@@ -59,7 +59,6 @@ log = structlog.get_logger(__name__)
 SLOT_UID_BASE = 61000
 MAX_SLOTS = 256
 SLOT_LOCKS = Path(tempfile.gettempdir()) / "layercake-slots"
-_READ_CHUNK = 64 * 1024
 _PROBE_TIMEOUT_S = 20.0
 _SWEEP_TIMEOUT_S = 10.0
 _PR_SET_CHILD_SUBREAPER = 36
@@ -282,7 +281,7 @@ class Sandbox:
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
             pass_fds=[fd for fd, _ in launch.inputs],
         )
-        capture = _Capture(self._output_cap)
+        capture = Capture(self._output_cap)
         reader = asyncio.create_task(capture.drain(process.stdout))
         watcher = asyncio.create_task(watch(lambda: _kill_group(process.pid))) if watch else None
         timed_out = False
@@ -309,42 +308,6 @@ class Sandbox:
             timed_out=timed_out,
             dropped_bytes=capture.dropped,
         )
-
-
-class _Capture:
-    """Keeps the head and the tail of a stream up to a cap; counts what it drops."""
-
-    def __init__(self, cap: int) -> None:
-        self._half = cap // 2
-        self._head = bytearray()
-        self._tail: deque[bytes] = deque()
-        self._tail_size = 0
-        self.dropped = 0
-
-    async def drain(self, stream: asyncio.StreamReader | None) -> None:
-        if stream is None:
-            return
-        while chunk := await stream.read(_READ_CHUNK):
-            room = self._half - len(self._head)
-            if room > 0:
-                self._head += chunk[:room]
-                chunk = chunk[room:]
-            if chunk:
-                self._tail.append(chunk)
-                self._tail_size += len(chunk)
-                while self._tail_size - len(self._tail[0]) >= self._half:
-                    self._tail_size -= len(dropped := self._tail.popleft())
-                    self.dropped += len(dropped)
-
-    def text(self) -> str:
-        tail = b"".join(self._tail)
-        if len(tail) > self._half:
-            self.dropped += len(tail) - self._half
-            tail = tail[-self._half :]
-        middle = (
-            f"\n[... {self.dropped} bytes of output cut ...]\n".encode() if self.dropped else b""
-        )
-        return (bytes(self._head) + middle + tail).decode("utf-8", errors="replace")
 
 
 def become_subreaper() -> None:
