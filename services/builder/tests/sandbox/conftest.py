@@ -36,9 +36,11 @@ class Jail:
     cache: Path
     outside: Path
     support: Path
+    slot: int = 0  # the slot the last run held: slots are claimed machine-wide
 
     async def run(self, *command: str, timeout_s: float = 30.0, network: bool = False):
         async with self.sandbox.slot(self.project, self.cache) as slot:
+            self.slot = slot
             return await self.sandbox.run(
                 command, slot=slot, project=self.project, cache=self.cache,
                 network=network, timeout_s=timeout_s, path=PATH,
@@ -134,20 +136,26 @@ async def builds(request, bus):
 
 
 def processes_of_uid(uid: int) -> list[str]:
+    """What runs as `uid`, and zombies only if we are their parent (another's runs nothing)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    found.append(
-                        Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                    )
+                if os.stat(f"/proc/{entry}").st_uid != uid:
+                    continue
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
+                if state in "ZX" and int(parent) != os.getpid():
+                    continue
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+                found.append(command.decode() or f"<zombie {entry}>")
             except OSError:
                 continue
     return found
 
 
 @pytest.fixture
-def leftover():
+def leftover(jail):
     """The command lines of processes still running as the sandbox's slot user."""
-    return lambda: processes_of_uid(SLOT_UID_BASE)
+    # The uid of the slot the test's run held: another builder on this machine may hold slot 0.
+    return lambda: processes_of_uid(SLOT_UID_BASE + jail.slot)
