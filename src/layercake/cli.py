@@ -20,6 +20,7 @@ from layercake.up import (
     Supervisor,
     UpSettings,
     alive,
+    environment,
     issue_reader,
     issue_services,
     jwt_secret,
@@ -70,13 +71,18 @@ def local_credentials(context: typer.Context) -> None:
     if context.invoked_subcommand not in _OVER_THE_API:
         return
     settings = UpSettings()
-    secret_known = "LAYERCAKE_JWT_SECRET" in os.environ or (settings.home / SECRET_FILE).exists()
-    if not secret_known:
+    given = environment("LAYERCAKE_JWT_SECRET")
+    if given is None and not (settings.home / SECRET_FILE).exists():
         return
     secret = jwt_secret(settings.home)
-    os.environ.setdefault("LAYERCAKE_JWT_SECRET", secret)
-    os.environ.setdefault("LAYERCAKE_TOKEN", create_token(secret, LOCAL_USER, LOCAL_TOKEN_TTL_S))
-    os.environ.setdefault("LAYERCAKE_API_URL", settings.api_url)
+    defaults = {
+        "LAYERCAKE_JWT_SECRET": secret,
+        "LAYERCAKE_TOKEN": create_token(secret, LOCAL_USER, LOCAL_TOKEN_TTL_S),
+        "LAYERCAKE_API_URL": settings.api_url,
+    }
+    for name, value in defaults.items():
+        if environment(name) is None:  # what the user set, in whatever case, wins
+            os.environ[name] = value
 
 
 @app.command()

@@ -70,9 +70,14 @@ class UpSettings(BaseSettings):
         return f"http://{self.http_host}:{self.http_port}"
 
 
+def environment(name: str) -> str | None:
+    """The variable `name` in any case, as the services' settings read it (pydantic-settings)."""
+    return next((value for key, value in os.environ.items() if key.upper() == name), None)
+
+
 def jwt_secret(home: Path) -> str:
     """The key the API signs tokens with: `LAYERCAKE_JWT_SECRET`, else one kept in `home`."""
-    if key := os.environ.get("LAYERCAKE_JWT_SECRET"):
+    if key := environment("LAYERCAKE_JWT_SECRET"):
         return key
     path = home / SECRET_FILE
     if not path.exists():

@@ -139,12 +139,17 @@ async def test_two_approvals_of_one_gate_sent_together_one_200_one_409(gateway, 
     assert sorted(a.status_code for a in answers) == [200, 409]
 
 
-def test_layercake_token_create_prints_a_token_the_api_accepts(secret):
-    """The CLI signs with LAYERCAKE_JWT_secret; the token names the user."""
+def test_layercake_token_create_prints_a_token_the_api_accepts(secret, tmp_path):
+    """The CLI signs with LAYERCAKE_JWT_secret (any case, as settings read it); the token names the user.
+
+    Run away from the checkout: after `layercake demo` its `.layercake/` holds another key.
+    """
     layercake = str(Path(sys.executable).parent / "layercake")
+    (tmp_path / ".layercake").mkdir()
+    (tmp_path / ".layercake" / "jwt-secret").write_text("the key of an earlier demo")
     done = subprocess.run(  # noqa: S603
         [layercake, "token", "create", "ada"], env={**os.environ, "LAYERCAKE_JWT_secret": secret},
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, cwd=tmp_path,
     )  # fmt: skip
     assert jwt.decode(done.stdout.strip(), secret, algorithms=["HS256"])["sub"] == "ada"
 
