@@ -39,7 +39,7 @@ from layercake_contracts.events import (
     ProjectCreated,
 )
 from layercake_contracts.rpc import HISTORY_SUBJECT, PARSE_SUBJECT
-from layercake_contracts.values import FileEntry, Gate, Manifest, Role
+from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
 from layercake_gateway.api import create_token
 from layercake_gateway.core.names import bus_id
 from layercake_testing.session import signed_in
@@ -253,3 +253,42 @@ async def test_a_forged_rejection_with_a_huge_reason_starts_no_agent(system):
     """GateRejected with a 1 MB reason from the builder: refused; no AgentRequested follows."""
     forged = GateRejected.follow(ROOT, gate=Gate.G0, by=TESTER, reason="x" * 1_000_000)
     await forge(system, forged, "builder", "parser", "agent", "git")
+
+
+FORGER = """\
+const socket = require("net").connect(Number(process.argv[2]), "127.0.0.1");
+socket.on("data", (data) => { console.log("CONNECTED " + data); process.exit(0); });
+socket.on("error", (error) => { console.log("REFUSED " + error.code); process.exit(1); });
+"""
+
+
+async def test_a_forging_script_kept_in_the_tree_cannot_reach_the_bus(system):
+    """A project file run by npm's install script (a network step) and by its tests, given the
+    machine's NATS port, is refused every time: the build fails at install saying so."""
+    port = system.nats_url.rsplit(":", 1)[1]
+    script = f"node forger.js {port}"
+    package = {"name": "forger", "version": "1.0.0", "scripts": {"install": script, "test": script}}
+
+    async def built(*paths: str) -> list[EventBase]:
+        return [
+            e for _, e in await system.stream()
+            if e.type in {"BuildSucceeded", "BuildFailed"} and e.project_id == MINE
+            and set(paths) <= set(e.manifest.root)
+        ]  # fmt: skip
+
+    # One file at a time: each write goes onto the tree the ledger knows, after its build.
+    async with system.client() as client:
+        for written, path, content in (
+            (("package.json",), "package.json", json.dumps(package)),
+            (("package.json", "forger.js"), "forger.js", FORGER),
+        ):
+            reply = await client.post(
+                "/projects/forged/files", json={"gate": "G0", "path": path, "content": content}
+            )
+            assert reply.status_code == 202, reply.text
+            [result] = await settle(lambda paths=written: built(*paths), within=240, interval=1)
+    assert result.type == "BuildFailed", result
+    assert result.failed_step == Step.INSTALL, result
+    outputs = " ".join(r.output for r in result.results)
+    assert "REFUSED" in outputs, outputs
+    assert "CONNECTED" not in outputs, outputs
