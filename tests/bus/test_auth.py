@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import stat
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import nats
@@ -22,65 +21,24 @@ from layercake.natsauth import ADMIN, integrator_grant
 from layercake_contracts.bus import STREAM_NAME, ensure_stream, stream_config
 from layercake_contracts.events import BuildSucceeded, FilesWritten, GateApproved, ProjectCreated
 from layercake_contracts.rpc import HISTORY_SUBJECT
-from layercake_contracts.runtime import inbox_prefix
 from layercake_contracts.values import Gate, Manifest, Role
+from layercake_testing import session
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from nats.aio.client import Client
+    from contextlib import AbstractAsyncContextManager
 
     from layercake.natsauth import Credentials
     from layercake.natsd import NatsServer
+    from layercake_testing.session import Session
 
 pytestmark = pytest.mark.nats
 ROOT = ProjectCreated(project_id="alice-tally", name="tally", intake="x", owner="alice")
 
 
-class Session:
-    """A connection signed in as one user, with what the server told it went wrong."""
-
-    def __init__(self, connection: Client, errors: list[str]) -> None:
-        self.connection, self.errors = connection, errors
-
-    def refused(self, subject: str) -> bool:
-        """Whether the server said a publish to `subject` violated this user's permissions."""
-        said = f'permissions violation for publish to "{subject}"'.lower()
-        return any(said in error for error in self.errors)
-
-    async def publish(self, event: object, subject: str) -> bool:
-        """Publish to the stream; whether the stream acknowledged it."""
-        try:
-            await self.connection.jetstream().publish(
-                subject,
-                event.model_dump_json().encode(),
-                timeout=2,  # type: ignore[attr-defined]
-            )
-        except NatsError:
-            return False
-        return True
-
-
-@asynccontextmanager
-async def signed_in(
+def signed_in(
     server: NatsServer, credentials: Credentials, user: str
-) -> AsyncIterator[Session]:
-    errors: list[str] = []
-
-    async def record(exc: Exception) -> None:
-        errors.append(str(exc))
-
-    connection = await nats.connect(
-        server.url,
-        error_cb=record,
-        allow_reconnect=False,
-        nkeys_seed=str(credentials.seed_file(user)),
-        inbox_prefix=inbox_prefix(user),
-    )
-    try:
-        yield Session(connection, errors)
-    finally:
-        await connection.close()
+) -> AbstractAsyncContextManager[Session]:
+    return session.signed_in(server.url, credentials.seed_file(user), user)
 
 
 async def stored(server: NatsServer, credentials: Credentials) -> list[str]:
