@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -159,3 +162,35 @@ def leftover(jail):
     """The command lines of processes still running as the sandbox's slot user."""
     # The uid of the slot the test's run held: another builder on this machine may hold slot 0.
     return lambda: processes_of_uid(SLOT_UID_BASE + jail.slot)
+
+
+def preinstalling(script: str, dependencies: dict[str, str] | None = None) -> str:
+    """A package.json whose install runs `script` in the sandbox (npm's `preinstall`)."""
+    package = {"name": "hostile", "version": "1.0.0", "private": True,
+               "scripts": {"preinstall": script}, "dependencies": dependencies or {}}  # fmt: skip
+    return json.dumps(package)
+
+
+class Background:
+    """Calls `tick` every `interval` seconds in a thread while the `with` block runs."""
+
+    interval = 0.5
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.tick()
+
+    def tick(self) -> None:
+        """One look; subclasses say at what."""

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import resource
-import threading
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 import pytest
 
 from layercake_contracts.events import BuildSucceeded
 from layercake_contracts.values import Step
+
+from .conftest import Background, preinstalling
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,16 +36,10 @@ PLANTED = "/cache/node.install.key"  # where the install key lived, writable by 
 
 def planting(preinstall: str) -> dict[str, bytes]:
     """A Node project with no dependencies whose install runs `preinstall` in the sandbox."""
-    package = {
-        "name": "planted",
-        "version": "1.0.0",
-        "private": True,
-        "scripts": {"preinstall": preinstall},
-    }
-    return {"package.json": json.dumps(package).encode()}
+    return {"package.json": preinstalling(preinstall).encode()}
 
 
-class FifoWatch:
+class FifoWatch(Background):
     """Notices the builder opening a FIFO (and lets it go on, so a failing test ends).
 
     Nothing in the sandbox opens the FIFO; only the builder could. A writer
@@ -54,23 +48,12 @@ class FifoWatch:
     """
 
     def __init__(self, fifo: Path) -> None:
+        super().__init__()
         self._fifo = fifo
         self.opened_by_builder = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(0.5):
-            if not self._fifo.exists():
-                continue
+    def tick(self) -> None:
+        if self._fifo.exists():
             with contextlib.suppress(OSError):
                 reader = os.open(self._fifo, os.O_RDONLY | os.O_NONBLOCK)
                 try:

@@ -26,6 +26,8 @@ from layercake_builder.core.plan import cache_key, plan_build
 from layercake_builder.settings import Settings
 from layercake_contracts.values import Step, StepResult
 
+from .conftest import preinstalling
+
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="slot users need root; see the sandbox README"
 )
@@ -175,14 +177,7 @@ def steps_of(request):
 
 def npm_project(script: str) -> dict[str, str]:
     """A real npm project with one small registry dependency and a hostile `preinstall`."""
-    package = {
-        "name": "hostile",
-        "version": "1.0.0",
-        "private": True,
-        "scripts": {"preinstall": script},
-        "dependencies": {"is-number": "7.0.0"},
-    }
-    return {"package.json": json.dumps(package)}
+    return {"package.json": preinstalling(script, {"is-number": "7.0.0"})}
 
 
 def python_project(setup_code: str) -> dict[str, str]:

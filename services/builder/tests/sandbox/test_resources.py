@@ -5,16 +5,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-import threading
 from pathlib import Path
-from typing import Self
 
 import pytest
 
 from layercake_builder.adapters.cgroups import BuildMemory
 from layercake_builder.adapters.sandbox import SLOT_UID_BASE, Sandbox
 
-from .conftest import LIMITS, codes
+from .conftest import LIMITS, Background, codes
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="slot users need root; see the sandbox README"
@@ -61,25 +59,17 @@ if __name__ == '__main__':
 """
 
 
-class ShmemPeak:
+class ShmemPeak(Background):
     """The highest Shmem of /proc/meminfo while it runs, sampled in a thread."""
 
+    interval = 0.01
+
     def __init__(self) -> None:
+        super().__init__()
         self.start = self.peak = _shmem()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, _shmem())
+    def tick(self) -> None:
+        self.peak = max(self.peak, _shmem())
 
 
 def _shmem() -> int:
