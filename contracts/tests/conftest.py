@@ -7,6 +7,7 @@ import pytest
 from layercake_contracts import events as ev
 from layercake_contracts.values import (
     Diagnostic,
+    EarlierAttempt,
     FileEntry,
     Gate,
     Manifest,
@@ -111,7 +112,7 @@ def sample_events(project_id: str) -> list[ev.EventBase]:
             failed_step=Step.TEST,
             diagnostics=(diagnostic,),
             rejected=rejected,
-            history=("attempt 1: 1 failed",),
+            history=(EarlierAttempt(attempt=1, outcome="1 failed"),),
         ),
         ev.EscalationRaised.follow(root, **common, attempt=3, reason="out of heals"),
         ev.CommitCreated.follow(

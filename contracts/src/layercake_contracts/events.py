@@ -25,8 +25,11 @@ from layercake_contracts.errors import NotAProducer
 from layercake_contracts.producers import Service, producer_problem, usual_producer
 from layercake_contracts.values import (
     Diagnostic,
+    EarlierAttempt,
+    EscalationKind,
     Frozen,
     Gate,
+    InfrastructureFault,
     Manifest,
     RejectedPath,
     RemoteUrl,
@@ -185,6 +188,9 @@ class CodeGenerated(EventBase):
     model: str
     usage: Usage
     duration_s: float = Field(ge=0)
+    # The answer was still cut at the token limit after every continuation allowed:
+    # the parser writes no file the cut left unclosed.
+    truncated: bool = False
 
 
 class AgentFailed(EventBase):
@@ -265,6 +271,9 @@ class BuildFailed(EventBase):
     manifest: Manifest
     results: tuple[StepResult, ...]
     failed_step: Step
+    # Set when the failed step could not run for a reason outside the project: the
+    # ledger retries the build and never asks the model to heal it.
+    fault: InfrastructureFault | None = None
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -281,9 +290,13 @@ class HealRequested(EventBase):
     attempt: int = Field(ge=2)
     base: Manifest
     failed_step: Step | None = None
+    command: str = ""  # the failed step's failing command
+    exit_code: int | None = None
+    output_tail: str = Field(default="", max_length=20_000)  # the failing command's output, its end
     diagnostics: tuple[Diagnostic, ...] = ()
     rejected: tuple[RejectedPath, ...] = ()
-    history: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # what the parser said of the last answer (cut, no edits, …)
+    history: tuple[EarlierAttempt, ...] = ()
 
 
 class EscalationRaised(EventBase):
@@ -294,6 +307,7 @@ class EscalationRaised(EventBase):
     gate: Gate
     attempt: int = Field(ge=1)
     reason: str
+    kind: EscalationKind = EscalationKind.HEAL_LIMIT
 
 
 class CommitCreated(EventBase):

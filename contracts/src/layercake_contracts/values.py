@@ -169,6 +169,24 @@ class Step(StrEnum):
     AUDIT = "audit"
 
 
+class FaultCause(StrEnum):
+    """Why a step could not run for a reason outside the project: never the model's to heal."""
+
+    REGISTRY = "registry"  # a package registry refused or could not be reached
+    ADVISORY = "advisory"  # the advisory (audit) service refused or could not be reached
+    NETWORK = "network"  # the network itself: DNS, connection refused, reset, TLS
+    TOOLCHAIN = "toolchain"  # a tool the builder needs is missing on this machine
+    SANDBOX = "sandbox"  # the sandbox (or the tree under it) failed
+    TIMEOUT = "timeout"  # a download or install ran out of time
+
+
+class InfrastructureFault(Frozen):
+    """A step that did not say anything about the project, because something of ours failed."""
+
+    cause: FaultCause
+    detail: str = Field(min_length=1, max_length=2000)
+
+
 class TestCounts(Frozen):
     """How many tests passed, failed and were skipped."""
 
@@ -193,6 +211,9 @@ class StepResult(Frozen):
     tests: TestCounts | None = None
     coverage_percent: float | None = Field(default=None, ge=0, le=100)
     diagnostics: tuple[Diagnostic, ...] = ()
+    # Set when the step could not run for a reason outside the project (see FaultCause);
+    # an audit that could not run leaves the build passing, with this as G7's finding.
+    fault: InfrastructureFault | None = None
 
     @property
     def ok(self) -> bool:
@@ -227,6 +248,27 @@ class Usage(Frozen):
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
         )
+
+
+class EarlierAttempt(Frozen):
+    """One earlier attempt of a role at a gate, as a heal prompt shows it."""
+
+    attempt: int = Field(ge=1)
+    changed: tuple[str, ...] = ()  # the files that attempt's answer wrote or edited
+    failed_step: Step | None = None
+    command: str = ""
+    exit_code: int | None = None
+    outcome: str = Field(min_length=1)  # one line: what then failed, or why nothing was built
+    diagnostics: tuple[Diagnostic, ...] = ()  # the top few of what then failed
+
+
+class EscalationKind(StrEnum):
+    """Why a person must decide."""
+
+    HEAL_LIMIT = "heal_limit"  # the heal rounds ran out
+    AGENT = "agent"  # the agent cannot answer (model unreachable, budget, no recording)
+    INFRASTRUCTURE = "infrastructure"  # a build could not run, again and again, for our reasons
+    PERSON = "person"  # a person's own files failed
 
 
 class RejectedPath(Frozen):

@@ -8,7 +8,16 @@ from layercake_agent.core.context import Context
 from layercake_agent.core.heal import excerpt_lines, heal_files
 from layercake_agent.core.prompt import build_prompt
 from layercake_contracts.events import BuildFailed, HealRequested, ProjectCreated
-from layercake_contracts.values import Diagnostic, Gate, Manifest, Role, Severity, Step, StepResult
+from layercake_contracts.values import (
+    Diagnostic,
+    EarlierAttempt,
+    Gate,
+    Manifest,
+    Role,
+    Severity,
+    Step,
+    StepResult,
+)
 
 APP = "".join(f"const line{n} = {n};\n" for n in range(1, 31))
 TEST = (
@@ -49,7 +58,7 @@ def heal() -> HealRequested:
         failed, role=failed.role, gate=failed.gate, attempt=failed.attempt + 1,
         base=failed.manifest, failed_step=failed.failed_step, diagnostics=failed.diagnostics,
         rejected=({"path": "../etc/passwd", "reason": "'..' leaves the project tree"},),
-        history=("attempt 1: wrote src/app.ts; build failed with 2 tsc errors",),
+        history=(EarlierAttempt(attempt=1, changed=("src/app.ts",), outcome="build failed with 2 tsc errors"),),
     )  # fmt: skip
 
 
@@ -98,7 +107,7 @@ def test_the_heal_prompt_asks_for_search_replace_edits_and_names_what_failed(tem
     assert "the step `build` failed" in task
     assert "This is attempt 2." in task
     assert "`../etc/passwd`: '..' leaves the project tree" in task
-    assert "attempt 1: wrote src/app.ts; build failed with 2 tsc errors" in task
+    assert "attempt 1: build failed with 2 tsc errors" in task
 
 
 def test_heal_files_are_the_diagnosed_files_of_the_tree_in_order(heal):

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from layercake_contracts.events import HealRequested
-    from layercake_contracts.values import Diagnostic
+    from layercake_contracts.values import Diagnostic, EarlierAttempt
 
 RADIUS = 3
 MAX_DIAGNOSTICS = 60
@@ -85,10 +85,10 @@ def excerpt_lines(text: str, marked: Iterable[int], radius: int = RADIUS) -> str
     return "\n".join(out)
 
 
-def _history(history: tuple[str, ...]) -> str:
+def _history(history: tuple[EarlierAttempt, ...]) -> str:
     if not history:
         return "(none recorded)"
     recent = history[-MAX_HISTORY:]
     skipped = len(history) - len(recent)
-    lines = [f"- {entry[:MAX_HISTORY_CHARS]}" for entry in recent]
+    lines = [f"- attempt {entry.attempt}: {entry.outcome[:MAX_HISTORY_CHARS]}" for entry in recent]
     return "\n".join(([f"- ({skipped} earlier attempts not shown)"] if skipped else []) + lines)

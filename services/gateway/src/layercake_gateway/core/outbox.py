@@ -24,7 +24,7 @@ from layercake_contracts.events import (
     OptionSelected,
     ProjectCreated,
 )
-from layercake_contracts.values import Diagnostic, Gate, Manifest, Role
+from layercake_contracts.values import Diagnostic, EarlierAttempt, Gate, Manifest, Role
 
 _ANNOUNCEMENT = uuid.UUID("0d7c9b1e-3f2a-4c5d-8e6f-7a8b9c0d1e2f")
 
@@ -130,7 +130,13 @@ def _failed(recorded: Recorded) -> list[EventBase]:
             attempt=attempt + 1,
             base=Manifest.model_validate(state["manifest"]),
             diagnostics=diagnostics,
-            history=(f"attempt {attempt}: {len(diagnostics)} diagnostic(s)",),
+            history=(
+                EarlierAttempt(
+                    attempt=attempt,
+                    outcome=f"{len(diagnostics)} diagnostic(s)",
+                    diagnostics=diagnostics[:5],
+                ),
+            ),
         )
     ]
 
