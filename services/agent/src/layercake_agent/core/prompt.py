@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from layercake_agent.core.budget import estimate_tokens
 from layercake_agent.core.context import render_context
-from layercake_agent.core.heal import render_heal
+from layercake_agent.core.heal import render_heal, what_failed
 from layercake_agent.errors import TemplateInvalid
 from layercake_contracts.events import HealRequested
 from layercake_contracts.values import Gate, Role
@@ -85,7 +85,7 @@ def build_prompt(
         raise TemplateInvalid(role.value, "no template for this role")
     system = fill(role.value, templates.roles[role], {"role": role.value, "gate": gate.value})
     if isinstance(request, HealRequested):
-        failed = request.failed_step.value if request.failed_step else "none (no build ran)"
+        failed = request.failed_step.value if request.failed_step else "no build ran"
         task = fill(
             HEAL,
             templates.heal,
@@ -93,6 +93,7 @@ def build_prompt(
                 "gate": gate.value,
                 "attempt": attempt,
                 "failed_step": failed,
+                "what_failed": what_failed(request),
                 "details": render_heal(request, heal_texts),
             },
         )
