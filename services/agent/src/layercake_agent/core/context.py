@@ -1,8 +1,9 @@
-"""The project context a role reads: intake, documents, selected design, and the tree.
+"""The project context a role reads: intake, documents, builds, selected design, and the tree.
 
 The tree is shown as its file list plus the contents of the files that matter
 to the role, most relevant first, while they fit the role's token budget.
-Lock files and files no pattern of the role names are listed, never shown.
+Lock files and files no pattern of the role names are listed, never shown;
+so is a file whose text a recorded document already shows.
 """
 
 from __future__ import annotations
@@ -14,27 +15,33 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from layercake_agent.core.budget import CHARS_PER_TOKEN, estimate_tokens
-from layercake_agent.core.record import DESIGN_OPTION, Document
+from layercake_agent.core.fit import Kind
+from layercake_agent.core.record import DESIGN_OPTION, BuildResult, Document
 from layercake_contracts.values import Role
 
 _MANIFESTS = ("package.json", "pyproject.toml", "requirements*.txt", "tsconfig*.json")
-_DOCS = ("docs/*", "*.md", "openapi*", "*schema*")
+# The architect's written decisions come before any role's defaults.
+_DECISIONS = ("docs/architecture*.md", "docs/*openapi*", "docs/*schema*")
 _FRONTEND = ("*.ts", "*.tsx", "*.js", "*.jsx", "*.vue", "*.svelte", "*.css", "*.html")
 _BACKEND = ("*.py", "*.go", "*.sql", "*.ts", "*.js")
 _DEPLOY = ("Dockerfile*", "*compose*.y*ml", ".github/workflows/*", "Makefile", ".env.example")
 
 # Glob patterns (`*` crosses folders) of the files worth reading, most relevant first.
+# The PRD is read by those who build or test from it; the intake review only by its author.
 RELEVANT: dict[Role, tuple[str, ...]] = {
-    Role.PRODUCT_MANAGER: (*_DOCS,),
-    Role.ARCHITECT: (*_DOCS, *_MANIFESTS),
-    Role.DESIGNER: (*_DOCS, "design/*"),
-    Role.FRONTEND_DEVELOPER: (*_MANIFESTS, *_DOCS, *_FRONTEND),
-    Role.BACKEND_DEVELOPER: (*_MANIFESTS, *_DOCS, *_BACKEND),
-    Role.QA_ENGINEER: ("tests/*", "*test*", *_MANIFESTS, *_BACKEND, *_FRONTEND),
-    Role.SECURITY_ENGINEER: (*_MANIFESTS, *_DEPLOY, *_BACKEND, *_FRONTEND, *_DOCS),
-    Role.DEVOPS_ENGINEER: (*_DEPLOY, *_MANIFESTS, "*.md"),
+    Role.PRODUCT_MANAGER: ("docs/*.md",),
+    Role.ARCHITECT: ("docs/prd.md", *_DECISIONS, *_MANIFESTS),
+    Role.DESIGNER: ("docs/prd.md", "docs/architecture*.md", "design/*"),
+    Role.FRONTEND_DEVELOPER: (*_MANIFESTS, *_DECISIONS, "docs/prd.md", "README.md", *_FRONTEND),
+    Role.BACKEND_DEVELOPER: (*_MANIFESTS, *_DECISIONS, "docs/prd.md", "README.md", *_BACKEND),
+    Role.QA_ENGINEER: ("docs/prd.md", "tests/*", "*test*", *_MANIFESTS, "docs/architecture*.md",
+                       *_BACKEND, *_FRONTEND),
+    Role.SECURITY_ENGINEER: (*_MANIFESTS, *_DEPLOY, *_DECISIONS, *_BACKEND, *_FRONTEND,
+                             "docs/security-review.md"),
+    Role.DEVOPS_ENGINEER: (*_DEPLOY, *_MANIFESTS, "docs/architecture*.md", "README.md",
+                           "docs/deployment*.md"),
     Role.USER: (),
-}
+}  # fmt: skip
 NEVER_SHOWN = ("*lock.json", "*.lock", "*lock.yaml")
 MAX_LISTED = 500
 # Only the designer reads every design option; the others read the selected one.
@@ -49,10 +56,12 @@ def _rank(role: Role, path: str) -> int | None:
 
 
 def selected_design_file(
-    selected: str | None, documents: Sequence[Document], sizes: Mapping[str, int]
+    role: Role, selected: str | None, documents: Sequence[Document], sizes: Mapping[str, int]
 ) -> tuple[str, ...]:
-    """The tree's file of the selected design, when no recorded document shows it already."""
-    if selected is None or any(d.kind == DESIGN_OPTION and d.name == selected for d in documents):
+    """The tree's file of the selected design, for the frontend, unless a document shows it."""
+    if role is not Role.FRONTEND_DEVELOPER or selected is None:
+        return ()
+    if any(d.kind == DESIGN_OPTION and d.name == selected for d in documents):
         return ()
     path = f"design/{selected}.html"
     return (path,) if path in sizes else ()
@@ -91,6 +100,8 @@ class Context:
     selected_design: str | None
     sizes: Mapping[str, int]
     files: Mapping[str, str]
+    kind: Kind | None = None
+    builds: tuple[BuildResult, ...] = ()
 
     @property
     def document_tokens(self) -> int:
@@ -110,6 +121,8 @@ def render_context(context: Context) -> str:
         else:
             heading = f"## {document.kind}: {document.name} ({document.gate})"
         parts.append(f"{heading}\n\n{fenced(document.name, text)}")
+    if context.builds:
+        parts.append("## Builds so far\n\n" + "\n".join(_build_line(b) for b in context.builds))
     if context.sizes:
         paths = sorted(context.sizes)
         listing = "\n".join(f"- {p} ({context.sizes[p]} bytes)" for p in paths[:MAX_LISTED])
@@ -121,6 +134,11 @@ def render_context(context: Context) -> str:
         )
     parts.extend(f"### {path}\n\n{fenced(path, context.files[path])}" for path in context.files)
     return "\n\n".join(parts)
+
+
+def _build_line(build: BuildResult) -> str:
+    facts = "; ".join(f"{k}={v}" for k, v in build.facts.items() if k != "role")
+    return f"- {build.gate} {build.kind} ({build.name}): passed" + (f"; {facts}" if facts else "")
 
 
 def fenced(path: str, text: str) -> str:
