@@ -9,11 +9,14 @@ from __future__ import annotations
 import pytest
 
 from layercake_agent.adapters.folder import MemoryBlobs
+from layercake_agent.core.fit import Kind, product_kind
+from layercake_agent.core.heal import what_failed
 from layercake_agent.core.record import ProjectRecord, remember
 from layercake_agent.service import assemble_prompt
 from layercake_contracts.events import (
     AgentRequested,
     ArtifactRecorded,
+    HealRequested,
     OptionSelected,
     ProjectCreated,
 )
@@ -173,3 +176,32 @@ async def test_the_security_prompt_claims_no_audit_report_that_is_not_there(temp
     prompt = await prompt_for(templates, Role.SECURITY_ENGINEER, Gate.G7)
     assert "among the documents" not in text_of(prompt)
     assert "No dependency audit has run yet" in prompt.task
+
+
+@pytest.mark.parametrize(
+    ("architecture", "intake", "has_ui", "kind"),
+    [
+        ("# Architecture\n\nKind: cli\n", "A web page.", True, Kind.CLI),
+        ("# Architecture\n\n**Kind:** full-stack\n", "", False, Kind.FULL_STACK),
+        ("# Architecture\n\n- kind: `web-service`\n", "", False, Kind.WEB_SERVICE),
+        ("", "Keep notes on a page.", True, Kind.FULL_STACK),
+        ("", "A command-line tool that counts words.", False, Kind.CLI),
+        ("# Architecture\n\nThe kind of store: SQLite.\n", "Sync two folders.", False, None),
+    ],
+)
+def test_the_kind_is_the_architects_line_else_what_the_intake_says(
+    architecture, intake, has_ui, kind
+):
+    """The architect's `Kind:` line wins; without it a UI means full-stack, `command-line` a CLI."""
+    assert product_kind(architecture, intake, has_ui=has_ui) is kind
+
+
+def test_a_refused_answer_is_named_as_refused_and_an_empty_one_as_empty():
+    """No build ran: the sentence says why, from the parser's rejections or its warnings."""
+    refused = HealRequested.follow(
+        created(), role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=2, base=Manifest(),
+        rejected=({"path": "../x", "reason": "'..' leaves the project tree"},),
+    )  # fmt: skip
+    empty = refused.model_copy(update={"rejected": (), "warnings": ("no file came out",)})
+    assert "No build ran: the parser refused" in what_failed(refused)
+    assert what_failed(empty) == "No build ran: no file came out."

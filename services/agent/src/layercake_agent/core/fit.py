@@ -32,7 +32,7 @@ class Kind(StrEnum):
 
 
 _KIND_LINE = re.compile(
-    r"^[\s>*_-]*kind[*_]*\s*:\s*[*_`]*(" + "|".join(k.value for k in Kind) + r")\b",
+    r"^[\s>*_-]*kind[*_]*\s*:[\s*_`]*(" + "|".join(k.value for k in Kind) + r")\b",
     re.IGNORECASE | re.MULTILINE,
 )
 _COMMAND_LINE = re.compile(r"command[- ]line|\bCLI\b")

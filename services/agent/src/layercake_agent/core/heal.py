@@ -31,6 +31,10 @@ TAIL_LINES = 80
 TAIL_LINES_WITH_DIAGNOSTICS = 25
 MAX_EARLIER_ERRORS = 10
 MAX_LINE_CHARS = 300
+DIAGNOSTICS = (
+    "The diagnostics, grouped by file, each with the code around it (line numbers on the "
+    "left, `>` marks the line a diagnostic names; numbers and markers are not in the file).\n\n"
+)
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 _NOISE = re.compile(
@@ -73,10 +77,11 @@ def _paths_in(output: str, paths: Iterable[str]) -> list[str]:
 def what_failed(request: HealRequested) -> str:
     """One sentence: the step, command and exit code; or that no build ran, and why."""
     if request.failed_step is None:
-        return (
-            "No build ran: your last answer gave the parser nothing to build "
-            "(see what it said below)."
-        )
+        if request.rejected:
+            return "No build ran: the parser refused paths of your last answer (listed below)."
+        if request.warnings:
+            return f"No build ran: {request.warnings[0].rstrip('.')}."
+        return "No build ran: your last answer had no edits the parser could apply."
     sentence = f"Your last answer was built, and the step `{request.failed_step}` failed"
     if request.command:
         code = "" if request.exit_code is None else f" with code {request.exit_code}"
@@ -88,7 +93,7 @@ def what_failed(request: HealRequested) -> str:
 
 def render_heal(request: HealRequested, texts: Mapping[str, str]) -> str:
     """The heal details in Markdown; `texts` holds the contents of `heal_files(request)`."""
-    parts = [_diagnostics(request, texts)] if request.diagnostics else []
+    parts = [DIAGNOSTICS + _diagnostics(request, texts)] if request.diagnostics else []
     lines = TAIL_LINES_WITH_DIAGNOSTICS if request.diagnostics else TAIL_LINES
     tail = clean_output(request.output_tail, lines)
     if tail:
