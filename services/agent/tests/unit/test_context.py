@@ -120,3 +120,20 @@ def test_an_empty_context_renders_as_nothing():
     empty = Context(name="", intake="", documents=(), selected_design=None, sizes={}, files={})
     assert render_context(empty) == ""
     assert fenced("Makefile", "all:") == "```\nall:\n```"
+
+
+def test_in_a_tree_of_two_toolchains_each_developer_reads_its_own_folder():
+    """server/pyproject.toml and web/package.json: the backend reads no web/ code, and back."""
+    tree = {"server/pyproject.toml": 300, "server/notes/app.py": 2_000, "server/tests/t.js": 100,
+            "web/package.json": 300, "web/src/main.ts": 2_000, "web/vite.config.js": 200,
+            "docs/openapi.yaml": 900}  # fmt: skip
+    backend = choose_files(Role.BACKEND_DEVELOPER, tree, budget_tokens=10**9)
+    frontend = choose_files(Role.FRONTEND_DEVELOPER, tree, budget_tokens=10**9)
+    assert not [p for p in backend if p.startswith("web/")]
+    assert "server/notes/app.py" in backend
+    assert not [p for p in frontend if p.startswith("server/")]
+    assert "web/src/main.ts" in frontend
+    assert "docs/openapi.yaml" in backend
+    assert "docs/openapi.yaml" in frontend
+    security = choose_files(Role.SECURITY_ENGINEER, tree, budget_tokens=10**9)
+    assert {"server/notes/app.py", "web/src/main.ts"} <= set(security)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -32,7 +32,8 @@ RELEVANT: dict[Role, tuple[str, ...]] = {
     Role.PRODUCT_MANAGER: ("docs/*.md",),
     Role.ARCHITECT: ("docs/prd.md", *_DECISIONS, *_MANIFESTS),
     Role.DESIGNER: ("docs/prd.md", "docs/architecture*.md", "design/*"),
-    Role.FRONTEND_DEVELOPER: (*_MANIFESTS, *_DECISIONS, "docs/prd.md", "README.md", *_FRONTEND),
+    Role.FRONTEND_DEVELOPER: (*_MANIFESTS, "docs/architecture*.md", "docs/*openapi*", "docs/prd.md",
+                              "README.md", *_FRONTEND),
     Role.BACKEND_DEVELOPER: (*_MANIFESTS, *_DECISIONS, "docs/prd.md", "README.md", *_BACKEND),
     Role.QA_ENGINEER: ("docs/prd.md", "tests/*", "*test*", *_MANIFESTS, "docs/architecture*.md",
                        *_BACKEND, *_FRONTEND),
@@ -48,11 +49,37 @@ MAX_LISTED = 500
 DESIGN_FILES = "design/option-*"
 
 
-def _rank(role: Role, path: str) -> int | None:
+# A developer's own toolchain, by the manifest that marks its folder.
+_OWN_MANIFEST = {Role.BACKEND_DEVELOPER: "pyproject.toml", Role.FRONTEND_DEVELOPER: "package.json"}
+
+
+def _rank(role: Role, path: str, elsewhere: tuple[str, ...]) -> int | None:
     hidden = (*NEVER_SHOWN, DESIGN_FILES) if role is not Role.DESIGNER else NEVER_SHOWN
-    if any(fnmatchcase(path, pattern) for pattern in hidden):
+    if any(fnmatchcase(path, pattern) for pattern in hidden) or path.startswith(elsewhere):
         return None
     return next((i for i, p in enumerate(RELEVANT[role]) if fnmatchcase(path, p)), None)
+
+
+def other_toolchains(role: Role, paths: Iterable[str]) -> tuple[str, ...]:
+    """The folders (`web/`) of the other toolchain in a tree of two, which `role` does not read.
+
+    A backend in `server/` (its pyproject.toml) and a frontend in `web/` (its
+    package.json) each read their own folder; a toolchain at the root hides nothing.
+    """
+    own = _OWN_MANIFEST.get(role)
+    if own is None:
+        return ()
+    folders: dict[str, set[str]] = {name: set() for name in _OWN_MANIFEST.values()}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        if name in folders and "node_modules/" not in path:
+            folders[name].add(folder)
+    mine = folders.pop(own)
+    if not mine:
+        return ()
+    theirs = set().union(*folders.values()) - mine
+    inside_mine = {f for f in theirs for m in mine if m.startswith(f"{f}/")}
+    return tuple(sorted(f"{f}/" for f in theirs - inside_mine if f))
 
 
 def selected_design_file(
@@ -74,10 +101,11 @@ def choose_files(
 
     Within one relevance, smaller files come first, so more of them fit.
     """
+    elsewhere = other_toolchains(role, sizes)
     ranked = sorted(
         (rank, size, path)
         for path, size in sizes.items()
-        if path not in first and (rank := _rank(role, path)) is not None
+        if path not in first and (rank := _rank(role, path, elsewhere)) is not None
     )
     candidates = [p for p in first if p in sizes] + [path for _, _, path in ranked]
     chosen: list[str] = []
