@@ -40,6 +40,7 @@ class Success:
     output_tokens: int
     cache_read: int
     cache_write: int
+    cut: bool = False  # stopped at max_tokens: Anthropic's stop_reason, OpenAI's finish_reason
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,11 @@ class ModelApi:
     requests: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
 
     def answer(
-        self, text, *, input_tokens=100, output_tokens=50, cache_read=0, cache_write=0
+        self, text, *, input_tokens=100, output_tokens=50, cache_read=0, cache_write=0, cut=False
     ) -> None:
-        self.replies.append(Success(text, input_tokens, output_tokens, cache_read, cache_write))
+        self.replies.append(
+            Success(text, input_tokens, output_tokens, cache_read, cache_write, cut)
+        )
 
     def fail(self, status, error_type="api_error", *, retry_after=None, mid_stream=False) -> None:
         self.replies.append(Failure(status, error_type, retry_after, mid_stream))
@@ -109,7 +112,8 @@ def _anthropic_stream(reply: Success) -> list[bytes]:
         *deltas,
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
         ("message_delta", {"type": "message_delta",
-                           "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "delta": {"stop_reason": "max_tokens" if reply.cut else "end_turn",
+                                     "stop_sequence": None},
                            "usage": {"output_tokens": reply.output_tokens}}),
         ("message_stop", {"type": "message_stop"}),
     ])  # fmt: skip
@@ -132,7 +136,7 @@ def _openai_stream(reply: Success) -> list[bytes]:
     }
     return _sse([
         *((None, p) for p in pieces),
-        (None, chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])),
+        (None, chunk([{"index": 0, "delta": {}, "finish_reason": "length" if reply.cut else "stop"}])),
         (None, chunk([], usage=usage)),
         (None, "[DONE]"),
     ])  # fmt: skip

@@ -3,7 +3,8 @@
 The SDK's own retries are off (`max_retries=0`) so that one policy, ours,
 decides. The system prompt and the project context are marked
 `cache_control: ephemeral`: they stay the same across a role's attempts, so
-later calls read them from the cache at a tenth of the price.
+later calls read them from the cache at a tenth of the price. An answer cut at
+max_tokens is continued from a prefill (`core.continuation`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import anthropic
 
 from layercake_agent.adapters.provider import Completion, RetryingProvider, status_error
+from layercake_agent.core.continuation import prefill
 from layercake_agent.errors import ProviderUnavailable
 from layercake_contracts.values import Usage
 
@@ -28,6 +30,7 @@ NAME = "anthropic"
 # An error event inside a stream arrives on a 200 response: its type says what it was.
 _STREAM_ERROR_STATUS = {"rate_limit_error": 429, "overloaded_error": 529}
 _STREAM_ERROR_DEFAULT = 500
+_CUT = "max_tokens"
 
 
 class AnthropicProvider(RetryingProvider[anthropic.AsyncAnthropic]):
@@ -38,14 +41,16 @@ class AnthropicProvider(RetryingProvider[anthropic.AsyncAnthropic]):
     def _connect(self, endpoint: Endpoint) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**endpoint.client_options())
 
-    async def _once(self, prompt: Prompt, on_text: Callable[[str], None] | None) -> Completion:
+    async def _once(
+        self, prompt: Prompt, partial: str, on_text: Callable[[str], None] | None
+    ) -> Completion:
         pieces: list[str] = []
         try:
             async with self._client.messages.stream(
                 model=self._endpoint.model,
                 max_tokens=self._endpoint.max_tokens,
                 system=[_cached(prompt.system)],
-                messages=_messages(prompt),
+                messages=_messages(prompt, partial),
             ) as stream:
                 async for text in stream.text_stream:
                     pieces.append(text)
@@ -59,17 +64,28 @@ class AnthropicProvider(RetryingProvider[anthropic.AsyncAnthropic]):
             raise status_error(NAME, status, exc.response.headers, exc.message) from exc
         except anthropic.APIConnectionError as exc:
             raise ProviderUnavailable(NAME, None, exc.message) from exc
-        return Completion(text="".join(pieces), usage=_usage(message), model=message.model)
+        return Completion(
+            text="".join(pieces),
+            usage=_usage(message),
+            model=message.model,
+            truncated=message.stop_reason == _CUT,
+        )
+
+    def _joined(self, partial: str, more: str) -> str:
+        return prefill(partial) + more
 
 
 def _cached(text: str) -> TextBlockParam:
     return {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
 
 
-def _messages(prompt: Prompt) -> list[MessageParam]:
+def _messages(prompt: Prompt, partial: str) -> list[MessageParam]:
     task: TextBlockParam = {"type": "text", "text": prompt.task}
     blocks = [_cached(prompt.context), task] if prompt.context else [task]
-    return [{"role": "user", "content": blocks}]
+    asked: list[MessageParam] = [{"role": "user", "content": blocks}]
+    if partial:
+        asked.append({"role": "assistant", "content": prefill(partial)})
+    return asked
 
 
 def _usage(message: Message) -> Usage:
