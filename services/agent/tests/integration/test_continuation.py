@@ -117,3 +117,18 @@ async def test_a_continuation_refused_with_429_is_asked_again_keeping_the_first_
     assert naps.waits == [2.0]
     assert model_api.bodies[1]["messages"] == model_api.bodies[2]["messages"]
     assert (await blobs.get(outcome.answer)).decode() == "one\ntwo\nthree\n"
+
+
+async def test_a_continuation_refused_keeps_the_part_paid_for_as_a_truncated_answer(
+    provider, model_api, make_service, blobs
+):
+    """The API refuses the continuation (400): the first part, already paid for, is the answer,
+    truncated, and its tokens are counted."""
+    model_api.answer(CUT, input_tokens=100, output_tokens=1000, cut=True)
+    model_api.fail(400, "invalid_request_error")
+    outcome = await make_service(provider).answer(request(), blobs)
+    assert isinstance(outcome, CodeGenerated)
+    assert len(model_api.requests) == 2
+    assert (await blobs.get(outcome.answer)).decode() == CUT
+    assert outcome.truncated is True
+    assert (outcome.usage.input_tokens, outcome.usage.output_tokens) == (100, 1000)

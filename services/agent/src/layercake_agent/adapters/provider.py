@@ -5,7 +5,8 @@ arrives) and returns the whole text, the tokens it used and the model that
 answered. Cost is not the provider's business: the caller prices the usage.
 An answer cut at max_tokens is continued, up to the endpoint's
 `max_continuations` times; each call is retried on its own, so a part already
-paid for is never asked for again.
+paid for is never asked for again. A continuation that fails for good leaves
+the answer as far as it got, truncated: that part was paid for and is counted.
 """
 
 from __future__ import annotations
@@ -145,7 +146,11 @@ class RetryingProvider(ABC, Generic[Client]):
                 "answer_cut_continuing", provider=self.name, continuation=continuation,
                 chars=len(answer.text),
             )  # fmt: skip
-            more = await self._call(prompt, answer.text, on_text)
+            try:
+                more = await self._call(prompt, answer.text, on_text)
+            except (ProviderRejected, RetriesExhausted) as exc:
+                log.warning("answer_continuation_failed", provider=self.name, reason=str(exc))
+                break
             answer = Completion(
                 text=self._joined(answer.text, more.text),
                 usage=answer.usage + more.usage,
