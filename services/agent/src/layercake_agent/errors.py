@@ -102,14 +102,20 @@ class RecordingsInvalid(AgentError):
 
 
 class NoRecording(AgentError):
-    """The replay provider has no set of recordings made for a project: it must not stand in."""
+    """The replay provider has no set of recordings made for a project: it must not stand in.
 
-    def __init__(self, project: str, known: tuple[str, ...]) -> None:
+    Retryable only while the project's intake is unknown (its ProjectCreated not
+    seen yet): then which set answers cannot be told yet.
+    """
+
+    def __init__(self, project: str, known: tuple[str, ...], *, intake_seen: bool) -> None:
         sets = ", ".join(known) or "none"
+        unseen = "" if intake_seen else ", its intake was not seen yet"
         super().__init__(
-            f"no recording for project {project!r} (recordings exist for: {sets}); set"
+            f"no recording for project {project!r}{unseen} (recordings exist for: {sets}); set"
             " LAYERCAKE_ANTHROPIC_API_KEY, or LAYERCAKE_OPENAI_BASE_URL, or"
             " LAYERCAKE_PROVIDER=manual"
         )
         self.project = project
         self.known = known
+        self.retryable = not intake_seen

@@ -151,3 +151,15 @@ def test_two_sets_for_one_intake_are_refused_naming_both(tmp_path):
         a_set(tmp_path, folder, f'project = "x"\nintake_sha256 = "{"1" * 64}"\n', {})
     with pytest.raises(RecordingsInvalid, match=r"first.*second|second.*first"):
         create_provider(Settings(provider="replay", replay_dir=tmp_path))
+
+
+async def test_a_project_whose_creation_was_not_seen_yet_fails_retryably(
+    offline, make_service, blobs
+):
+    """The request came before ProjectCreated reached the agent: its intake is unknown, so which
+    set answers cannot be told yet, and asking again later may succeed."""
+    outcome = await make_service(create_provider(Settings())).answer(designer(), blobs)
+    assert isinstance(outcome, AgentFailed)
+    assert outcome.retryable is True
+    assert "its intake was not seen yet" in outcome.reason
+    assert CONFIGURE in outcome.reason

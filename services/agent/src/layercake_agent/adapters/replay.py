@@ -5,8 +5,9 @@ holds `manifest.toml` and the answers, `<role>/<gate>/attempt-<n>.md`, as the
 model wrote them. The manifest names the project (`project`) and the sha256 of
 the intake it was recorded for (`intake_sha256`, of its UTF-8 text); a set
 answers only a project whose intake has that digest. Any other project gets
-`NoRecording` at once: a user's own project must never be answered, silently,
-with another project's answers. Adding a recorded demo is adding a folder and
+`NoRecording` at once, not retryable: a user's own project must never be
+answered, silently, with another project's answers (a project whose intake the
+agent has not seen yet gets it retryable). Adding a recorded demo is adding a folder and
 its manifest. Playing an answer costs nothing, so its usage is zero.
 """
 
@@ -65,7 +66,7 @@ class ReplayProvider:
         found = self._sets.get(digest)
         if found is None:
             known = tuple(sorted(s.manifest.project for s in self._sets.values()))
-            raise NoRecording(prompt.project or "(unnamed)", known)
+            raise NoRecording(prompt.project or "(unnamed)", known, intake_seen=bool(prompt.intake))
         return found
 
     def path_for(self, prompt: Prompt) -> Path:
