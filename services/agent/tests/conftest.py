@@ -51,6 +51,7 @@ class Failure:
     error_type: str
     retry_after: str | None = None
     mid_stream: bool = False
+    message: str | None = None  # the error's text; by default "scripted <status>"
 
 
 @dataclass
@@ -68,8 +69,10 @@ class ModelApi:
             Success(text, input_tokens, output_tokens, cache_read, cache_write, cut)
         )
 
-    def fail(self, status, error_type="api_error", *, retry_after=None, mid_stream=False) -> None:
-        self.replies.append(Failure(status, error_type, retry_after, mid_stream))
+    def fail(
+        self, status, error_type="api_error", *, retry_after=None, mid_stream=False, message=None
+    ) -> None:
+        self.replies.append(Failure(status, error_type, retry_after, mid_stream, message))
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
@@ -159,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"content-type": "text/event-stream"},
                        _anthropic_stream(reply) if anthropic else _openai_stream(reply))  # fmt: skip
             return
-        error = {"type": reply.error_type, "message": f"scripted {reply.status}"}
+        error = {"type": reply.error_type, "message": reply.message or f"scripted {reply.status}"}
         if reply.mid_stream:
             self._send(200, {"content-type": "text/event-stream"},
                        _sse([("error", {"type": "error", "error": error})]))  # fmt: skip

@@ -12,6 +12,11 @@ from layercake_contracts.values import Gate, Role
 
 # The first answer stops at max_tokens inside a file, right after a newline.
 CUT = "Done.\n\n```python:app/main.py\nimport sys\n"
+# What the Messages API says to a prefill on Claude 4.6 models (seen in public bug reports).
+PREFILL_REFUSED = (
+    "This model does not support assistant message prefill. "
+    "The conversation must end with a user message."
+)
 
 
 def request() -> AgentRequested:
@@ -132,3 +137,29 @@ async def test_a_continuation_refused_keeps_the_part_paid_for_as_a_truncated_ans
     assert (await blobs.get(outcome.answer)).decode() == CUT
     assert outcome.truncated is True
     assert (outcome.usage.input_tokens, outcome.usage.output_tokens) == (100, 1000)
+
+
+async def test_a_model_that_refuses_prefills_is_continued_by_a_user_turn_from_then_on(
+    anthropic_provider, model_api, make_service, blobs
+):
+    """Claude 4.6 models answer a prefill with 400 "does not support assistant message prefill":
+    the continuation is asked again as a user turn, and the next one is asked so at once."""
+    model_api.answer("one\ntwo\n", cut=True)
+    model_api.fail(400, "invalid_request_error", message=PREFILL_REFUSED)
+    model_api.answer("two\nthree", cut=True)
+    model_api.answer("\nfour\n")
+    outcome = await make_service(anthropic_provider).answer(request(), blobs)
+    assert isinstance(outcome, CodeGenerated)
+    assert len(model_api.requests) == 4, "one refused prefill, not two"
+    asked = model_api.bodies
+    assert asked[1]["messages"][1:] == [{"role": "assistant", "content": "one\ntwo"}]
+    assert asked[2]["messages"][1:] == [
+        {"role": "assistant", "content": "one\ntwo\n"},
+        {"role": "user", "content": CONTINUE},
+    ]
+    assert asked[3]["messages"][1:] == [
+        {"role": "assistant", "content": "one\ntwo\nthree"},
+        {"role": "user", "content": CONTINUE},
+    ]
+    assert (await blobs.get(outcome.answer)).decode() == "one\ntwo\nthree\nfour\n"
+    assert outcome.truncated is False

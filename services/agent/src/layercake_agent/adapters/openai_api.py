@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import openai
 
 from layercake_agent.adapters.provider import Completion, RetryingProvider, status_error
-from layercake_agent.core.continuation import CONTINUE, after_restated_line
+from layercake_agent.core.continuation import CONTINUE, continued
 from layercake_agent.errors import ProviderUnavailable
 from layercake_contracts.values import Usage
 
@@ -68,10 +68,8 @@ class OpenAIProvider(RetryingProvider[openai.AsyncOpenAI]):
             raise status_error(NAME, exc.status_code, exc.response.headers, exc.message) from exc
         except openai.APIConnectionError as exc:
             raise ProviderUnavailable(NAME, None, exc.message) from exc
-        return Completion(text="".join(pieces), usage=usage, model=model, truncated=cut)
-
-    def _joined(self, partial: str, more: str) -> str:
-        return partial + after_restated_line(partial, more)
+        text = continued(partial, "".join(pieces), prefilled=False)
+        return Completion(text=text, usage=usage, model=model, truncated=cut)
 
 
 def _messages(prompt: Prompt, partial: str) -> list[ChatCompletionMessageParam]:

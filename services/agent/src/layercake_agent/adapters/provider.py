@@ -152,7 +152,7 @@ class RetryingProvider(ABC, Generic[Client]):
                 log.warning("answer_continuation_failed", provider=self.name, reason=str(exc))
                 break
             answer = Completion(
-                text=self._joined(answer.text, more.text),
+                text=more.text,
                 usage=answer.usage + more.usage,
                 model=more.model,
                 truncated=more.truncated,
@@ -174,10 +174,7 @@ class RetryingProvider(ABC, Generic[Client]):
     ) -> Completion:
         """One call, continuing `partial` unless it is empty.
 
-        The answer (`truncated` when it stopped at max_tokens), or
-        `ProviderUnavailable` / `ProviderRejected`.
+        The answer so far, `partial` included (`truncated` when this call stopped
+        at max_tokens; `usage` this call's alone), or `ProviderUnavailable` /
+        `ProviderRejected`.
         """
-
-    @abstractmethod
-    def _joined(self, partial: str, more: str) -> str:
-        """The answer so far: `partial`, continued by a call's text `more`."""

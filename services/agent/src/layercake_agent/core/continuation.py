@@ -3,9 +3,10 @@
 Two ways, one per API. Anthropic continues from a prefill: the partial answer
 as the assistant's turn, which the API refuses when it ends in white space, so
 the trailing white space is taken off and the answer is the prefill the model
-saw plus what it wrote after it. OpenAI-compatible servers get the partial
-answer as the assistant's message and a user turn asking to go on; a model
-told so often begins by restating the line it was writing, which is dropped.
+saw plus what it wrote after it. OpenAI-compatible servers, and Claude models
+that refuse prefills (the 4.6 family), get the partial answer as the
+assistant's message and a user turn asking to go on; a model told so often
+begins by restating the line it was writing, which is dropped.
 Pure text in, text out: the providers do the calls.
 """
 
@@ -16,6 +17,13 @@ CONTINUE = (
     " you already wrote and do not start over: your answer will be appended to what you"
     " wrote."
 )
+
+
+def continued(partial: str, more: str, *, prefilled: bool) -> str:
+    """The answer so far: `partial` continued by `more`, from a prefill or after a continue turn."""
+    if prefilled:
+        return prefill(partial) + more
+    return partial + after_restated_line(partial, more)
 
 
 def prefill(partial: str) -> str:
