@@ -2,7 +2,8 @@
 
 `model_api` is an HTTP server of ours on 127.0.0.1 that speaks the Anthropic
 Messages API and OpenAI chat completions, streaming included. A test scripts
-its replies in order and reads back every request it received.
+its replies in order (an answer cut at max_tokens, an error with its message)
+and reads back every request it received.
 """
 
 from __future__ import annotations
