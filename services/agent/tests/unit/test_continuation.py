@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from layercake_agent.core.continuation import after_restated_line, prefill
+from hypothesis import given
+from hypothesis import strategies as st
+
+from layercake_agent.core.continuation import after_restated_line, continued, prefill
+
+TEXT = st.text(alphabet=st.sampled_from("ab \n\t}"), max_size=40)
 
 
 def test_a_prefill_loses_only_its_trailing_white_space():
@@ -34,3 +39,28 @@ def test_a_blank_last_line_is_no_restatement():
 def test_a_continuation_restating_only_part_of_the_line_is_kept():
     """Only a whole restatement of the last line counts."""
     assert after_restated_line("print(sys.argv)", "sys.argv)\n") == "sys.argv)\n"
+
+
+@given(partial=TEXT, more=TEXT)
+def test_a_joined_answer_keeps_what_was_written_and_loses_at_most_one_restated_line(partial, more):
+    """After a continue turn the partial answer stays whole and the continuation loses only
+    a prefix of itself that repeats the partial's last line."""
+    joined = continued(partial, more, prefilled=False)
+    assert joined.startswith(partial)
+    kept = joined[len(partial) :]
+    assert more.endswith(kept)
+    dropped = more[: len(more) - len(kept)]
+    assert dropped == "" or (dropped.strip() and partial.endswith(dropped))
+
+
+@given(partial=TEXT, more=TEXT)
+def test_a_prefilled_answer_is_the_prefill_the_model_saw_and_all_it_wrote(partial, more):
+    """From a prefill nothing of the continuation is dropped, and the prefill ends in no white
+    space, as the API demands."""
+    joined = continued(partial, more, prefilled=True)
+    sent = prefill(partial)
+    assert partial.startswith(sent)
+    assert partial[len(sent) :].strip() == ""
+    assert sent == "" or not sent[-1].isspace()
+    assert joined.startswith(sent)
+    assert joined.endswith(more)
