@@ -6,7 +6,8 @@ approves (with `--yes`) or says which command would. At G4 it selects the
 first design option; at G9 it exports the repository to the project's release
 `release` (a bare repository the git service makes in its release folder),
 which it then clones for you to look at. With no
-API key, the agents answer from the recordings shipped in the repository.
+API key, the agents answer from the recordings shipped in the repository for
+this intake (`services/agent/recordings/tally/`, keyed by its sha256).
 """
 
 from __future__ import annotations

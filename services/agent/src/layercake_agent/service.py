@@ -181,6 +181,7 @@ async def ask_model(
         model=completion.model,
         usage=priced(completion.usage, price),
         duration_s=time.monotonic() - started,
+        truncated=completion.truncated,
     )
 
 

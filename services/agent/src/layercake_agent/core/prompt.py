@@ -50,6 +50,8 @@ class Prompt:
     system: str
     context: str
     task: str
+    project: str = ""  # the project's name and intake: whose prompt this is (replay keys on it)
+    intake: str = ""
 
     @property
     def key(self) -> str:
@@ -135,4 +137,6 @@ def build_prompt(
         system=system,
         context=render_context(context),
         task=task,
+        project=context.name,
+        intake=context.intake,
     )
