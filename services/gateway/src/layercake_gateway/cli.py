@@ -106,7 +106,7 @@ def _call(method: str, path: str, body: dict[str, str] | None = None) -> Any:  #
 
 
 def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> None:
-    """Show a project's gates: state and the proof each still lacks."""
+    """Show a project's gates (state, the proof each still lacks) and its open escalations."""
     gates = _call("GET", f"/projects/{project}/gates")
     table = Table(title=project)
     for column in ("gate", "state", "missing"):
@@ -114,6 +114,13 @@ def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> N
     for gate in gates:
         table.add_row(gate["gate"], gate["state"], ", ".join(gate["missing"]))
     Console().print(table)
+    for number, escalation in enumerate(_call("GET", f"/projects/{project}/escalations")):
+        if escalation["resolved_at"] is None:  # plain text: a reason is no markup
+            typer.echo(
+                f"open escalation {number}: {escalation['kind']} at "
+                f"{escalation['gate']}, {escalation['role']} (attempt {escalation['attempt']}): "
+                f"{escalation['reason']}"
+            )
 
 
 def approve(

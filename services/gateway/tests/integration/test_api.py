@@ -384,3 +384,33 @@ async def test_an_export_to_a_remote_with_a_password_is_422_and_reaches_no_event
     stored = b"".join([(await js.get_msg(STREAM_NAME, n)).data for n in range(1, last + 1)])
     assert b"hunter2" not in stored
     assert b"ExportRequested" not in stored
+
+
+async def test_status_shows_each_open_escalation_with_its_kind_gate_role_and_reason(gateway, auth):
+    """`layercake status P` over the API: a stuck project says why (kind, gate, role, reason)."""
+    runtime, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
+    await Bus(runtime.broker).publish(
+        AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1,
+                           reason="no recording for this project [set a key]", retryable=False)
+    )  # fmt: skip
+    for _ in range(100):
+        if (await client.get("/projects/calc/escalations", headers=auth("ada"))).json():
+            break
+        await asyncio.sleep(0.1)
+    token = auth("ada")["Authorization"].removeprefix("Bearer ")
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "layercake"), "status", "calc"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "LAYERCAKE_TOKEN": token, "COLUMNS": "200",
+             "LAYERCAKE_API_URL": str(client.base_url).rstrip("/")},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "open escalation 0: agent at G5, backend_developer (attempt 1): the agent cannot go on "
+        "(not retryable): no recording for this project [set a key]"
+    ) in shown.stdout
