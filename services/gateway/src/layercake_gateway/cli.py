@@ -142,6 +142,15 @@ def reject(
     typer.echo(f"{gate} rejected: {reason}")
 
 
+def accept(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    reason: Annotated[str, typer.Option(help="Why the findings may stand.")],
+) -> None:
+    """Accept G7's open findings (an audit that could not run, high ones) with a reason."""
+    gates = _call("POST", f"/projects/{project}/findings/accept", {"reason": reason})["gates"]
+    typer.echo(f"G7 findings accepted ({reason}); G7 is {gates['G7']}")
+
+
 def select(
     project: Annotated[str, typer.Argument(help="The project id.")],
     option: Annotated[str, typer.Argument(help="The design option, e.g. option-b.")],

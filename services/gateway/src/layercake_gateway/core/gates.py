@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 GATE_ORDER: tuple[Gate, ...] = tuple(Gate)
 DESIGN_OPTIONS = 3
+FINDING = "accepted finding: "  # how a missing item names a finding a person has yet to accept
 
 
 class GateState(StrEnum):
@@ -117,5 +118,5 @@ def missing_artifacts(
                 if requirement.count == 1
                 else f"{short} more {requirement.kind}"
             )
-    missing.extend(f"accepted finding: {finding}" for finding in findings)
+    missing.extend(f"{FINDING}{finding}" for finding in findings)
     return tuple(missing)
