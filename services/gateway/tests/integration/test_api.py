@@ -156,8 +156,8 @@ def test_layercake_token_create_prints_a_token_the_api_accepts(secret, tmp_path)
 
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
-BODIES = {"reject": {"reason": "not yet"}, "design": {"option": "option-a"},
-          "resolve": {"decision": "go on"}, "architect": {"gate": "G3"},
+BODIES = {"reject": {"reason": "not yet"}, "accept": {"reason": "ok"},
+          "design": {"option": "option-a"}, "resolve": {"decision": "go on"}, "architect": {"gate": "G3"},
           "builds": {"role": "backend_developer", "gate": "G5"},
           "export": {"remote_url": "file:///srv/x.git"}, "parse": {"answer": "x"},
           "files": {"gate": "G5", "path": "a.py", "content": "x"},

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic
+
 from layercake_contracts.events import (
     BuildFailed,
     BuildRequested,
@@ -236,3 +239,31 @@ def test_old_recorded_attempt_failures_still_announce_a_heal():
     assert isinstance(heal, HealRequested)
     assert [d.message for d in heal.diagnostics] == ["boom"]
     assert heal.history[0].outcome == "1 diagnostic(s)"
+
+
+def test_a_snapshot_taken_before_heals_kept_attempts_is_upcast_when_read():
+    """A v1 snapshot (no answers, history, build retries, findings, escalation kinds) reads as v2."""
+    project = Project(project_id="p", name="p", intake="i", owner="ada", has_ui=False,
+                      heal_limit=3)  # fmt: skip
+    project.gates[Gate.G5.value] = GateState.IN_PROGRESS.value
+    project.record_agent_failure(Gate.G5, BACKEND, 1, "401 bad key", retryable=False, at="t0")
+    state = dict(Snapshot.take(project).state)
+    for added in (
+        "answers",
+        "last_builds",
+        "history",
+        "build_retries",
+        "findings",
+        "class_version",
+    ):
+        state.pop(added, None)
+    for escalation in state["escalations"]:
+        del escalation["kind"]
+    old = Snapshot(originator_id=project.id, originator_version=project.version,
+                   timestamp=Snapshot.create_timestamp(), topic=get_topic(Project), state=state)  # fmt: skip
+    restored = old.mutate(None)
+    assert isinstance(restored, Project)
+    assert restored.missing(Gate.G7) == ("security_review", "audit")
+    assert [e["kind"] for e in restored.escalations] == ["agent"]
+    restored.record_failure(Gate.G5, BACKEND, 1, [], "t1")
+    assert restored.history["G5/backend_developer"][0]["attempt"] == 1

@@ -70,6 +70,20 @@ class HealDecision:
 class Project(Aggregate):
     """One project, as its events say it is."""
 
+    # The version of the state a snapshot holds; older snapshots are upcast when read.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Before heals kept attempts: no answers, builds, history, retries, findings, kinds."""
+        for name in ("answers", "last_builds", "history", "build_retries"):
+            state.setdefault(name, {})
+        state.setdefault("findings", [])
+        for escalation in state["escalations"]:
+            agent = escalation["reason"].startswith("the agent cannot go on")
+            kind = EscalationKind.AGENT if agent else EscalationKind.HEAL_LIMIT
+            escalation.setdefault("kind", kind.value)
+
     @staticmethod
     def create_id(project_id: str) -> uuid.UUID:
         """The aggregate id of a project, derived from its bus id (one per project)."""
