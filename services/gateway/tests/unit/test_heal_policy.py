@@ -267,3 +267,17 @@ def test_a_snapshot_taken_before_heals_kept_attempts_is_upcast_when_read():
     assert [e["kind"] for e in restored.escalations] == ["agent"]
     restored.record_failure(Gate.G5, BACKEND, 1, [], "t1")
     assert restored.history["G5/backend_developer"][0]["attempt"] == 1
+
+
+def test_a_build_that_passed_starts_the_next_faults_retries_from_one():
+    """Retries count one run of faults: after a passing build, a new fault is retry 1 again."""
+    fault = InfrastructureFault(cause=FaultCause.TIMEOUT, detail="uv sync: download timed out")
+    result = StepResult(step=Step.INSTALL, command=("uv sync",), exit_code=2, duration_s=1.0,
+                        fault=fault)  # fmt: skip
+    project = react(at(Gate.G5), failed_build(1, result, fault=fault), Policy(build_retries=1))
+    passed = BuildSucceeded.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=1, manifest=TREE,
+                                   results=())  # fmt: skip
+    project = react(project, passed, Policy(build_retries=1))
+    project = react(project, failed_build(1, result, fault=fault), Policy(build_retries=1))
+    assert project.errors[-1]["message"].startswith("build retry 1 of 1")
+    assert project.escalations == []

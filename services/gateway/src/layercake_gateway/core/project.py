@@ -383,9 +383,8 @@ class Project(Aggregate):
             raise LedgerError(f"no open escalation number {index}")
         escalation = self.escalations[index]
         rebuild = None
-        if escalation.get(
-            "kind"
-        ) == EscalationKind.INFRASTRUCTURE and decision.strip().lower().startswith("retry"):
+        retry = decision.strip().lower().startswith("retry")
+        if retry and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
             key = f"{escalation['gate']}/{escalation['role']}"
             rebuild = {name: escalation[name] for name in ("gate", "role", "attempt")}
             rebuild["manifest"] = self.manifests.get(key, {})
@@ -464,6 +463,7 @@ class Project(Aggregate):
         self, gate: str, role: str, attempt: int, at: str, manifest: dict[str, Any] | None = None
     ) -> None:
         self.attempts[f"{gate}/{role}"] = attempt
+        self.build_retries.pop(f"{gate}/{role}", None)
         if manifest:  # events recorded before trees were kept have none
             self.manifests[f"{gate}/{role}"] = manifest
         if role not in self.done_roles[gate]:
