@@ -69,7 +69,7 @@ async def _build(
     tree, cache, logs = work / "tree", work / "cache", work / "logs"
     files = {rel: (full.read_bytes(), 0o755 if os.access(full, os.X_OK) else 0o644)
              for rel, full in project_files(folder)}  # fmt: skip
-    # Keep node_modules and .venv (the install cache); drop files the folder no longer has.
+    # Keep node_modules (the install cache; venvs live in `cache`); drop files the folder lost.
     if tree.exists():
         for relative, stale in list(project_files(tree)):
             if relative not in files:
