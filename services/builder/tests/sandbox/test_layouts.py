@@ -12,8 +12,11 @@ import os
 
 import pytest
 
+from layercake_builder.errors import FolderRejected
 from layercake_contracts.events import BuildFailed, BuildSucceeded
 from layercake_contracts.values import Step
+
+from .conftest import PATH
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="slot users need root")
 
@@ -121,3 +124,25 @@ async def test_both_manifests_at_the_root_eslint_sees_no_file_of_the_venv(builds
     (lint,) = by_toolchain(outcome, Step.LINT)
     assert lint.diagnostics == (), lint.output
     assert [r.tests and r.tests.passed for r in by_toolchain(outcome, Step.TEST)] == [1, 1]
+
+
+async def test_a_step_of_a_folders_toolchain_starts_in_that_folder(jail):
+    """`folder="web"`: the command's working directory is /workspace/web, on each back-end."""
+    (jail.project / "web").mkdir()
+    async with jail.sandbox.slot(jail.project, jail.cache) as slot:
+        done = await jail.sandbox.run(
+            ("/bin/pwd",), slot=slot, project=jail.project, cache=jail.cache,
+            network=False, timeout_s=30, path=PATH, folder="web",
+        )  # fmt: skip
+    assert (done.exit_code, done.output.strip()) == (0, "/workspace/web")
+
+
+@pytest.mark.parametrize("folder", ["..", "../outside", "/etc"])
+async def test_a_step_is_never_started_outside_its_project(jail, folder):
+    """A folder leading out of the project is refused before anything runs, naming why."""
+    async with jail.sandbox.slot(jail.project, jail.cache) as slot:
+        with pytest.raises(FolderRejected, match="cannot run in the project's folder"):
+            await jail.sandbox.run(
+                ("/bin/true",), slot=slot, project=jail.project, cache=jail.cache,
+                network=False, timeout_s=30, path=PATH, folder=folder,
+            )  # fmt: skip
