@@ -103,14 +103,20 @@ async def test_a_backend_and_a_frontend_in_folders_each_build_where_their_manife
 
 
 async def test_a_python_project_whose_tests_need_a_dependency_group_passes(builds):
-    """The test dependency is only in PEP 735 `[dependency-groups] test`; uv installs it."""
+    """The test dependency is only in PEP 735 `[dependency-groups] test`; uv installs it, and
+    the next build of the same manifests reuses the venv in the cache."""
     files = python_files("", '[dependency-groups]\ntest = ["six"]')
     outcome = await builds.build("layout-group", encoded(files), (Step.INSTALL, Step.TEST))
 
-    assert isinstance(outcome, BuildSucceeded), [r.output for r in outcome.results]
-    (test,) = by_toolchain(outcome, Step.TEST)
-    assert test.tests is not None
-    assert test.tests.passed == 1
+    again = await builds.build("layout-group", encoded(files), (Step.INSTALL, Step.TEST))
+
+    for built in (outcome, again):
+        assert isinstance(built, BuildSucceeded), [r.output for r in built.results]
+        (test,) = by_toolchain(built, Step.TEST)
+        assert test.tests is not None
+        assert test.tests.passed == 1
+    (install,) = by_toolchain(again, Step.INSTALL)
+    assert install.cached, "the venv in the cache is reused under the same install key"
 
 
 async def test_both_manifests_at_the_root_eslint_sees_no_file_of_the_venv(builds):
