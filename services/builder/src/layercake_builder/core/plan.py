@@ -42,7 +42,7 @@ NODE_BIN = "/usr/bin/node"  # the system's: node_modules/.bin, first on PATH, is
 PYTHON = "python"
 VENVS = f"{CACHE}/venvs"  # one venv per Python folder, outside every toolchain's tree
 # The builder's own tools, by absolute path from places the sandbox cannot write (never a
-# PATH lookup, which finds the project's node_modules/.bin and .venv/bin first).
+# PATH lookup, which finds the project's node_modules/.bin and its venv's bin first).
 NPM = "/usr/bin/npm"
 SANDBOX_TOOLS = "/opt/layercake/bin"  # the builder's uv, mounted read-only
 UV = f"{SANDBOX_TOOLS}/uv"
