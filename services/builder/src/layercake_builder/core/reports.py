@@ -1,8 +1,9 @@
 """From what a tool printed (and the reports it wrote) to diagnostics, test counts and coverage.
 
-Pure. `interpret(parser, output, report, coverage)` picks the parser a plan's
-command named; the parsers live in `core/diagnostics/`. Every tool runs at
-`/workspace` in the sandbox, so that is the root paths are made relative to.
+Pure. `interpret(parser, output, report, coverage, root)` picks the parser a
+plan's command named; the parsers live in `core/diagnostics/`. A tool runs in
+its toolchain's folder (`/workspace`, `/workspace/web`): `root`, the folder the
+paths it reports are made relative to (the caller names them from the project's).
 A test report is believed only when the runner's own summary line shows as
 many passing tests: the tests run inside the runner and could write its
 report folder themselves (issue #14, finding 9).
@@ -57,13 +58,13 @@ class Parsed:
     coverage: float | None = None
 
 
-Interpret = Callable[[str, str, str | None, str | None], Parsed]
-Parser = Callable[[str, str | None, str | None], Parsed]
+Interpret = Callable[[str, str, str | None, str | None, str], Parsed]
+Parser = Callable[[str, str | None, str | None, str], Parsed]
 
 
 def _from_output(parse: Callable[[str, str], tuple[Diagnostic, ...]]) -> Parser:
     """A parser of the tool's own output (or of its report, when it wrote one)."""
-    return lambda output, report, _coverage: Parsed(parse(report or output, SANDBOX_ROOT))
+    return lambda output, report, _coverage, root: Parsed(parse(report or output, root))
 
 
 def _tests(
@@ -73,13 +74,10 @@ def _tests(
 ) -> Parser:
     """A test runner's parser: counts and failures from its report, coverage from its own."""
 
-    def read(output: str, report: str | None, coverage: str | None) -> Parsed:
+    def read(output: str, report: str | None, coverage: str | None, root: str) -> Parsed:
         if report is None:  # the runner never got to write it: a crash, an import error
-            return Parsed(
-                parse_python_tracebacks(output, SANDBOX_ROOT)
-                or parse_node_errors(output, SANDBOX_ROOT)
-            )
-        result = parse(report, SANDBOX_ROOT)
+            return Parsed(parse_python_tracebacks(output, root) or parse_node_errors(output, root))
+        result = parse(report, root)
         printed = printed_passes(runner, output)
         if (printed or 0) != result.counts.passed:
             claim = f"its report claims {result.counts.passed} passing tests"
@@ -105,7 +103,7 @@ def printed_passes(runner: str, output: str) -> int | None:
 
 
 PARSERS: dict[str, Parser] = {
-    "none": lambda _output, _report, _coverage: Parsed(),
+    "none": lambda _output, _report, _coverage, _root: Parsed(),
     "npm": _from_output(parse_npm_errors),
     "tsc": _from_output(parse_tsc),
     "eslint": _from_output(parse_eslint),
@@ -122,6 +120,8 @@ PARSERS: dict[str, Parser] = {
 }
 
 
-def interpret(parser: str, output: str, report: str | None, coverage: str | None) -> Parsed:
-    """What `output` (and the reports) mean, read by the parser the plan named."""
-    return PARSERS.get(parser, PARSERS["none"])(output, report, coverage)
+def interpret(
+    parser: str, output: str, report: str | None, coverage: str | None, root: str = SANDBOX_ROOT
+) -> Parsed:
+    """What `output` (and the reports) mean, by the parser the plan named; paths from `root`."""
+    return PARSERS.get(parser, PARSERS["none"])(output, report, coverage, root)
