@@ -72,17 +72,18 @@ def classify(
         return _nothing_audited(output) if step is Step.AUDIT else None
     if timed_out:
         said = f"the {step} step ran out of time: {' '.join(argv)}"
-        return _fault(FaultCause.TIMEOUT, said) if step in _NETWORK_STEPS else None
+        return fault_of(FaultCause.TIMEOUT, said) if step in _NETWORK_STEPS else None
     if (missing := _missing_tool(argv, output)) is not None:
         return missing
     found = (_npm(output) or _uv(output) or _pip_audit(output)) if step in _NETWORK_STEPS else None
     if found is None:
         return None
     cause, detail = found
-    return _fault(FaultCause.ADVISORY if step is Step.AUDIT else cause, detail)
+    return fault_of(FaultCause.ADVISORY if step is Step.AUDIT else cause, detail)
 
 
-def _fault(cause: FaultCause, detail: str) -> InfrastructureFault:
+def fault_of(cause: FaultCause, detail: str) -> InfrastructureFault:
+    """A fault of `cause` whose detail is cut to what an event and a prompt can carry."""
     short = detail.strip() or cause.value
     return InfrastructureFault(cause=cause, detail=short[:MAX_DETAIL])
 
@@ -99,7 +100,7 @@ def _missing_tool(argv: tuple[str, ...], output: str) -> InfrastructureFault | N
     for pattern in _EXEC_FAILED:
         if match := pattern.search(output):
             said = f"{match[1]} is not on this machine"
-            return _fault(FaultCause.TOOLCHAIN, f"{said} (running {program})")
+            return fault_of(FaultCause.TOOLCHAIN, f"{said} (running {program})")
     return None
 
 
@@ -145,4 +146,4 @@ def _nothing_audited(output: str) -> InfrastructureFault | None:
         return None
     first = next(str(r) for r in reasons if _NOT_AUDITED in str(r))
     detail = f"pip-audit looked up none of {len(dependencies)} dependencies: {first}"
-    return _fault(FaultCause.ADVISORY, detail)
+    return fault_of(FaultCause.ADVISORY, detail)
