@@ -99,3 +99,20 @@ def test_a_lockless_projects_audit_runs_against_the_lock_its_install_made():
         assert audit["fault"]["cause"] == "advisory"
         assert "405" in audit["fault"]["detail"]
     assert not (project / "package-lock.json").exists(), "the user's folder is built as a copy"
+
+
+async def test_a_pip_audit_that_could_look_nothing_up_is_a_passing_build_with_an_advisory_fault(
+    builds,
+):
+    """pip-audit exits 0 having skipped every dependency ("not found on PyPI"): the audit did
+    not happen, so its result says why, and the build still passes."""
+    files = {
+        "pyproject.toml": b'[project]\nname = "p"\nversion = "0.1.0"\ndependencies = ["iniconfig"]\n',
+        "test_p.py": b"def test_p():\n    assert True\n",
+    }
+    outcome = await builds.build("py-audit", files, (Step.INSTALL, Step.TEST, Step.AUDIT))
+    assert isinstance(outcome, BuildSucceeded), [r.output[-300:] for r in outcome.results]
+    audit = next(r for r in outcome.results if r.step is Step.AUDIT)
+    assert audit.fault is not None, audit.output[-500:]
+    assert audit.fault.cause is FaultCause.ADVISORY
+    assert "pip-audit" in audit.fault.detail
