@@ -75,11 +75,16 @@ def finished(
         "manifest": request.manifest,
         "results": results,
     }
-    failed = [r for r in results if not r.ok and not (r.step is Step.AUDIT and r.fault)]
+    failed = blocking(results)
     if not failed:
         return BuildSucceeded.follow(request, **common)
     first = next((r for r in failed if r.fault), failed[0])
     return BuildFailed.follow(request, **common, failed_step=first.step, fault=first.fault)
+
+
+def blocking(results: tuple[StepResult, ...]) -> list[StepResult]:
+    """The results that fail a build: every failed step but an audit its service could not run."""
+    return [r for r in results if not r.ok and not (r.step is Step.AUDIT and r.fault)]
 
 
 class Crash(StrEnum):
