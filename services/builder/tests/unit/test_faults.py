@@ -128,3 +128,12 @@ def test_a_pip_audit_that_audited_some_dependencies_is_no_fault():
         '"fixes": []}\n'
     )
     assert classify(Step.AUDIT, AUDIT_PY, 0, timed_out=False, output=output) is None
+
+
+def test_a_system_python_that_is_not_where_the_plan_says_is_a_toolchain_fault():
+    """uv's "No interpreter found at path" for our --python: the machine lacks it, not the project."""
+    argv = (UV, "venv", "--allow-existing", "--python", "/usr/bin/python9", ".venv")
+    fault = classify(Step.INSTALL, argv, 2, timed_out=False, output=fixture("uv-venv-no-python"))
+    assert fault is not None
+    assert fault.cause is FaultCause.TOOLCHAIN
+    assert "/usr/bin/python9" in fault.detail

@@ -56,11 +56,12 @@ _PIP_AUDIT_DOWN = re.compile(
 )
 _NOT_AUDITED = "could not be audited"
 
-# The sandbox could not exec a program: the trampoline's execvpe, bubblewrap's execvp, env.
+# A program of ours is not there: the trampoline's execvpe, bubblewrap's execvp, env, uv.
 _EXEC_FAILED = (
     re.compile(r"in _execvpe\n(?:.*\n)*?FileNotFoundError: \[Errno 2\] [^:]+: b?'([^']+)'"),
     re.compile(r"^bwrap: execvp (\S+): No such file or directory", re.MULTILINE),
     re.compile(r"^/usr/bin/env: '?([^':]+)'?: No such file or directory", re.MULTILINE),
+    re.compile(r"^error: No interpreter found at path `([^`]+)`", re.MULTILINE),  # uv --python
 )
 
 
