@@ -61,6 +61,16 @@ async def test_an_install_the_registry_cannot_be_reached_for_fails_with_a_regist
     assert "registry.npmjs.org" in outcome.fault.detail
 
 
+@pytest.mark.parametrize("builder_settings", [{"install_timeout_s": 0.3}])
+async def test_an_install_out_of_time_fails_with_a_timeout_fault(builds):
+    """Downloading ran past the install's limit: ours to retry, not the model's to heal."""
+    outcome = await builds.build("slow-registry", node_project({"ms": "2.1.3"}))
+    assert isinstance(outcome, BuildFailed)
+    assert outcome.results[0].timed_out, outcome.results[0].output[-300:]
+    assert outcome.fault is not None
+    assert outcome.fault.cause is FaultCause.TIMEOUT
+
+
 async def test_a_dependency_that_does_not_exist_fails_the_build_without_a_fault(builds):
     """npm's E404 is the project's to heal: BuildFailed at install, no fault."""
     outcome = await builds.build("no-package", node_project({"lc19-no-such-package-xyz": "1.0.0"}))
