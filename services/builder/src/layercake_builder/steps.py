@@ -207,9 +207,9 @@ def _own_folders(own: Path) -> tuple[Path, Path]:
 
 
 def _install_cached(tree: Path, key_file: Path, step_plan: StepPlan, key: str) -> bool:
-    """Same key as the last install, and what it installed (folders, a lock) is still there."""
+    """Same key as the last install, and what it installed is still in the tree."""
     same_key = read_regular(key_file.parent, key_file.name, MAX_KEY_BYTES) == key.encode()
-    return same_key and all((tree / path).exists() for path in step_plan.installs)
+    return same_key and all((tree / path).is_dir() for path in step_plan.installs)
 
 
 def _cached(step_plan: StepPlan) -> StepResult:

@@ -91,8 +91,9 @@ async def test_node_test_with_a_glob_still_gets_counts(builds):
 
 
 def test_a_lockless_projects_audit_runs_against_the_lock_its_install_made():
-    """Built twice by `layercake build` (which drops what the folder lacks, the lock npm wrote):
-    the second audit still reads a lock, so only the advisory service refuses it, never ENOLOCK."""
+    """Built twice by `layercake build`, which drops what the folder lacks (the lock npm wrote)
+    and keeps node_modules: the cached second build's audit makes the lock of the installed
+    tree, so only the advisory service refuses it (405), never ENOLOCK."""
     base = Path(tempfile.mkdtemp(prefix="lc-lockless-"))
     base.chmod(0o755)
     project = base / "project"
@@ -101,9 +102,10 @@ def test_a_lockless_projects_audit_runs_against_the_lock_its_install_made():
         (project / rel).write_bytes(data)
     env = {**os.environ, "LAYERCAKE_BUILDER_ROOT": str(base / "builder")}
     argv = [LAYERCAKE, "build", str(project), "--steps", "install,test,audit", "--json"]
-    for _ in range(2):
+    for run in range(2):
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603
         results = {r["step"]: r for r in json.loads(done.stdout)}
+        assert results["install"]["cached"] is bool(run), "the second install is cached"
         audit = results["audit"]
         assert "ENOLOCK" not in audit["output"], audit["output"][-500:]
         assert audit["fault"]["cause"] == "advisory"

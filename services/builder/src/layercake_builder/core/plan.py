@@ -48,6 +48,17 @@ PIP_AUDIT = (
 # Whatever the project pins, the builder needs these to report tests and coverage.
 PYTHON_TEST_TOOLS = ("pytest", "pytest-cov")
 SHELL = "/bin/sh"
+# npm audit reads only a lock (else ENOLOCK); the tree may have lost the one a lockless
+# install wrote while node_modules stayed (a cached install): this makes it again, of the
+# installed tree, offline. Failing, it leaves npm audit to say ENOLOCK.
+LOCK_OF_INSTALLED_TREE = (
+    SHELL,
+    "-c",
+    (
+        "test -e package-lock.json || test -e npm-shrinkwrap.json || "
+        f"exec {NPM} install --package-lock-only --offline --ignore-scripts --no-audit --no-fund"
+    ),
+)
 # A word of a `node --test` script the builder passes on: paths, globs, flags; no shell syntax.
 _PLAIN_WORD = re.compile(r"[\w./*?\[\]{}=:@+,-]+")
 NODE_TEST_REPORTERS = (
@@ -137,8 +148,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
             Step.INSTALL,
             NODE,
             (Command((*install, "--no-audit", "--no-fund"), "npm", network=True),),
-            # Lockless, the lock npm install writes is the audit's: no cached install without it.
-            installs=("node_modules",) if locked else ("node_modules", "package-lock.json"),
+            installs=("node_modules",),
         )
     ]
     build: list[Command] = []
@@ -153,7 +163,8 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
     if "test" in scripts:
         steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"], dependencies),)))
     audit = Command((NPM, "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
-    steps.append(StepPlan(Step.AUDIT, NODE, (audit,)))
+    lock = () if locked else (Command(LOCK_OF_INSTALLED_TREE, "none", tolerate_exit=True),)
+    steps.append(StepPlan(Step.AUDIT, NODE, (*lock, audit)))
     return steps
 
 
