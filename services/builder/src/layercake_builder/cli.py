@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from layercake_builder.app import create_runner, create_runtime
+from layercake_builder.core.outcome import blocking
 from layercake_builder.core.plan import cache_key, manifest_paths, plan_build
 from layercake_builder.service import toolchain_versions
 from layercake_builder.settings import Settings
@@ -43,7 +44,10 @@ def build(
         bool, typer.Option("--json", help="Print the step results as JSON.")
     ] = False,
 ) -> None:
-    """Build and test a folder in the sandbox (a copy of it); exit 0 when every step passed."""
+    """Build and test a folder in the sandbox (a copy of it); exit 0 when the build passed.
+
+    It passes when every step did, or all but an audit whose service could not be asked.
+    """
     try:
         wanted = tuple(Step(s.strip()) for s in steps.split(",") if s.strip())
     except ValueError as exc:
@@ -58,7 +62,7 @@ def build(
         typer.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
     else:
         _show(results)
-    raise typer.Exit(0 if results and all(r.ok for r in results) else 1)
+    raise typer.Exit(0 if results and not blocking(results) else 1)
 
 
 async def _build(
@@ -97,6 +101,7 @@ def _show(results: tuple[StepResult, ...]) -> None:
         table.add_column(column)
     for r in results:
         verdict = "cached" if r.cached else ("ok" if r.ok else f"failed ({r.exit_code})")
+        verdict += f", not ours: {r.fault.cause}" if r.fault else ""
         tests = f"{r.tests.passed} passed, {r.tests.failed} failed" if r.tests else ""
         coverage = f"{r.coverage_percent:.0f}%" if r.coverage_percent is not None else ""
         table.add_row(r.step, verdict, f"{r.duration_s:.1f}", tests, coverage)

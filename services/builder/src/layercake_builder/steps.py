@@ -2,11 +2,12 @@
 
 Shell: it runs commands, reads the reports the tools wrote, and turns each
 step into a `StepResult` with the help of the pure core (`interpret`,
-`sandbox_findings`). What the builder reads back lives where no other step can
-write (issue #14): install keys in a folder of its own the sandbox never sees,
-a test's reports in a folder made fresh for that one command, outside the
-project. Both are read as regular files only, never through a link, off the
-event loop.
+`sandbox_findings`, and `classify`: whether its last command failed for a
+reason outside the project, the step's `fault`). What the builder reads back
+lives where no other step can write (issue #14): install keys in a folder of
+its own the sandbox never sees, a test's reports in a folder made fresh for
+that one command, outside the project. Both are read as regular files only,
+never through a link, off the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from layercake_builder.adapters.own_files import private_folder, read_regular, write_atomically
 from layercake_builder.core.confinement import CACHE, WORKSPACE, workdir
+from layercake_builder.core.faults import classify
 from layercake_builder.core.findings import sandbox_findings
 from layercake_builder.core.plan import (
     REPORTS,
@@ -120,11 +122,13 @@ class StepRunner:
         outputs: list[str] = []
         duration = 0.0
         last: Completed | None = None
+        argv: tuple[str, ...] = ()
         parsed_tests = None
         coverage = None
         ok = True
         for command in step_plan.commands:
             last, report, coverage_report = await self._command(command, step_plan, where)
+            argv = command.argv
             duration += last.duration_s
             outputs.append(f"$ {' '.join(command.argv)}\n{last.output}")
             root = workdir(step_plan.folder)
@@ -160,6 +164,11 @@ class StepRunner:
             tests=parsed_tests,
             coverage_percent=coverage,
             diagnostics=tuple(diagnostics),
+            fault=None
+            if last is None
+            else classify(
+                step_plan.step, argv, last.exit_code, timed_out=last.timed_out, output=last.output
+            ),
         )
 
     async def _command(

@@ -120,13 +120,21 @@ def fresh_base() -> Path:
     return base
 
 
+@pytest.fixture
+def builder_settings() -> dict[str, object]:
+    """Settings of the `builds` service beyond the defaults; a test parametrizes it to change one."""
+    return {}
+
+
 @pytest.fixture(params=["bwrap", "unshare"])
-async def builds(request, bus):
+async def builds(request, bus, builder_settings):
     """Whole builds through a BuildService on each back-end, on a real nats-server."""
     if request.param == "bwrap" and shutil.which("bwrap") is None and not os.environ.get("CI"):
         pytest.skip("bubblewrap is not installed here (CI installs it and runs this)")
     base = fresh_base()
-    settings = Settings(sandbox=request.param, builder_root=base / "builder", max_builds=1)
+    settings = Settings(
+        sandbox=request.param, builder_root=base / "builder", max_builds=1, **builder_settings
+    )
 
     async def store_log(data: bytes) -> str:
         return await (await bus.blobs()).put(data)

@@ -61,6 +61,30 @@ def test_node_test_with_its_own_reporter_flags_is_run_as_npm_test():
     assert command.argv == ("npm", "test")
 
 
+def test_node_test_with_a_glob_lets_the_shell_expand_it_and_keeps_the_report():
+    """Node 20 takes no patterns: sh expands the glob (as under `npm test`), never runs it."""
+    command = node_test_command('node --test "test/**/*.test.js"')
+
+    assert command.argv[:2] == ("/bin/sh", "-c")
+    assert command.argv[2].startswith(f"exec {NODE_BIN} --test ")
+    assert "--test-reporter-destination=/reports/junit.xml" in command.argv[2]
+    assert command.argv[3:] == ("sh", "test/**/*.test.js")
+    assert command.report == "junit.xml"
+
+
+def test_node_test_flags_of_the_project_are_kept_and_counted():
+    command = node_test_command("node --test --test-concurrency=1 --require ./setup.js test/")
+
+    assert command.argv[0] == NODE_BIN
+    assert command.argv[-4:] == ("--test-concurrency=1", "--require", "./setup.js", "test/")
+    assert command.report == "junit.xml"
+
+
+def test_node_test_with_shell_syntax_in_its_arguments_is_run_as_npm_test():
+    for script in ("node --test && node evil.js", "node --test $(cat list)", "node --test 'a"):
+        assert node_test_command(script).argv == ("npm", "test"), script
+
+
 def test_pytest_reports_land_in_the_report_folder_not_the_project():
     plan = plan_build(["requirements.txt", "test_a.py"], {}, (Step.TEST,))
     [test] = plan.of(Step.TEST)

@@ -2,7 +2,10 @@
 
 A build that could not run (its tree or the sandbox failed under it) still
 ends in a BuildFailed whose diagnostic names the cause, so the project never
-waits on a build that only became a dead letter.
+waits on a build that only became a dead letter; it carries a SANDBOX fault.
+A step that failed for a reason outside the project carries its fault (see
+`faults.py`): an audit with one leaves the build passing (G7 shows it), any
+other fails it with that fault, which the ledger retries and never heals.
 
 Event ids derive from the request's id, so a request handled twice (a
 redelivery, a restart) publishes the same events and the stream keeps one.
@@ -14,6 +17,7 @@ import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from layercake_builder.core.faults import fault_of
 from layercake_contracts.events import (
     BuildFailed,
     BuildRequested,
@@ -21,7 +25,13 @@ from layercake_contracts.events import (
     BuildSucceeded,
     FilesWritten,
 )
-from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
+from layercake_contracts.values import (
+    Diagnostic,
+    FaultCause,
+    Severity,
+    Step,
+    StepResult,
+)
 
 if TYPE_CHECKING:
     from layercake_builder.core.plan import Plan
@@ -52,7 +62,11 @@ def started(request: BuildRequest, plan: Plan) -> BuildStarted:
 def finished(
     request: BuildRequest, results: tuple[StepResult, ...]
 ) -> BuildSucceeded | BuildFailed:
-    """BuildSucceeded when every step passed, else BuildFailed naming the first failed step."""
+    """BuildSucceeded when every step passed (or only the audit, for want of its service).
+
+    Else BuildFailed naming the first failed step, or the first whose failure
+    is a fault: while ours is broken, healing the project's part cannot pass.
+    """
     common = {
         "event_id": derived_id(request, "finished"),
         "role": request.role,
@@ -61,10 +75,16 @@ def finished(
         "manifest": request.manifest,
         "results": results,
     }
-    failed: Step | None = next((r.step for r in results if not r.ok), None)
-    if failed is None:
+    failed = blocking(results)
+    if not failed:
         return BuildSucceeded.follow(request, **common)
-    return BuildFailed.follow(request, **common, failed_step=failed)
+    first = next((r for r in failed if r.fault), failed[0])
+    return BuildFailed.follow(request, **common, failed_step=first.step, fault=first.fault)
+
+
+def blocking(results: tuple[StepResult, ...]) -> list[StepResult]:
+    """The results that fail a build: every failed step but an audit its service could not run."""
+    return [r for r in results if not r.ok and not (r.step is Step.AUDIT and r.fault)]
 
 
 class Crash(StrEnum):
@@ -82,8 +102,9 @@ def crashed(
     message = f"the build stopped while {what}: {type(error).__name__}: {error}"
     diagnostic = Diagnostic(tool="builder", severity=Severity.ERROR, code=where, message=message)
     # No exit code: a step that never ran is a failed one.
+    fault = fault_of(FaultCause.SANDBOX, f"{where.value}: {message}")
     result = StepResult(
         step=step, command=(), exit_code=None, duration_s=0, output=message,
-        diagnostics=(diagnostic,),
+        diagnostics=(diagnostic,), fault=fault,
     )  # fmt: skip
     return finished(request, (result,))

@@ -19,6 +19,8 @@ import dataclasses
 import hashlib
 import json
 import posixpath
+import re
+import shlex
 import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,24 @@ PIP_AUDIT = (
 )
 # Whatever the project pins, the builder needs these to report tests and coverage.
 PYTHON_TEST_TOOLS = ("pytest", "pytest-cov")
+SHELL = "/bin/sh"
+# npm audit reads only a lock (else ENOLOCK); the tree may have lost the one a lockless
+# install wrote while node_modules stayed (a cached install): this makes it again, of the
+# installed tree, offline. Failing, it leaves npm audit to say ENOLOCK.
+LOCK_OF_INSTALLED_TREE = (
+    SHELL,
+    "-c",
+    (
+        "test -e package-lock.json || test -e npm-shrinkwrap.json || "
+        f"exec {NPM} install --package-lock-only --offline --ignore-scripts --no-audit --no-fund"
+    ),
+)
+# A word of a `node --test` script the builder passes on: paths, globs, flags; no shell syntax.
+_PLAIN_WORD = re.compile(r"[\w./*?\[\]{}=:@+,-]+")
+NODE_TEST_REPORTERS = (
+    *("--test-reporter=spec", "--test-reporter-destination=stdout"),
+    *("--test-reporter=junit", f"--test-reporter-destination={REPORT_FOLDER}/junit.xml"),
+)
 LOCK_FILES = (
     "package.json",
     "package-lock.json",
@@ -262,7 +282,8 @@ def _node_steps(
     if "test" in scripts:
         steps.append(StepPlan(Step.TEST, NODE, (_node_test(scripts["test"], dependencies),)))
     audit = Command((NPM, "audit", "--json"), "npm-audit", network=True, tolerate_exit=True)
-    steps.append(StepPlan(Step.AUDIT, NODE, (audit,)))
+    lock = () if locked else (Command(LOCK_OF_INSTALLED_TREE, "none", tolerate_exit=True),)
+    steps.append(StepPlan(Step.AUDIT, NODE, (*lock, audit)))
     return steps
 
 
@@ -281,19 +302,29 @@ def _node_test(script: str, dependencies: Collection[str]) -> Command:
     its system path: a script that merely mentions one (`node fake.js # jest`)
     gets pass or fail from its exit code and no counts or coverage.
     """
-    words = script.split()
+    try:
+        words = shlex.split(script)
+    except ValueError:  # an unclosed quote: npm's shell will say so
+        words = []
     runner = words[0] if words else ""
     if runner in {"jest", "vitest"} and runner in dependencies:
         return _node_runner(runner)
-    paths = words[2:]
-    if words[:2] == ["node", "--test"] and not any(w[0] == "-" or _is_glob(w) for w in paths):
-        report = "junit.xml"
-        argv = (
-            *(NODE_BIN, "--test", "--test-reporter=spec", "--test-reporter-destination=stdout"),
-            *("--test-reporter=junit", f"--test-reporter-destination={REPORT_FOLDER}/{report}"),
-        )
-        return Command((*argv, *paths), "node-test", report)
+    if words[:2] == ["node", "--test"] and _plain_node_test_arguments(words[2:]):
+        arguments = tuple(words[2:])
+        if not any(_is_glob(w) for w in arguments):
+            return Command(
+                (NODE_BIN, "--test", *NODE_TEST_REPORTERS, *arguments), "node-test", "junit.xml"
+            )
+        # Node 20 takes no patterns; the shell expanded them for `npm test`, so it does here:
+        # unquoted "$@" is only split and globbed, never read as shell syntax.
+        expand = f"exec {NODE_BIN} --test {' '.join(NODE_TEST_REPORTERS)} $@"
+        return Command((SHELL, "-c", expand, "sh", *arguments), "node-test", "junit.xml")
     return Command(("npm", "test"), "node")
+
+
+def _plain_node_test_arguments(words: list[str]) -> bool:
+    """Paths, globs and flags only: no shell syntax, and no reporter of the project's own."""
+    return all(_PLAIN_WORD.fullmatch(w) and not w.startswith("--test-reporter") for w in words)
 
 
 def _node_runner(runner: str) -> Command:
