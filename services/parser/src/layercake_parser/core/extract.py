@@ -303,15 +303,10 @@ class _Tree:
             )
             return
         try:
-            content, occurrences = apply_search_replace(self.current.get(path), edit)
+            content = apply_search_replace(self.current.get(path), edit)
         except EditRejected as exc:
             self.rejected.append(Rejection(path, f"edit at line {edit.line}: {exc.reason}"))
             return
-        if occurrences > 1:
-            self.warnings.append(
-                f"the SEARCH text of the edit at line {edit.line} occurs {occurrences} times "
-                f"in {path}; the first was replaced"
-            )
         self._set(path, content, Source.SEARCH_REPLACE)
 
     def _patch(self, patch: Patch) -> None:
