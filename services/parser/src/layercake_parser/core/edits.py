@@ -66,6 +66,7 @@ class Patch:
     new_path: str | None
     hunks: tuple[Hunk, ...]
     line: int
+    complete: bool = True  # False: the answer may end inside its last hunk
 
     @property
     def path(self) -> str | None:
@@ -150,8 +151,13 @@ def looks_like_diff(lines: tuple[str, ...]) -> bool:
     return any(line.startswith("@@ -") and _HUNK.match(line) for line in lines)
 
 
-def parse_patches(lines: tuple[str, ...], first_line: int, default_path: str | None) -> list[Patch]:
-    """The unified diffs in `lines`; bare hunks belong to `default_path`."""
+def parse_patches(
+    lines: tuple[str, ...], first_line: int, default_path: str | None, *, closed: bool
+) -> list[Patch]:
+    """The unified diffs in `lines`; bare hunks belong to `default_path`.
+
+    `closed`: something follows `lines` in the answer, so a diff that runs to their end is whole.
+    """
     patches: list[Patch] = []
     index = 0
     while index < len(lines):
@@ -161,12 +167,14 @@ def parse_patches(lines: tuple[str, ...], first_line: int, default_path: str | N
             start = index
             hunks, index = _read_hunks(lines, index + 2)
             old_path, new_path = _strip_prefixes(old.group("path"), new.group("path"))
-            patches.append(Patch(old_path, new_path, hunks, first_line + start))
+            complete = closed or index < len(lines)
+            patches.append(Patch(old_path, new_path, hunks, first_line + start, complete))
             continue
         if default_path is not None and _HUNK.match(lines[index]):
             start = index
             hunks, index = _read_hunks(lines, index)
-            patches.append(Patch(default_path, default_path, hunks, first_line + start))
+            complete = closed or index < len(lines)
+            patches.append(Patch(default_path, default_path, hunks, first_line + start, complete))
             continue
         index += 1
     return patches

@@ -42,9 +42,11 @@ _PATH_TOKEN = re.compile(r"^[\w@+~\-./\\\[\]()]+$")
 _LIST_MARKER = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^#{1,6}\s+")
 _LABEL_WORDS = re.compile(
-    r"^(?:new\s+|updated\s+|create\s+|edit\s+)?(?:file(?:name)?|path)\s*[:=-]\s*",
+    r"^(?:new\s+|updated\s+|create\s+|edit\s+)?(?:file(?:name)?|path)(?:\s+\d{1,3})?\s*[:=-]\s*",
     re.IGNORECASE,
 )
+# `(new)`, `(updated)` after the path: a note on the file, not part of its name.
+_TRAILING_NOTE = re.compile(r"\s+\([^()`]*\)\s*:?\s*$")
 _ATTRIBUTE = re.compile(
     r"""\b(title|file|filename|path)\s*=\s*["']?([^"'\s}]+)["']?""", re.IGNORECASE
 )
@@ -102,13 +104,14 @@ def looks_like_path(token: str) -> bool:
 def path_in_label(line: str) -> str | None:
     """The path a label line names.
 
-    Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`.
+    Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`, numbered
+    and bold headings (`### 2. `a.ts``, `**1. a.ts**`, `**File**: a.ts`, `a.ts (new)`).
     """
     text = line.strip()
     if not text or len(text) > MAX_PATH_BYTES:
         return None
-    text = _HEADING.sub("", text)
-    text = _LIST_MARKER.sub("", text)
+    text = _HEADING.sub("", text).replace("**", "")  # no path holds `**`: it is emphasis
+    text = _TRAILING_NOTE.sub("", _LIST_MARKER.sub("", text.strip()))
     trailing = _TRAILING_BACKTICKED.search(text)
     if trailing and text.count("`") == 2:  # noqa: PLR2004  # exactly one backticked token
         candidate = trailing.group(1)

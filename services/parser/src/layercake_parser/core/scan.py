@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from layercake_parser.core.paths import path_in_info, path_in_label
+
 _OPENER = re.compile(r"^(?P<indent>[ \t]{0,16})(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 _FILE_TAG = re.compile(r"^\s*<file\b(?P<attrs>[^>]*)>(?P<rest>.*)$", re.IGNORECASE)
 _FILE_PATH_ATTR = re.compile(r"""\bpath\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
@@ -19,6 +21,7 @@ REPLACE_END = re.compile(r"^\s*>{5,9} ?REPLACE\b.*$")
 # A label may sit on the line before a fence, with at most this many blank lines between.
 _LABEL_REACH = 1
 _CHEAP_OPENERS = ("```", "~~~")
+WRAPPER_LANGUAGES = frozenset({"markdown", "md"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,58 @@ def split_lines(answer: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def read(lines: list[str]) -> list[Segment]:
+    """The answer's segments, with a markdown wrapper around the answer (or part of it) removed.
+
+    A whole answer in one ```` ```markdown ```` (or `md`) fence is unwrapped first, by its
+    first and last lines, so an inner block opened by a bare fence cannot close the
+    wrapper early. Then an unnamed markdown block that holds blocks or edits is read as
+    part of the answer. The wrapper's fence lines become blank, so line numbers stay.
+    """
+    lines = _unwrap_whole(lines)
+    segments = scan(lines)
+    wrappers = [s for s in segments if isinstance(s, Fenced) and _is_wrapper(s)]
+    if not wrappers:
+        return segments
+    for wrapper in wrappers:
+        lines[wrapper.line - 1] = ""
+        if wrapper.closed:
+            lines[wrapper.line + len(wrapper.body)] = ""
+    return scan(lines)
+
+
+def _unwrap_whole(lines: list[str]) -> list[str]:
+    filled = [index for index, line in enumerate(lines) if line.strip()]
+    if not filled:
+        return lines
+    first = lines[filled[0]]
+    opener = _OPENER.match(first) if first.lstrip().startswith(_CHEAP_OPENERS) else None
+    if opener is None or opener.group("info").strip().lower() not in WRAPPER_LANGUAGES:
+        return lines
+    unwrapped = list(lines)
+    unwrapped[filled[0]] = ""
+    fence = opener.group("fence")
+    last = lines[filled[-1]].strip()
+    if len(filled) > 1 and last.startswith(fence) and not last.strip(fence[0]):
+        unwrapped[filled[-1]] = ""
+    return unwrapped
+
+
+def _is_wrapper(block: Fenced) -> bool:
+    """An unnamed markdown block that holds blocks, tags or edits: an answer in a wrapper."""
+    language, path = path_in_info(block.info)
+    if language not in WRAPPER_LANGUAGES or path is not None:
+        return False
+    if block.label is not None and path_in_label(block.label) is not None:
+        return False
+    return any(
+        line.lstrip(" \t").startswith(_CHEAP_OPENERS)
+        or SEARCH_HEAD.match(line)
+        or _FILE_TAG.match(line)
+        for line in block.body
+    )
 
 
 def scan(lines: list[str]) -> list[Segment]:
