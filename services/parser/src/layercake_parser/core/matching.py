@@ -11,7 +11,6 @@ linear in the file's length; the check of a shift is bounded by a budget.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -112,13 +111,15 @@ def _occurrences(
     lines: Sequence[str], wanted: Sequence[str], normal: Callable[[str], str], limit: int
 ) -> list[int]:
     """The first `limit` line indexes where `wanted` starts, comparing lines after `normal`."""
-    text = "\n" + "\n".join(normal(line) for line in lines) + "\n"
-    needle = "\n" + "\n".join(normal(line) for line in wanted) + "\n"
-    newlines = [index for index, char in enumerate(text) if char == "\n"]
+    text = "\n" + "\n".join(map(normal, lines)) + "\n"
+    needle = "\n" + "\n".join(map(normal, wanted)) + "\n"
     starts: list[int] = []
+    line, counted = 0, 0
     at = text.find(needle)
     while at >= 0 and len(starts) < limit:
-        starts.append(bisect.bisect_left(newlines, at))
+        line += text.count("\n", counted, at)  # the newline at `at` starts line `line`
+        counted = at
+        starts.append(line)
         at = text.find(needle, at + 1)
     return starts
 
