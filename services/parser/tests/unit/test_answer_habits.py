@@ -97,3 +97,9 @@ def test_a_readme_fence_holding_fences_ends_at_the_bare_fence_that_balances_it()
         "README.md": "# Tally\n\n```sh\nuv run tally\n```\n\n```python\nimport tally\n```\n",
         "tally/cli.py": "print(2)\n",
     }
+
+
+def test_a_markdown_block_that_opens_with_a_marker_is_that_file_not_a_wrapper():
+    """`<!-- file: README.md -->` first in an unnamed markdown fence: the README, nested blocks and all."""
+    answer = "```markdown\n<!-- file: README.md -->\n# App\n\n```sh\nnpm test\n```\n```\n"
+    assert contents(answer) == {"README.md": "# App\n\n```sh\nnpm test\n```\n"}

@@ -29,7 +29,7 @@ from layercake_parser.core.edits import (
     parse_patches,
     parse_search_replace,
 )
-from layercake_parser.core.paths import looks_like_path, path_in_info, path_in_label
+from layercake_parser.core.paths import path_in_info, path_in_label, path_in_marker
 from layercake_parser.core.scan import Fenced, Loose, Segment, Tagged, read, split_lines
 
 if TYPE_CHECKING:
@@ -47,18 +47,6 @@ TEXT_LANGUAGES = frozenset({"text", "txt", "plaintext", "plain", "output", "log"
 DIFF_LANGUAGES = frozenset({"diff", "patch", "udiff"})
 SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd")
 _CONSOLE_PROMPT = re.compile(r"^\s*(?:\$|>|PS [^>]*>|C:\\[^>]*>)\s")
-_MARKERS = (
-    re.compile(
-        r"^\s*(?://|#|--|;)\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*$", re.IGNORECASE
-    ),
-    re.compile(
-        r"^\s*/\*\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*\*/\s*$", re.IGNORECASE
-    ),
-    re.compile(
-        r"^\s*<!--\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*-->\s*$", re.IGNORECASE
-    ),
-)
-_MARKER_STARTS = ("//", "#", "--", ";", "/*", "<!--")
 _QUOTED = 200  # characters of the answer quoted when nothing came out of it
 _PYPROJECT = re.compile(r"^\[(?:project|build-system|tool\.poetry)\]\s*$", re.MULTILINE)
 _PACKAGE_JSON_KEYS = frozenset({"scripts", "dependencies", "devDependencies"})
@@ -177,7 +165,7 @@ def _parts_of(block: Fenced, info_path: str | None, label_path: str | None) -> l
     path, source = info_path, Source.FENCE_INFO
     if path is None and label_path is not None:
         path, source = label_path, Source.FENCE_LABEL
-    marker = _marker_path(body[0]) if body else None
+    marker = path_in_marker(body[0]) if body else None
     if marker is None or (path is not None and marker != path):
         return [_Part(path, source, body, block.closed)]
     if path is None:
@@ -185,7 +173,7 @@ def _parts_of(block: Fenced, info_path: str | None, label_path: str | None) -> l
     parts: list[_Part] = []
     start = 1
     for index in range(1, len(body)):
-        following = _marker_path(body[index])
+        following = path_in_marker(body[index])
         if following is not None:
             parts.append(_Part(path, source, _without_blank_end(body[start:index]), closed=True))
             path, source, start = following, Source.MARKER_COMMENT, index + 1
@@ -226,16 +214,6 @@ def _may_be_file(language: str | None, path: str, body: tuple[str, ...]) -> bool
         return path.endswith(SCRIPT_SUFFIXES)
     first = next((line for line in body if line.strip()), "")
     return not (_CONSOLE_PROMPT.match(first) and not path.endswith(SCRIPT_SUFFIXES))
-
-
-def _marker_path(line: str) -> str | None:
-    if not line.lstrip().startswith(_MARKER_STARTS):
-        return None
-    for marker in _MARKERS:
-        found = marker.match(line)
-        if found and looks_like_path(found.group("path")):
-            return found.group("path")
-    return None
 
 
 def _infer_path(language: str | None, body: tuple[str, ...]) -> str | None:

@@ -50,6 +50,18 @@ _TRAILING_NOTE = re.compile(r"\s+\([^()`]*\)\s*:?\s*$")
 _ATTRIBUTE = re.compile(
     r"""\b(title|file|filename|path)\s*=\s*["']?([^"'\s}]+)["']?""", re.IGNORECASE
 )
+_MARKERS = (
+    re.compile(
+        r"^\s*(?://|#|--|;)\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*$", re.IGNORECASE
+    ),
+    re.compile(
+        r"^\s*/\*\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*\*/\s*$", re.IGNORECASE
+    ),
+    re.compile(
+        r"^\s*<!--\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*-->\s*$", re.IGNORECASE
+    ),
+)
+_MARKER_STARTS = ("//", "#", "--", ";", "/*", "<!--")
 _TRAILING_BACKTICKED = re.compile(r"`([^`\s]+)`\s*:?\s*$")
 
 
@@ -165,3 +177,14 @@ def _language_only(language: str | None) -> str | None:
     if language is None or ":" in language:
         return None
     return language
+
+
+def path_in_marker(line: str) -> str | None:
+    """The path a marker comment names: `// file: a.ts`, `# a.py`, `<!-- path: a.html -->`."""
+    if not line.lstrip().startswith(_MARKER_STARTS):
+        return None
+    for marker in _MARKERS:
+        found = marker.match(line)
+        if found and looks_like_path(found.group("path")):
+            return found.group("path")
+    return None

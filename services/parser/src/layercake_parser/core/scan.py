@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from layercake_parser.core.paths import path_in_info, path_in_label
+from layercake_parser.core.paths import path_in_info, path_in_label, path_in_marker
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _OPENER = re.compile(r"^(?P<indent>[ \t]{0,16})(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 _FILE_TAG = re.compile(r"^\s*<file\b(?P<attrs>[^>]*)>(?P<rest>.*)$", re.IGNORECASE)
@@ -93,11 +97,14 @@ def _unwrap_whole(lines: list[str]) -> list[str]:
     opener = _OPENER.match(first) if first.lstrip().startswith(_CHEAP_OPENERS) else None
     if opener is None or opener.group("info").strip().lower() not in WRAPPER_LANGUAGES:
         return lines
-    unwrapped = list(lines)
-    unwrapped[filled[0]] = ""
     fence = opener.group("fence")
     last = lines[filled[-1]].strip()
-    if len(filled) > 1 and last.startswith(fence) and not last.strip(fence[0]):
+    closed = len(filled) > 1 and last.startswith(fence) and not last.strip(fence[0])
+    if not _holds_answer(lines[filled[0] + 1 : filled[-1] if closed else len(lines)]):
+        return lines
+    unwrapped = list(lines)
+    unwrapped[filled[0]] = ""
+    if closed:
         unwrapped[filled[-1]] = ""
     return unwrapped
 
@@ -109,11 +116,19 @@ def _is_wrapper(block: Fenced) -> bool:
         return False
     if block.label is not None and path_in_label(block.label) is not None:
         return False
+    return _holds_answer(block.body)
+
+
+def _holds_answer(body: Sequence[str]) -> bool:
+    """Lines that open no file of their own (no marker first) and hold blocks, tags or edits."""
+    first = next((line for line in body if line.strip()), "")
+    if path_in_marker(first) is not None:
+        return False
     return any(
         line.lstrip(" \t").startswith(_CHEAP_OPENERS)
         or SEARCH_HEAD.match(line)
         or _FILE_TAG.match(line)
-        for line in block.body
+        for line in body
     )
 
 
