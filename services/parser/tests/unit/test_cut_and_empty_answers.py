@@ -46,10 +46,19 @@ def test_a_truncated_answer_applies_no_cut_search_replace_or_diff():
 
 
 def test_a_truncated_answer_cut_after_its_last_block_keeps_every_file():
-    """Cut in the closing prose: nothing is dropped, and the warning says where it was cut."""
+    """Cut in the closing prose: nothing is dropped, and the warning says it was cut."""
     result = extract("```js:web/a.js\nA\n```\n\nNext I will", truncated=True)
     assert [f.path for f in result.files] == ["web/a.js"]
-    assert any("cut at the token limit after its last complete block" in w for w in result.warnings)
+    assert any("anything after them is missing" in w for w in result.warnings)
+
+
+def test_a_truncated_answer_infers_no_file_from_a_cut_block():
+    """A cut Dockerfile block is not guessed into a Dockerfile; a whole one still is."""
+    cut = extract("```dockerfile\nFROM python:3.12-slim\nRUN pip ins", truncated=True)
+    assert cut.files == ()
+    assert any("`Dockerfile` was not written" in w for w in cut.warnings)
+    whole = extract("```dockerfile\nFROM python:3.12-slim\n```\n", truncated=True)
+    assert [f.path for f in whole.files] == ["Dockerfile"]
 
 
 def test_an_answer_with_no_edits_and_no_files_says_what_it_said():

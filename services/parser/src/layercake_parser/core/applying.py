@@ -181,6 +181,9 @@ class Tree:
         """Add the files read from content alone, unless the answer named them or one is unsure."""
         by_path: dict[str, list[Write]] = {}
         for candidate in candidates:
+            if candidate.unclosed and self.cut:
+                self._drop(candidate.path)
+                continue
             by_path.setdefault(candidate.path, []).append(candidate)
         for path, writes in by_path.items():
             lines = ", ".join(str(w.line) for w in writes)
@@ -213,8 +216,8 @@ class Tree:
         warnings = list(self.warnings)
         if self.cut and not self.dropped:
             warnings.append(
-                "the answer was cut at the token limit after its last complete block; "
-                "anything it meant to write after that is missing"
+                "the answer was cut at the token limit; the files and edits it finished "
+                "are used, anything after them is missing"
             )
         if not (self.sources or self.rejected or self.dropped):
             warnings.append(f"the answer had no edits and no files: it said: {said}")

@@ -203,7 +203,8 @@ def _unnamed(
         )
     guess = _infer_path(language, body)
     if guess is not None:
-        inferred.append(Write(guess, _text(body), Source.INFERRED, block.line))
+        unclosed = not block.closed
+        inferred.append(Write(guess, _text(body), Source.INFERRED, block.line, unclosed=unclosed))
     elif language and language not in SHELL_LANGUAGES | TEXT_LANGUAGES:
         warnings.append(f"the {language} block at line {block.line} names no file; not written")
 
