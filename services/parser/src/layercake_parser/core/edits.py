@@ -129,8 +129,8 @@ def apply_search_replace(content: str | None, edit: SearchReplace) -> str:
     if len(found.places) > 1:
         count = f"{len(found.places)}{'+' if len(found.places) == MAX_PLACES else ''}"
         raise EditRejected(
-            f"SEARCH text matches {count} places ({found.level}): "
-            f"{describe_places(found.places)}; not applied, make it match one"
+            f"SEARCH text matches {count} places {found.level} "
+            f"({describe_places(found.places)} of the file); not applied: make it match one"
         )
     [place] = found.places
     lines[place.start : place.start + len(edit.search)] = shifted(edit.replace, place)
