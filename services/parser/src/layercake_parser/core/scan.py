@@ -82,6 +82,7 @@ def read(lines: list[str]) -> list[Segment]:
     wrappers = [s for s in segments if isinstance(s, Fenced) and _is_wrapper(s)]
     if not wrappers:
         return segments
+    lines = list(lines)  # the caller's lines stay as they were
     for wrapper in wrappers:
         lines[wrapper.line - 1] = ""
         if wrapper.closed:
