@@ -7,7 +7,7 @@ cut left unclosed is not written, and a warning names it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -202,10 +202,10 @@ class Tree:
                 )
                 self._set(path, writes[0].content, Source.INFERRED)
 
-    def result(self, said: str) -> Extraction:
+    def result(self, said: Callable[[], str]) -> Extraction:
         """The files that differ from the base, what was refused, and the warnings.
 
-        `said` is the answer's first line, quoted when nothing at all came out of it.
+        `said()` is the answer's first line, quoted when nothing at all came out of it.
         """
         files = tuple(
             ExtractedFile(path, self.current[path], source)
@@ -220,7 +220,7 @@ class Tree:
                 "are used, anything after them is missing"
             )
         if not (self.sources or self.rejected or self.dropped):
-            warnings.append(f"the answer had no edits and no files: it said: {said}")
+            warnings.append(f"the answer had no edits and no files: it said: {said()}")
         return Extraction(files, tuple(self.rejected), tuple(warnings), deleted)
 
 

@@ -71,14 +71,15 @@ def extract(
     for operation in operations:
         tree.apply(operation)
     tree.add_inferred(inferred)
-    return tree.result(said=_first_words(lines))
+    return tree.result(said=lambda: _first_words(lines))
 
 
 def _first_words(lines: list[str]) -> str:
     """The answer's first line of prose (or of anything), cut to a readable length."""
-    filled = [line.strip() for line in lines if line.strip()]
-    prose = next((line for line in filled if not line.startswith(("```", "~~~"))), None)
-    first = prose or (filled[0] if filled else "")
+    filled = (line.strip() for line in lines if line.strip())
+    first = next(filled, "")
+    if first.startswith(("```", "~~~")):
+        first = next((line for line in filled if not line.startswith(("```", "~~~"))), first)
     if not first:
         return "nothing (the answer was empty)"
     return first if len(first) <= _QUOTED else first[: _QUOTED - 1] + "\u2026"

@@ -91,27 +91,28 @@ def read(lines: list[str]) -> list[Segment]:
 
 
 def _unwrap_whole(lines: list[str]) -> list[str]:
-    filled = [index for index, line in enumerate(lines) if line.strip()]
-    if not filled:
+    start = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if start is None or not lines[start].lstrip().startswith(_CHEAP_OPENERS):
         return lines
-    first = lines[filled[0]]
-    opener = _OPENER.match(first) if first.lstrip().startswith(_CHEAP_OPENERS) else None
+    opener = _OPENER.match(lines[start])
     if opener is None or opener.group("info").strip().lower() not in WRAPPER_LANGUAGES:
         return lines
-    fence = opener.group("fence")
-    last = lines[filled[-1]].strip()
-    closed = len(filled) > 1 and last.startswith(fence) and not last.strip(fence[0])
-    if not _holds_answer(lines[filled[0] + 1 : filled[-1] if closed else len(lines)]):
+    end = next(index for index in range(len(lines) - 1, -1, -1) if lines[index].strip())
+    fence, last = opener.group("fence"), lines[end].strip()
+    closed = end > start and last.startswith(fence) and not last.strip(fence[0])
+    if not _holds_answer(lines[start + 1 : end if closed else len(lines)]):
         return lines
     unwrapped = list(lines)
-    unwrapped[filled[0]] = ""
+    unwrapped[start] = ""
     if closed:
-        unwrapped[filled[-1]] = ""
+        unwrapped[end] = ""
     return unwrapped
 
 
 def _is_wrapper(block: Fenced) -> bool:
     """An unnamed markdown block that holds blocks, tags or edits: an answer in a wrapper."""
+    if not block.info.lower().startswith(("md", "markdown")):  # the cheap test first
+        return False
     language, path = path_in_info(block.info)
     if language not in WRAPPER_LANGUAGES or path is not None:
         return False
