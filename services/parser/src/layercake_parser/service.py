@@ -25,7 +25,7 @@ async def parse_generated(request: CodeGenerated, blobs: BlobStore) -> FilesWrit
     """Turn a CodeGenerated into the event that answers it, storing new contents as blobs."""
     text, decode_warnings = decode_answer(await blobs.get(request.answer))
     base = await _base_texts(request.base, blobs) if _has_edits(text) else None
-    result = await asyncio.to_thread(extract, text, base)
+    result = await asyncio.to_thread(extract, text, base, truncated=request.truncated)
     result = dataclasses.replace(result, warnings=decode_warnings + result.warnings)
     digests: dict[str, tuple[str, int]] = {}
     for file in result.files:

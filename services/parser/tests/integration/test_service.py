@@ -62,13 +62,15 @@ async def parser_and_observer(nats_server):
     await parser.stop()
 
 
-async def code_generated(observer: ServiceRuntime, answer: str, base: Manifest) -> CodeGenerated:
+async def code_generated(
+    observer: ServiceRuntime, answer: str, base: Manifest, *, truncated: bool = False
+) -> CodeGenerated:
     blobs = await observer.bus.blobs()
     root = ProjectCreated(project_id="calc", name="calc", intake="a calculator", owner="ada")
     return CodeGenerated.follow(
         root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=2,
         answer=await blobs.put(answer.encode()), base=base, model="replay",
-        usage=Usage(), duration_s=0.1,
+        usage=Usage(), duration_s=0.1, truncated=truncated,
     )  # fmt: skip
 
 
@@ -155,3 +157,35 @@ async def test_spellings_git_would_refuse_never_reach_files_written(parser_and_o
     assert list(written.manifest) == ["ok.py"]
     assert [r.path for r in written.rejected] == hostile
     assert all(r.reason for r in written.rejected)
+
+
+async def test_a_truncated_answers_cut_file_is_not_written_and_the_warning_names_it(
+    parser_and_observer,
+):
+    """CodeGenerated.truncated: the closed file is in the manifest, the cut one is not."""
+    observer, seen = parser_and_observer
+    answer = "```js:web/a.js\nexport const a = 1;\n```\n\n```js:web/app.js\nfunction go() {\n  ret"
+    request = await code_generated(observer, answer, Manifest(), truncated=True)
+    await observer.bus.publish(request)
+    await eventually(lambda: len(seen) == 1)
+    [written] = seen
+    assert isinstance(written, FilesWritten)
+    assert list(written.manifest) == ["web/a.js"]
+    assert "the answer was cut at the token limit; `web/app.js` was not written" in written.warnings
+
+
+async def test_an_answer_with_nothing_to_write_gives_files_rejected_quoting_it(
+    parser_and_observer,
+):
+    """ "Nothing to fix here" is a FilesRejected whose warning says what the answer said."""
+    observer, seen = parser_and_observer
+    request = await code_generated(
+        observer, "Nothing to fix here.\n", await base_manifest(observer)
+    )
+    await observer.bus.publish(request)
+    await eventually(lambda: len(seen) == 1)
+    [rejected] = seen
+    assert isinstance(rejected, FilesRejected)
+    assert (
+        "the answer had no edits and no files: it said: Nothing to fix here." in rejected.warnings
+    )

@@ -61,6 +61,12 @@ PATHOLOGICAL = {
     "search-heads": ("<<<<<<< SEARCH\n" * 500_000, refused("names no file")),
     "diff-headers": ("--- a\n+++ b\n@@ -1 +1 @@\n" * 100_000, lambda r: len(r.files) <= 1),
     "open-file-tags": ('<file path="a">\n' * 500_000, warned("ends inside")),
+    "marker-floods": ("```\n" + "// file: a.js\n" * 200_000 + "```\n", warned("the last one wins")),
+    "markdown-wrappers": ("```markdown\n```py\n" * 250_000, warned("never closed")),
+    "indent-shifted-edits": (
+        "a.py\n" + "<<<<<<< SEARCH\n  x\n=======\n  y\n>>>>>>> REPLACE\n" * 2_000,
+        refused("matches 2 places"),
+    ),
 }
 
 
@@ -68,7 +74,8 @@ PATHOLOGICAL = {
 def test_pathological_answers_finish_with_a_clear_outcome(case):
     """Fences of only backticks, floods of openers, edit headers with nothing after: each ends, and says what it saw."""
     answer, expected = PATHOLOGICAL[case]
-    result = extract(answer, {"a": "x\n", "b": "y\n"})
+    base = {"a": "x\n", "b": "y\n", "a.py": "def f():\n    x\n" * 2 + "z = 1\n" * 5_000}
+    result = extract(answer, base)
     assert expected(result), (result.files[:2], result.rejected[:2], result.warnings[:2])
 
 

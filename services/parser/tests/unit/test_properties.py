@@ -48,7 +48,9 @@ CONTENT = st.lists(LINE, max_size=12).filter(
     lambda lines: not any("<<<<<" in ln or ln.startswith(("--- ", "+++ ", "@@ ")) for ln in lines)
 )
 FORMATS = ["info_colon", "info_space", "title", "label_bare", "label_backtick", "label_heading",
-           "label_bold", "tag", "search_replace"]  # fmt: skip
+           "label_bold", "label_numbered", "label_numbered_heading", "label_bold_file", "tag",
+           "search_replace", "marker_block"]  # fmt: skip
+MARKER_STARTS = ("//", "#", "--", ";", "/*", "<!--")
 
 
 def fence_for(lines: list[str], char: str) -> str:
@@ -75,8 +77,25 @@ def render(path: str, lines: list[str], form: str, char: str) -> str:
         "label_backtick": f"`{path}`:",
         "label_heading": f"### File: {path}",
         "label_bold": f"**{path}**",
+        "label_numbered": f"1. **{path}**",
+        "label_numbered_heading": f"### 2. `{path}`",
+        "label_bold_file": f"**File: {path}**",
     }[form]
     return f"{label}\n{fence}python\n{body}{fence}\n"
+
+
+def render_marker_block(files: list[tuple[str, list[str]]], char: str) -> str:
+    """Several files in one fence, each under a `// file:` marker line, a blank line between."""
+    fence = fence_for([ln for _, lines in files for ln in lines], char)
+    parts = [f"// file: {path}\n" + "".join(f"{ln}\n" for ln in lines) for path, lines in files]
+    return f"{fence}\n" + "\n".join(parts) + f"{fence}\n"
+
+
+def expected_in_marker_block(lines: list[str], *, last: bool) -> str:
+    """A file before the next marker loses its trailing blank lines; the last keeps them."""
+    while not last and lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return "".join(f"{ln}\n" for ln in lines)
 
 
 @settings(
@@ -88,8 +107,14 @@ def render(path: str, lines: list[str], form: str, char: str) -> str:
     st.data(),
 )
 def test_files_rendered_in_any_format_parse_back_the_same(files, data):
-    """Any set of files, each written in any supported format, comes back byte for byte."""
+    """Any set of files, each written in any supported format, comes back byte for byte.
+
+    The files in the marker form share one block; the whole answer may be wrapped in a
+    ```markdown fence.
+    """
     parts = ["Here is the change.\n\n"]
+    in_block: list[tuple[str, list[str]]] = []
+    expected = {path: "".join(f"{ln}\n" for ln in lines) for path, lines in files.items()}
     for path, lines in files.items():
         form = data.draw(st.sampled_from(FORMATS))
         first = next((ln for ln in lines if ln.strip()), "")
@@ -97,11 +122,80 @@ def test_files_rendered_in_any_format_parse_back_the_same(files, data):
             form = "info_colon"  # a tag's body that starts with a fence is read as fenced content
         if form == "search_replace" and not any(ln.strip() for ln in lines):
             form = "info_colon"  # an empty SEARCH with empty REPLACE makes an empty file either way
+        if form == "marker_block" and any(ln.lstrip().startswith(MARKER_STARTS) for ln in lines):
+            form = "info_colon"  # a line that may be a marker would start another file
         char = data.draw(st.sampled_from("`~"))
+        if form == "marker_block":
+            in_block.append((path, lines))
+            continue
         parts.append(render(path, lines, form, char))
         parts.append("\nNext:\n\n")
-    result = extract("".join(parts), {})
-    assert {f.path: f.content for f in result.files} == {
-        path: "".join(f"{ln}\n" for ln in lines) for path, lines in files.items()
-    }
+    if in_block:
+        parts.append(render_marker_block(in_block, data.draw(st.sampled_from("`~"))))
+        for index, (path, lines) in enumerate(in_block):
+            expected[path] = expected_in_marker_block(lines, last=index == len(in_block) - 1)
+    answer = "".join(parts)
+    if data.draw(st.booleans()):
+        answer = f"```markdown\n{answer}```\n"
+    result = extract(answer, {})
+    assert {f.path: f.content for f in result.files} == expected
     assert result.rejected == ()
+
+
+FRAGMENT = st.sampled_from(
+    [
+        "```", "```markdown", "```md", "````", "~~~", "```python:a.py", "```js web/app.js",
+        "// file: web/a.js", "# path: ../escape.py", "<!-- file: /etc/passwd -->",
+        "# .git/config", "/* ..\\..\\x.css */", "1. **server/app.py**", "### 2. `../up.py`",
+        "**File: .GIT/hooks/pre-commit**", "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE",
+        "--- a/a.py", "+++ b/a.py", "@@ -1 +1 @@", "-x", "+y", " x", '<file path="../t.py">',
+        "</file>", "x", "", "    indented", "\t", "server/app.py (new)",
+    ]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=int(os.environ.get("LC_PROPERTY_EXAMPLES", "300")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.lists(FRAGMENT | LINE, max_size=40),
+    st.booleans(),
+    st.dictionaries(st.sampled_from(["a.py", "web/a.js", "x"]), st.sampled_from(["x\n", ""])),
+)
+def test_any_answer_ends_with_files_inside_the_root_and_reasons_for_the_rest(lines, cut, base):
+    """Fragments of every form, in any order, cut or not: no crash, no path outside the root."""
+    result = extract("\n".join(lines), base, truncated=cut)
+    for file in result.files:
+        assert project_path_problem(file.path) is None, file.path
+        assert posixpath.normpath(file.path) == file.path
+    for path in result.deleted:
+        assert path in base
+    assert all(rejection.reason for rejection in result.rejected)
+
+
+@settings(max_examples=int(os.environ.get("LC_PROPERTY_EXAMPLES", "300")))
+@given(
+    st.lists(st.text(alphabet="abcxyz()+:", min_size=1, max_size=6), min_size=2, max_size=8,
+             unique=True),
+    st.data(),
+)  # fmt: skip
+def test_a_search_shifted_by_one_indentation_applies_as_its_exact_twin_would(tokens, data):
+    """SEARCH indented less or more than the file, trailing spaces lost or added: same result."""
+    file_lines = [f"    {token}" for token in tokens]
+    start = data.draw(st.integers(0, len(tokens) - 1))
+    end = data.draw(st.integers(start + 1, len(tokens)))
+    shift = data.draw(st.sampled_from(["cut", "add"]))
+    trailing = data.draw(st.sampled_from(["", " ", "\t "]))
+    window = file_lines[start:end]
+    search = [(ln[4:] if shift == "cut" else "  " + ln) + trailing for ln in window]
+    indent = "" if shift == "cut" else "      "
+    replace = [*search, f"{indent}added"]
+    answer = "a.py\n<<<<<<< SEARCH\n" + "".join(f"{ln}\n" for ln in search)
+    answer += "=======\n" + "".join(f"{ln}\n" for ln in replace) + ">>>>>>> REPLACE\n"
+    base = {"a.py": "".join(f"{ln}\n" for ln in file_lines)}
+    result = extract(answer, base)
+    assert result.rejected == ()
+    rewritten = [ln + trailing for ln in window]  # REPLACE's lines as written, shifted back
+    expected = [*file_lines[:start], *rewritten, "    added", *file_lines[end:]]
+    assert [f.content for f in result.files] == ["".join(f"{ln}\n" for ln in expected)]

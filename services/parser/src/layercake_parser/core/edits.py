@@ -1,9 +1,10 @@
 """Edits a model writes against existing files: SEARCH/REPLACE blocks and unified diffs.
 
-Parsing turns lines into edit values; applying checks each edit against the
-file's current text exactly (after line-ending normalisation). An edit that
-does not match is refused with the first line that did not match: never
-applied fuzzily, never dropped in silence.
+Parsing turns lines into edit values; applying finds each edit's lines in the
+file's current text (after line-ending normalisation) with aider's tolerance
+(`matching`: exact, then trailing white space, then one uniform indentation
+shift). An edit that does not match, or a SEARCH that matches at two places,
+is refused with the reason: never applied fuzzily, never dropped in silence.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from layercake_parser.core.matching import (
+    MAX_PLACES,
+    Place,
+    describe_places,
+    find_places,
+    first_unmatched_line,
+    shifted,
+)
 from layercake_parser.core.paths import path_in_label
 from layercake_parser.core.scan import REPLACE_END, SEARCH_HEAD
 
@@ -19,9 +28,6 @@ _OLD_HEADER = re.compile(r"^--- (?P<path>\S[^\t]*?)(?:\t.*)?\s*$")
 _NEW_HEADER = re.compile(r"^\+\+\+ (?P<path>\S[^\t]*?)(?:\t.*)?\s*$")
 _HUNK = re.compile(r"^@@ -(?P<old>\d+)(?:,\d+)? \+(?P<new>\d+)(?:,\d+)? @@")
 _DEV_NULL = "/dev/null"
-# Bounds the search for "the first line that did not match" on hostile input.
-_MISMATCH_SCAN_BUDGET = 2_000_000
-_MAX_COUNTED = 100
 
 
 class EditRejected(Exception):  # an outcome of an edit, named for what happened
@@ -60,6 +66,7 @@ class Patch:
     new_path: str | None
     hunks: tuple[Hunk, ...]
     line: int
+    complete: bool = True  # False: the answer may end inside its last hunk
 
     @property
     def path(self) -> str | None:
@@ -107,48 +114,34 @@ def _until(lines: tuple[str, ...], index: int, end: re.Pattern[str]) -> tuple[li
     return taken, index
 
 
-def apply_search_replace(content: str | None, edit: SearchReplace) -> tuple[str, int]:
-    """The file's text after the edit, and how many times SEARCH occurred."""
-    replace = _text(edit.replace)
+def apply_search_replace(content: str | None, edit: SearchReplace) -> str:
+    """The file's text after the edit; refused unless SEARCH stands at exactly one place."""
     if not any(line.strip() for line in edit.search):
         if content:
             raise EditRejected("empty SEARCH on a file that already has content")
-        return replace, 1
+        return _text(edit.replace)
     if content is None:
         raise EditRejected("SEARCH/REPLACE on a file that does not exist")
-    # Matches start at a line start: "  x" must not match inside "    x".
-    search, haystack = "\n" + _text(edit.search), "\n" + content
-    position = haystack.find(search)
-    if position < 0:
-        first = first_unmatched_line(content.split("\n"), list(edit.search))
-        raise EditRejected(f"SEARCH text not found; first line that did not match: {first!r}")
-    occurrences, at = 0, position
-    while at >= 0 and occurrences < _MAX_COUNTED:
-        occurrences += 1
-        at = haystack.find(search, at + 1)
-    end = position + len(search) - 1
-    return content[:position] + replace + content[end:], occurrences
+    lines = _lines(content)
+    found = find_places(lines, edit.search, edit.replace)
+    if found.level is None:
+        raise EditRejected(f"SEARCH text not found; {_mismatch(lines, edit.search)}")
+    if len(found.places) > 1:
+        count = f"{len(found.places)}{'+' if len(found.places) == MAX_PLACES else ''}"
+        raise EditRejected(
+            f"SEARCH text matches {count} places {found.level} "
+            f"({describe_places(found.places)} of the file); not applied: make it match one"
+        )
+    [place] = found.places
+    lines[place.start : place.start + len(edit.search)] = shifted(edit.replace, place)
+    return _text(tuple(lines))
 
 
-def first_unmatched_line(content: list[str], wanted: list[str]) -> str:
-    """The first line of `wanted` that no run of `content` reaches, matching from its start."""
-    best = 0
-    budget = _MISMATCH_SCAN_BUDGET
-    for start, line in enumerate(content):
-        if line != wanted[0]:
-            continue
-        reach = 1
-        while (
-            reach < len(wanted)
-            and start + reach < len(content)
-            and content[start + reach] == wanted[reach]
-        ):
-            reach += 1
-        best = max(best, reach)
-        budget -= reach
-        if best == len(wanted) or budget <= 0:
-            break
-    return wanted[min(best, len(wanted) - 1)]
+def _mismatch(lines: list[str], wanted: tuple[str, ...]) -> str:
+    first = first_unmatched_line(lines, wanted)
+    if first is None:
+        return "its lines are all there, but not by one uniform indentation shift"
+    return f"first line that did not match: {first!r}"
 
 
 def looks_like_diff(lines: tuple[str, ...]) -> bool:
@@ -158,8 +151,13 @@ def looks_like_diff(lines: tuple[str, ...]) -> bool:
     return any(line.startswith("@@ -") and _HUNK.match(line) for line in lines)
 
 
-def parse_patches(lines: tuple[str, ...], first_line: int, default_path: str | None) -> list[Patch]:
-    """The unified diffs in `lines`; bare hunks belong to `default_path`."""
+def parse_patches(
+    lines: tuple[str, ...], first_line: int, default_path: str | None, *, closed: bool
+) -> list[Patch]:
+    """The unified diffs in `lines`; bare hunks belong to `default_path`.
+
+    `closed`: something follows `lines` in the answer, so a diff that runs to their end is whole.
+    """
     patches: list[Patch] = []
     index = 0
     while index < len(lines):
@@ -169,12 +167,14 @@ def parse_patches(lines: tuple[str, ...], first_line: int, default_path: str | N
             start = index
             hunks, index = _read_hunks(lines, index + 2)
             old_path, new_path = _strip_prefixes(old.group("path"), new.group("path"))
-            patches.append(Patch(old_path, new_path, hunks, first_line + start))
+            complete = closed or index < len(lines)
+            patches.append(Patch(old_path, new_path, hunks, first_line + start, complete))
             continue
         if default_path is not None and _HUNK.match(lines[index]):
             start = index
             hunks, index = _read_hunks(lines, index)
-            patches.append(Patch(default_path, default_path, hunks, first_line + start))
+            complete = closed or index < len(lines)
+            patches.append(Patch(default_path, default_path, hunks, first_line + start, complete))
             continue
         index += 1
     return patches
@@ -247,32 +247,28 @@ def apply_patch(content: str | None, patch: Patch) -> str | None:
     offset = 0
     for number, hunk in enumerate(patch.hunks, start=1):
         expected = max(hunk.old_start - 1, 0) + offset
-        position = _locate(lines, hunk.old, expected)
-        if position is None:
-            first = first_unmatched_line(lines, list(hunk.old))
+        place = _locate(lines, hunk, expected)
+        if place is None:
             raise EditRejected(
-                f"hunk {number} (@@ -{hunk.old_start}) does not apply; "
-                f"first line that did not match: {first!r}"
+                f"hunk {number} (@@ -{hunk.old_start}) does not apply; {_mismatch(lines, hunk.old)}"
             )
-        lines[position : position + len(hunk.old)] = hunk.new
-        offset += position - expected + len(hunk.new) - len(hunk.old)
+        lines[place.start : place.start + len(hunk.old)] = shifted(hunk.new, place)
+        offset += place.start - expected + len(hunk.new) - len(hunk.old)
     return _text(tuple(lines))
 
 
-def _locate(lines: list[str], old: tuple[str, ...], expected: int) -> int | None:
-    """Where `old` stands in `lines`: at `expected` if it is there, else the nearest match."""
+def _locate(lines: list[str], hunk: Hunk, expected: int) -> Place | None:
+    """Where the hunk's old lines stand: at `expected` if they are there, else the nearest place.
+
+    The hunk's line numbers say which place is meant, so several are no ambiguity here.
+    """
+    old = hunk.old
     if not old:
-        return min(expected, len(lines))
-    width = len(old)
-    if lines[expected : expected + width] == list(old):
-        return expected
-    first = old[0]
-    matches = [
-        start
-        for start, line in enumerate(lines)
-        if line == first and tuple(lines[start : start + width]) == old
-    ]
-    return min(matches, key=lambda start: abs(start - expected)) if matches else None
+        return Place(min(expected, len(lines)))
+    if lines[expected : expected + len(old)] == list(old):
+        return Place(expected)
+    places = find_places(lines, old, hunk.new).places
+    return min(places, key=lambda place: abs(place.start - expected)) if places else None
 
 
 def _lines(content: str) -> list[str]:

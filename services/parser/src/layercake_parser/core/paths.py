@@ -42,12 +42,26 @@ _PATH_TOKEN = re.compile(r"^[\w@+~\-./\\\[\]()]+$")
 _LIST_MARKER = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^#{1,6}\s+")
 _LABEL_WORDS = re.compile(
-    r"^(?:new\s+|updated\s+|create\s+|edit\s+)?(?:file(?:name)?|path)\s*[:=-]\s*",
+    r"^(?:new\s+|updated\s+|create\s+|edit\s+)?(?:file(?:name)?|path)(?:\s+\d{1,3})?\s*[:=-]\s*",
     re.IGNORECASE,
 )
+# `(new)`, `(updated)` after the path: a note on the file, not part of its name.
+_TRAILING_NOTE = re.compile(r"\s+\([^()`]*\)\s*:?\s*$")
 _ATTRIBUTE = re.compile(
     r"""\b(title|file|filename|path)\s*=\s*["']?([^"'\s}]+)["']?""", re.IGNORECASE
 )
+_MARKERS = (
+    re.compile(
+        r"^\s*(?://|#|--|;)\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*$", re.IGNORECASE
+    ),
+    re.compile(
+        r"^\s*/\*\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*\*/\s*$", re.IGNORECASE
+    ),
+    re.compile(
+        r"^\s*<!--\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+)\s*-->\s*$", re.IGNORECASE
+    ),
+)
+_MARKER_STARTS = ("//", "#", "--", ";", "/*", "<!--")
 _TRAILING_BACKTICKED = re.compile(r"`([^`\s]+)`\s*:?\s*$")
 
 
@@ -102,13 +116,14 @@ def looks_like_path(token: str) -> bool:
 def path_in_label(line: str) -> str | None:
     """The path a label line names.
 
-    Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`.
+    Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`, numbered
+    and bold headings (`### 2. `a.ts``, `**1. a.ts**`, `**File**: a.ts`, `a.ts (new)`).
     """
     text = line.strip()
     if not text or len(text) > MAX_PATH_BYTES:
         return None
-    text = _HEADING.sub("", text)
-    text = _LIST_MARKER.sub("", text)
+    text = _HEADING.sub("", text).replace("**", "")  # no path holds `**`: it is emphasis
+    text = _TRAILING_NOTE.sub("", _LIST_MARKER.sub("", text.strip()))
     trailing = _TRAILING_BACKTICKED.search(text)
     if trailing and text.count("`") == 2:  # noqa: PLR2004  # exactly one backticked token
         candidate = trailing.group(1)
@@ -162,3 +177,14 @@ def _language_only(language: str | None) -> str | None:
     if language is None or ":" in language:
         return None
     return language
+
+
+def path_in_marker(line: str) -> str | None:
+    """The path a marker comment names: `// file: a.ts`, `# a.py`, `<!-- path: a.html -->`."""
+    if not line.lstrip().startswith(_MARKER_STARTS):
+        return None
+    for marker in _MARKERS:
+        found = marker.match(line)
+        if found and looks_like_path(found.group("path")):
+            return found.group("path")
+    return None

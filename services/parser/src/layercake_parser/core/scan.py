@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from layercake_parser.core.paths import path_in_info, path_in_label, path_in_marker
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _OPENER = re.compile(r"^(?P<indent>[ \t]{0,16})(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 _FILE_TAG = re.compile(r"^\s*<file\b(?P<attrs>[^>]*)>(?P<rest>.*)$", re.IGNORECASE)
@@ -19,6 +25,7 @@ REPLACE_END = re.compile(r"^\s*>{5,9} ?REPLACE\b.*$")
 # A label may sit on the line before a fence, with at most this many blank lines between.
 _LABEL_REACH = 1
 _CHEAP_OPENERS = ("```", "~~~")
+WRAPPER_LANGUAGES = frozenset({"markdown", "md"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,71 @@ def split_lines(answer: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def read(lines: list[str]) -> list[Segment]:
+    """The answer's segments, with a markdown wrapper around the answer (or part of it) removed.
+
+    A whole answer in one ```` ```markdown ```` (or `md`) fence is unwrapped first, by its
+    first and last lines, so an inner block opened by a bare fence cannot close the
+    wrapper early. Then an unnamed markdown block that holds blocks or edits is read as
+    part of the answer. The wrapper's fence lines become blank, so line numbers stay.
+    """
+    lines = _unwrap_whole(lines)
+    segments = scan(lines)
+    wrappers = [s for s in segments if isinstance(s, Fenced) and _is_wrapper(s)]
+    if not wrappers:
+        return segments
+    lines = list(lines)  # the caller's lines stay as they were
+    for wrapper in wrappers:
+        lines[wrapper.line - 1] = ""
+        if wrapper.closed:
+            lines[wrapper.line + len(wrapper.body)] = ""
+    return scan(lines)
+
+
+def _unwrap_whole(lines: list[str]) -> list[str]:
+    start = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if start is None or not lines[start].lstrip().startswith(_CHEAP_OPENERS):
+        return lines
+    opener = _OPENER.match(lines[start])
+    if opener is None or opener.group("info").strip().lower() not in WRAPPER_LANGUAGES:
+        return lines
+    end = next(index for index in range(len(lines) - 1, -1, -1) if lines[index].strip())
+    fence, last = opener.group("fence"), lines[end].strip()
+    closed = end > start and last.startswith(fence) and not last.strip(fence[0])
+    if not _holds_answer(lines[start + 1 : end if closed else len(lines)]):
+        return lines
+    unwrapped = list(lines)
+    unwrapped[start] = ""
+    if closed:
+        unwrapped[end] = ""
+    return unwrapped
+
+
+def _is_wrapper(block: Fenced) -> bool:
+    """An unnamed markdown block that holds blocks, tags or edits: an answer in a wrapper."""
+    if not block.info.lower().startswith(("md", "markdown")):  # the cheap test first
+        return False
+    language, path = path_in_info(block.info)
+    if language not in WRAPPER_LANGUAGES or path is not None:
+        return False
+    if block.label is not None and path_in_label(block.label) is not None:
+        return False
+    return _holds_answer(block.body)
+
+
+def _holds_answer(body: Sequence[str]) -> bool:
+    """Lines that open no file of their own (no marker first) and hold blocks, tags or edits."""
+    first = next((line for line in body if line.strip()), "")
+    if path_in_marker(first) is not None:
+        return False
+    return any(
+        line.lstrip(" \t").startswith(_CHEAP_OPENERS)
+        or SEARCH_HEAD.match(line)
+        or _FILE_TAG.match(line)
+        for line in body
+    )
 
 
 def scan(lines: list[str]) -> list[Segment]:
