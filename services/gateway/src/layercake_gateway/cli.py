@@ -92,6 +92,11 @@ def _client() -> httpx.Client:
 
 
 def _call(method: str, path: str, body: dict[str, str] | None = None) -> Any:  # noqa: ANN401  # the API's JSON
+    """The API's answer as JSON (see `_answer`)."""
+    return _answer(method, path, body).json()
+
+
+def _answer(method: str, path: str, body: dict[str, str] | None = None) -> httpx.Response:
     """The API's answer; an unreachable gateway exits 2, a refusal exits 1, both saying why."""
     with _client() as client:
         try:
@@ -102,7 +107,57 @@ def _call(method: str, path: str, body: dict[str, str] | None = None) -> Any:  #
     if response.status_code >= 400:  # noqa: PLR2004
         typer.echo(f"{response.status_code}: {response.text}", err=True)
         raise typer.Exit(1)
-    return response.json()
+    return response
+
+
+def prompts(
+    project: Annotated[
+        str | None, typer.Argument(help="A project id; without one, all your projects.")
+    ] = None,
+) -> None:
+    """List the prompts awaiting an answer (LAYERCAKE_PROVIDER=manual), oldest first."""
+    names = [project] if project else [p["project_id"] for p in _call("GET", "/projects")]
+    table = Table(title="awaited prompts")
+    for column in ("n", "project", "role", "gate", "attempt", "size", "file"):
+        table.add_column(column, overflow="fold")
+    for name in names:
+        for found in _call("GET", f"/projects/{name}/prompts"):
+            table.add_row(
+                str(found["number"]), name, found["role"], found["gate"],
+                str(found["attempt"]), str(found["size"]), found["file"],
+            )  # fmt: skip
+    Console(width=200).print(table)
+
+
+def prompt(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    number: Annotated[int, typer.Argument(min=1, help="The prompt's number, as listed.")],
+) -> None:
+    """Print one prompt's text (Markdown) to stdout."""
+    typer.echo(_answer("GET", f"/projects/{project}/prompts/{number}").text, nl=False)
+
+
+def answer(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    file: Annotated[typer.FileText, typer.Argument(help="The answer (Markdown); - reads stdin.")],
+    number: Annotated[
+        int | None,
+        typer.Option("--prompt", min=1, help="Which prompt (default: the oldest awaited)."),
+    ] = None,
+) -> None:
+    """Answer a prompt with FILE's text; the agent passes it on as the model's answer."""
+    text = file.read()
+    if not text.strip():
+        raise typer.BadParameter("the answer is empty", param_hint="FILE")
+    if number is None:
+        awaited = _call("GET", f"/projects/{project}/prompts")
+        if not awaited:
+            typer.echo(f"{project}: no prompt awaits an answer", err=True)
+            raise typer.Exit(1)
+        number = int(awaited[0]["number"])
+    sent = _call("POST", f"/projects/{project}/prompts/{number}/answer", {"text": text})
+    typer.echo(f"answered prompt {number} of {project} ({sent['size']} characters): "
+               f"event {sent['event_id']}")  # fmt: skip
 
 
 def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> None:
