@@ -4,6 +4,7 @@ listed by the API and the CLI, answered by a person, and the answer taken as the
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -174,7 +175,14 @@ async def test_the_cli_lists_prints_and_answers_the_oldest_prompt(manual_system,
     system = manual_system
     async with system.client() as client:
         await started(system, client, "bycli")
-        [entry] = await listed(client, "bycli")
+        waited = await asyncio.to_thread(cli, system, "prompts", "bycli", "--wait", "60", "--json")
+        assert waited.returncode == 0, waited.stderr
+        [entry] = [json.loads(line) for line in waited.stdout.splitlines()]
+        assert (entry["project"], entry["role"], entry["gate"]) == (
+            "bycli",
+            "product_manager",
+            "G1",
+        )
         listing = cli(system, "prompts", "bycli")
         assert listing.returncode == 0, listing.stderr
         assert "product_manager" in listing.stdout
@@ -197,6 +205,9 @@ async def test_the_cli_lists_prints_and_answers_the_oldest_prompt(manual_system,
         again = cli(system, "answer", "bycli", "-", stdin=ANSWER)
         assert again.returncode == 1
         assert "bycli: no prompt awaits an answer" in again.stderr
+        none = cli(system, "prompts", "bycli", "--wait", "1")
+        assert none.returncode == 1
+        assert "no prompt awaits an answer after 1 s" in none.stderr
         missing = cli(system, "prompt", "bycli", "99")
         assert missing.returncode == 1
         assert "no prompt 99" in missing.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import time
 from typing import Annotated, Any
 
 import httpx
@@ -114,19 +115,41 @@ def prompts(
     project: Annotated[
         str | None, typer.Argument(help="A project id; without one, all your projects.")
     ] = None,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for a prompt when none awaits yet.")
+    ] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a prompt.")] = False,
 ) -> None:
-    """List the prompts awaiting an answer (LAYERCAKE_PROVIDER=manual), oldest first."""
+    """List the prompts awaiting an answer (LAYERCAKE_PROVIDER=manual), oldest first.
+
+    With `--wait`, an empty list is asked again each second; still empty at the end: exit 1.
+    """
+    deadline = time.monotonic() + wait
+    while not (found := _awaited(project)) and time.monotonic() < deadline:
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+    if as_json:
+        for entry in found:
+            typer.echo(json.dumps(entry, sort_keys=True))
+    else:
+        table = Table(title="awaited prompts")
+        for column in ("n", "project", "role", "gate", "attempt", "size", "file"):
+            table.add_column(column, overflow="fold")
+        for e in found:
+            table.add_row(str(e["number"]), e["project"], e["role"], e["gate"],
+                          str(e["attempt"]), str(e["size"]), e["file"])  # fmt: skip
+        Console(width=200).print(table)
+    if wait and not found:
+        typer.echo(f"no prompt awaits an answer after {wait:g} s", err=True)
+        raise typer.Exit(1)
+
+
+def _awaited(project: str | None) -> list[dict[str, Any]]:
+    """The awaited prompts of `project` (or of every project of the caller), each naming it."""
     names = [project] if project else [p["project_id"] for p in _call("GET", "/projects")]
-    table = Table(title="awaited prompts")
-    for column in ("n", "project", "role", "gate", "attempt", "size", "file"):
-        table.add_column(column, overflow="fold")
-    for name in names:
-        for found in _call("GET", f"/projects/{name}/prompts"):
-            table.add_row(
-                str(found["number"]), name, found["role"], found["gate"],
-                str(found["attempt"]), str(found["size"]), found["file"],
-            )  # fmt: skip
-    Console(width=200).print(table)
+    return [
+        {**entry, "project": name} for name in names
+        for entry in _call("GET", f"/projects/{name}/prompts")
+    ]  # fmt: skip
 
 
 def prompt(
