@@ -211,3 +211,26 @@ async def test_the_cli_lists_prints_and_answers_the_oldest_prompt(manual_system,
         missing = cli(system, "prompt", "bycli", "99")
         assert missing.returncode == 1
         assert "no prompt 99" in missing.stderr
+
+
+async def test_an_answer_that_writes_no_file_brings_the_heal_prompt_for_attempt_two(
+    manual_system,
+):
+    """The ledger heals a useless answer as a model's: prompt 2 awaits, attempt 2, same role."""
+    system = manual_system
+    async with system.client() as client:
+        await started(system, client, "healme")
+        await listed(client, "healme")
+        sent = await client.post(
+            "/projects/healme/prompts/1/answer", json={"text": "Nothing to write here."}
+        )
+        assert sent.status_code == 202, sent.text
+
+        async def second():
+            found = (await client.get("/projects/healme/prompts")).json()
+            return [p for p in found if p["number"] == 2]
+
+        [heal] = await settle(second, within=60, interval=0.3)
+        assert (heal["role"], heal["gate"], heal["attempt"]) == ("product_manager", "G1", 2)
+        text = (await client.get("/projects/healme/prompts/2")).text
+        assert "This is attempt 2." in text
