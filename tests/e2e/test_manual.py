@@ -115,6 +115,8 @@ async def test_a_g1_request_is_listed_and_its_answer_becomes_code_and_files(manu
             return (await client.get("/projects/notes/prompts")).json() == []
 
         await settle(off_the_list, within=30, interval=0.3)
+        [done] = (await client.get("/projects/notes/prompts", params={"state": "all"})).json()
+        assert (done["number"], done["answered_by"]) == (1, TESTER)
         again = await client.post("/projects/notes/prompts/1/answer", json={"text": ANSWER})
         assert again.status_code == 409
         assert "answered by tester" in again.text
@@ -208,6 +210,9 @@ async def test_the_cli_lists_prints_and_answers_the_oldest_prompt(manual_system,
         none = cli(system, "prompts", "bycli", "--wait", "1")
         assert none.returncode == 1
         assert "no prompt awaits an answer after 1 s" in none.stderr
+        history = cli(system, "prompts", "bycli", "--all", "--json")
+        [done] = [json.loads(line) for line in history.stdout.splitlines()]
+        assert (done["number"], done["answered_by"]) == (entry["number"], TESTER)
         missing = cli(system, "prompt", "bycli", "99")
         assert missing.returncode == 1
         assert "no prompt 99" in missing.stderr

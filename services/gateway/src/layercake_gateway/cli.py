@@ -119,36 +119,39 @@ def prompts(
         float, typer.Option(min=0, help="Seconds to wait for a prompt when none awaits yet.")
     ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a prompt.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="The answered prompts too.")] = False,
 ) -> None:
     """List the prompts awaiting an answer (LAYERCAKE_PROVIDER=manual), oldest first.
 
     With `--wait`, an empty list is asked again each second; still empty at the end: exit 1.
     """
     deadline = time.monotonic() + wait
-    while not (found := _awaited(project)) and time.monotonic() < deadline:
+    state = "all" if every else "awaited"
+    while not (found := _listed(project, state)) and time.monotonic() < deadline:
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
     if as_json:
         for entry in found:
             typer.echo(json.dumps(entry, sort_keys=True))
     else:
-        table = Table(title="awaited prompts")
-        for column in ("n", "project", "role", "gate", "attempt", "size", "file"):
+        table = Table(title="prompts" if every else "awaited prompts")
+        for column in ("n", "project", "role", "gate", "attempt", "size", "file", "answered by"):
             table.add_column(column, overflow="fold")
         for e in found:
             table.add_row(str(e["number"]), e["project"], e["role"], e["gate"],
-                          str(e["attempt"]), str(e["size"]), e["file"])  # fmt: skip
+                          str(e["attempt"]), str(e["size"]), e["file"],
+                          e["answered_by"] or "")  # fmt: skip
         Console(width=200).print(table)
     if wait and not found:
         typer.echo(f"no prompt awaits an answer after {wait:g} s", err=True)
         raise typer.Exit(1)
 
 
-def _awaited(project: str | None) -> list[dict[str, Any]]:
-    """The awaited prompts of `project` (or of every project of the caller), each naming it."""
+def _listed(project: str | None, state: str = "awaited") -> list[dict[str, Any]]:
+    """The prompts of `project` (or of every project of the caller) in `state`, each naming it."""
     names = [project] if project else [p["project_id"] for p in _call("GET", "/projects")]
     return [
         {**entry, "project": name} for name in names
-        for entry in _call("GET", f"/projects/{name}/prompts")
+        for entry in _call("GET", f"/projects/{name}/prompts?state={state}")
     ]  # fmt: skip
 
 
@@ -173,7 +176,7 @@ def answer(
     if not text.strip():
         raise typer.BadParameter("the answer is empty", param_hint="FILE")
     if number is None:
-        awaited = _call("GET", f"/projects/{project}/prompts")
+        awaited = _listed(project)
         if not awaited:
             typer.echo(f"{project}: no prompt awaits an answer", err=True)
             raise typer.Exit(1)
