@@ -196,9 +196,15 @@ async def test_the_cli_lists_prints_and_answers_the_oldest_prompt(manual_system,
         assert shown.stdout == await asyncio.to_thread(Path(entry["file"]).read_text)
         answer = tmp_path / "answer.md"
         answer.write_text(ANSWER)
+        other = cli(system, "answer", "bycli", str(answer), "--prompt", "7")
+        assert other.returncode == 1
+        assert "bycli: prompt 7 awaits no answer (these do: 1)" in other.stderr
         answered = cli(system, "answer", "bycli", str(answer))
         assert answered.returncode == 0, answered.stderr
-        assert f"answered prompt {entry['number']} of bycli" in answered.stdout
+        assert (
+            f"answered prompt {entry['number']} of bycli (product_manager at G1, attempt 1)"
+            in answered.stdout
+        )
 
         async def off_the_list():
             return (await client.get("/projects/bycli/prompts")).json() == []

@@ -175,15 +175,22 @@ def answer(
     text = file.read()
     if not text.strip():
         raise typer.BadParameter("the answer is empty", param_hint="FILE")
-    if number is None:
-        awaited = _listed(project)
-        if not awaited:
-            typer.echo(f"{project}: no prompt awaits an answer", err=True)
-            raise typer.Exit(1)
-        number = int(awaited[0]["number"])
-    sent = _call("POST", f"/projects/{project}/prompts/{number}/answer", {"text": text})
-    typer.echo(f"answered prompt {number} of {project} ({sent['size']} characters): "
-               f"event {sent['event_id']}")  # fmt: skip
+    awaited = _listed(project)
+    if not awaited:
+        typer.echo(f"{project}: no prompt awaits an answer", err=True)
+        raise typer.Exit(1)
+    chosen = awaited[0] if number is None else next(
+        (e for e in awaited if e["number"] == number), None
+    )  # fmt: skip
+    if chosen is None:
+        waiting = ", ".join(str(e["number"]) for e in awaited)
+        typer.echo(f"{project}: prompt {number} awaits no answer (these do: {waiting})", err=True)
+        raise typer.Exit(1)
+    sent = _call("POST", f"/projects/{project}/prompts/{chosen['number']}/answer", {"text": text})
+    typer.echo(
+        f"answered prompt {chosen['number']} of {project} ({chosen['role']} at {chosen['gate']}, "
+        f"attempt {chosen['attempt']}) with {sent['size']} characters: event {sent['event_id']}"
+    )
 
 
 def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> None:
