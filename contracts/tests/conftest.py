@@ -128,6 +128,20 @@ def sample_events(project_id: str) -> list[ev.EventBase]:
         ev.PushFailed.follow(
             root, remote_url="file:///srv/x.git", branch="main", reason="unreachable"
         ),
+        ev.AnswerAwaited.follow(
+            root,
+            request_id=root.event_id,
+            number=1,
+            role=Role.ARCHITECT,
+            gate=Gate.G3,
+            attempt=1,
+            prompt="e" * 64,
+            size=1200,
+            file="/srv/agent/manual/p/001.md",
+        ),
+        ev.AnswerGiven.follow(
+            root, request_id=root.event_id, number=1, answer="f" * 64, size=300, by="ada"
+        ),
         ev.ProcessingFailed.follow(
             root,
             service="parser",

@@ -27,6 +27,7 @@ from faststream.specification import AsyncAPI
 
 from layercake_agent import app as agent_app
 from layercake_agent import handlers as agent_handlers
+from layercake_agent.adapters.manual import ManualDesk
 from layercake_agent.service import AgentService
 from layercake_agent.settings import Settings as AgentSettings
 from layercake_builder import app as builder_app
@@ -49,6 +50,7 @@ from layercake_gateway import api as gateway_api
 from layercake_gateway import app as gateway_app
 from layercake_gateway import handlers as gateway_handlers
 from layercake_gateway.core import outbox
+from layercake_gateway.routes import prompts as prompt_routes
 from layercake_gateway.settings import Settings as GatewaySettings
 from layercake_git import app as git_app
 from layercake_git import handlers as git_handlers
@@ -165,9 +167,9 @@ def publishes() -> dict[str, frozenset[str]]:
     return {
         parser_app.SERVICE: returned(parse_generated),
         builder_app.SERVICE: returned(outcome.started, outcome.finished),
-        agent_app.SERVICE: returned(AgentService.answer),
+        agent_app.SERVICE: returned(AgentService.answer, ManualDesk.request),
         git_app.SERVICE: returned(GitService.commit_build, GitService.approve, GitService.export),
-        gateway_app.SERVICE: constructed(outbox, gateway_api),
+        gateway_app.SERVICE: constructed(outbox, gateway_api, prompt_routes),
     }
 
 

@@ -122,11 +122,13 @@ class System:
 
 
 @contextmanager
-def running():
-    """A started system, stopped (cleanly: `up` exits 0) and removed afterwards."""
+def running(**settings: str):
+    """A started system (`settings`: more of its environment), stopped (cleanly: `up` exits 0)
+    and removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix="lc-whole-"))
     home.chmod(0o755)
     system = System(home)
+    system.env.update(settings)
     system.start()
     try:
         yield system

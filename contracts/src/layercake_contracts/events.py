@@ -352,6 +352,35 @@ class PushFailed(EventBase):
     reason: str
 
 
+class AnswerAwaited(EventBase):
+    """The manual provider wrote out a request's prompt: a person's answer is awaited.
+
+    `number` is the prompt's place among its project's prompts (1, 2, ...), as the
+    API lists it; `file` is where the agent wrote the text, on the agent's machine.
+    """
+
+    type: Literal["AnswerAwaited"] = "AnswerAwaited"
+    request_id: uuid.UUID  # the AgentRequested or HealRequested to be answered
+    number: int = Field(ge=1)
+    role: Role
+    gate: Gate
+    attempt: int = Field(ge=1)
+    prompt: Sha256  # the prompt's text
+    size: int = Field(ge=0)  # the prompt's length in characters
+    file: str = ""
+
+
+class AnswerGiven(EventBase):
+    """A person answered an awaited prompt; the agent passes it on as the model's answer."""
+
+    type: Literal["AnswerGiven"] = "AnswerGiven"
+    request_id: uuid.UUID
+    number: int = Field(ge=1)
+    answer: Sha256  # the answer's text (Markdown, as a model writes it)
+    size: int = Field(ge=0)
+    by: str = Field(min_length=1)
+
+
 class ProcessingFailed(EventBase):
     """Dead letter: a service gave up on a message, which was terminated."""
 
@@ -387,6 +416,8 @@ Event: TypeAlias = Annotated[
     | ExportRequested
     | PushCompleted
     | PushFailed
+    | AnswerAwaited
+    | AnswerGiven
     | ProcessingFailed,
     Field(discriminator="type"),
 ]

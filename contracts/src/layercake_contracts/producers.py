@@ -62,6 +62,8 @@ PRODUCERS: Mapping[str, tuple[Service, ...]] = MappingProxyType({
     "ExportRequested": _GATEWAY,
     "PushCompleted": _GIT,
     "PushFailed": _GIT,
+    "AnswerAwaited": _AGENT,
+    "AnswerGiven": _GATEWAY,
     "ProcessingFailed": tuple(Service),
 })  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from layercake_agent import handlers
+from layercake_agent.adapters.manual import ByHand, ManualDesk
 from layercake_agent.adapters.provider import Endpoint
 from layercake_agent.adapters.replay import ReplayProvider
 from layercake_agent.adapters.state import ProjectStore
@@ -28,6 +29,8 @@ def create_provider(settings: Settings, choice: ProviderName | None = None) -> P
     name = choice or settings.chosen_provider()
     if name is ProviderName.REPLAY:
         return ReplayProvider(settings.replay_dir)
+    if name is ProviderName.MANUAL:
+        return ByHand()
     if name is ProviderName.ANTHROPIC:
         if settings.anthropic_api_key is None:
             raise ProviderNotConfigured(name, "LAYERCAKE_ANTHROPIC_API_KEY")
@@ -69,5 +72,8 @@ def create_runtime(settings: Settings) -> ServiceRuntime:
     runtime = ServiceRuntime(
         SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
     )
-    handlers.register(runtime, create_service(settings), settings.max_requests)
+    root = settings.agent_root.resolve()
+    desk = ManualDesk(ProjectStore(root), root, load_templates(settings.prompts_dir), settings)
+    manual = settings.chosen_provider() is ProviderName.MANUAL
+    handlers.register(runtime, create_service(settings), settings.max_requests, desk, manual=manual)
     return runtime

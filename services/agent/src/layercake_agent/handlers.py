@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from layercake_contracts.events import (
     AgentRequested,
+    AnswerGiven,
     ArtifactRecorded,
     HealRequested,
     OptionSelected,
@@ -13,21 +14,36 @@ from layercake_contracts.events import (
 )
 
 if TYPE_CHECKING:
+    from layercake_agent.adapters.manual import ManualDesk
     from layercake_agent.service import AgentService
     from layercake_contracts.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, service: AgentService, max_requests: int) -> None:
-    """Subscribe the agent's handlers on `runtime`."""
+def register(
+    runtime: ServiceRuntime,
+    service: AgentService,
+    max_requests: int,
+    desk: ManualDesk,
+    *,
+    manual: bool = False,
+) -> None:
+    """Subscribe the agent's handlers on `runtime`; `manual`: the desk answers, not a model."""
     bus = runtime.bus
+    answer = desk.request if manual else service.answer
 
     @runtime.subscribe(runtime.broker, AgentRequested, max_workers=max_requests)
     async def on_agent_requested(event: AgentRequested) -> None:
-        await bus.publish(await service.answer(event, await bus.blobs()))
+        await bus.publish(await answer(event, await bus.blobs()))
 
     @runtime.subscribe(runtime.broker, HealRequested, max_workers=max_requests)
     async def on_heal_requested(event: HealRequested) -> None:
-        await bus.publish(await service.answer(event, await bus.blobs()))
+        await bus.publish(await answer(event, await bus.blobs()))
+
+    @runtime.subscribe(runtime.broker, AnswerGiven)
+    async def on_answer_given(event: AnswerGiven) -> None:
+        outcome = await desk.answered(event)
+        if outcome is not None:
+            await bus.publish(outcome)
 
     @runtime.subscribe(runtime.broker, ProjectCreated)
     async def on_project_created(event: ProjectCreated) -> None:

@@ -20,6 +20,7 @@ class ProviderName(StrEnum):
     ANTHROPIC = "anthropic"
     OPENAI = "openai"
     REPLAY = "replay"
+    MANUAL = "manual"  # a person answers each prompt through the API
 
 
 # The service's own recordings folder, found beside the package in a source checkout.

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import jwt
 import structlog
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi import FastAPI, Header, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +53,7 @@ from layercake_contracts.values import (
     Step,
     project_path_problem,
 )
-from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists, UnknownProject
+from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists
 from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.names import NAME_PATTERN, bus_id, name_of
 from layercake_gateway.core.project import (
@@ -66,16 +65,12 @@ from layercake_gateway.core.project import (
 from layercake_gateway.core.tokens import (
     DEFAULT_TOKEN_TTL_S,
     TokenClaims,
-    Unauthenticated,
     claims_for,
     valid_claims,
 )
-from layercake_gateway.guard import (
-    DEFAULT_MAX_BODY_BYTES,
-    JWT_ALGORITHM,
-    BodyGuard,
-    authenticate,
-)
+from layercake_gateway.dependencies import User, owned_project
+from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, JWT_ALGORITHM, BodyGuard
+from layercake_gateway.routes import prompts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -92,7 +87,6 @@ QUESTION_TIMEOUT_S = 10.0
 DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_FILE_CHARS = 400_000
 _MINUTE = 60.0
-_bearer = HTTPBearer(auto_error=False)
 
 
 class TooLarge(BaseModel):
@@ -214,22 +208,6 @@ class Selection(BaseModel):
     option: str = Field(min_length=1, max_length=200)
 
 
-def current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The user a valid bearer token names; 401 saying why for any other (see `authenticate`)."""
-    # A sync dependency: FastAPI runs it in a thread, where the deny list is read.
-    token = credentials.credentials if credentials is not None else None
-    try:
-        return authenticate(token, request.app.state.jwt_secret, request.app.state.revoked)
-    except Unauthenticated as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
-
-
-User = Annotated[str, Depends(current_user)]
-
-
 def issue_token(
     secret: str, user: str, lifetime_s: int = DEFAULT_TOKEN_TTL_S
 ) -> tuple[str, TokenClaims]:
@@ -265,6 +243,8 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         return ledger.is_revoked(jti)
 
     api.state.jwt_secret, api.state.revoked = secret, revoked
+    api.state.ledger, api.state.bus = ledger, bus
+    api.include_router(prompts.router)
     # Added before `count`, so it runs inside it: its refusals are counted too.
     api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes, revoked=revoked)
     registry = CollectorRegistry()
@@ -284,14 +264,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         return response
 
     async def owned(project_id: str, who: str) -> Project:
-        # Looked up in the caller's own namespace: another user's project is never reached.
-        try:
-            project = await asyncio.to_thread(ledger.get, bus_id(who, project_id))
-        except UnknownProject as exc:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id!r}") from exc
-        if project.owner != who:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id!r}")
-        return project
+        return await owned_project(ledger, project_id, who)
 
     async def decide(project_id: str, who: str, decision: Callable[[Project], object]) -> Project:
         found = await owned(project_id, who)

@@ -161,7 +161,7 @@ BODIES = {"reject": {"reason": "not yet"}, "accept": {"reason": "ok"},
           "builds": {"role": "backend_developer", "gate": "G5"},
           "export": {"remote_url": "file:///srv/x.git"}, "parse": {"answer": "x"},
           "files": {"gate": "G5", "path": "a.py", "content": "x"},
-          "commits": {"role": "backend_developer", "gate": "G5"},
+          "commits": {"role": "backend_developer", "gate": "G5"}, "answer": {"text": "x"},
           "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from layercake_contracts.events import (
     AgentFailed,
+    AnswerAwaited,
+    AnswerGiven,
     ArtifactRecorded,
     BuildFailed,
     BuildSucceeded,
@@ -96,7 +98,7 @@ def react(project: Project | None, event: EventBase, policy: Policy) -> Project 
     return project
 
 
-def _apply(project: Project, event: EventBase, policy: Policy) -> None:
+def _apply(project: Project, event: EventBase, policy: Policy) -> None:  # noqa: C901  # a branch per event type
     at = event.occurred_at.isoformat()
     if isinstance(event, ArtifactRecorded):
         project.record_artifact(event.gate, event.kind, event.name, event.blob, dict(event.facts))
@@ -116,6 +118,8 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:
         _documents(project, event)
     elif isinstance(event, CodeGenerated):
         project.record_usage(event.usage.total_tokens, event.usage.cost_usd)
+    elif isinstance(event, AnswerAwaited | AnswerGiven):
+        project.record_prompt(event)
     elif isinstance(event, PushCompleted):
         facts = {"remote": event.remote_url, "branch": event.branch, "sha": event.sha}
         project.record_artifact(Gate.G9, ArtifactKind.RELEASE, event.branch, None, facts)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from layercake_contracts.values import EscalationKind, Gate, Role
 from layercake_gateway.core.attempts import (
@@ -31,6 +31,7 @@ from layercake_gateway.core.gates import (
     next_gate,
     roles_for,
 )
+from layercake_gateway.core.prompts import AwaitsAnswers
 
 DEFAULT_HEAL_LIMIT = 3
 # How many bus event ids a project remembers: duplicates come close together.
@@ -67,7 +68,7 @@ class HealDecision:
     reason: str
 
 
-class Project(Aggregate):
+class Project(AwaitsAnswers):
     """One project, as its events say it is."""
 
     # The version of the state a snapshot holds; older snapshots are upcast when read.
