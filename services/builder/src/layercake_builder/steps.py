@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from layercake_builder.adapters.own_files import private_folder, read_regular, write_atomically
 from layercake_builder.core.findings import sandbox_findings
 from layercake_builder.core.plan import REPORTS, Command, Plan, StepPlan
+from layercake_builder.core.reports import named_failure
 from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
 from layercake_contracts.walk import remove_entry
 
@@ -133,6 +134,8 @@ class StepRunner:
             coverage = parsed.coverage if parsed.coverage is not None else coverage
             ok = ok and _command_ok(command, last, parsed.diagnostics)
             if not ok:
+                found_any = (*found, *parsed.diagnostics)
+                diagnostics += named_failure(command.argv, last.output, last.exit_code, found_any)
                 break
         log = "\n".join(outputs)
         return StepResult(

@@ -135,7 +135,7 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
     if "tsconfig.json" in paths and "typescript" in dependencies:
         build.append(Command(("node_modules/.bin/tsc", "--noEmit", "--pretty", "false"), "tsc"))
     if "build" in scripts:
-        build.append(Command(("npm", "run", "build"), "tsc"))
+        build.append(Command(("npm", "run", "build"), "node-build"))
     if build:
         steps.append(StepPlan(Step.BUILD, NODE, tuple(build)))
     if "lint" in scripts:

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from layercake_contracts.values import Diagnostic, Severity, TestCounts, project_path_problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 MAX_DIAGNOSTICS = 500  # per parse: past this a tool's findings are represented by the first ones
 MAX_MESSAGE_CHARS = 2_000  # per message, the closing ellipsis included
@@ -25,6 +25,7 @@ MAX_MESSAGE_LINES = 8  # of an assertion or error text, before the stack
 MAX_CODE_CHARS = 200
 MAX_INPUT_CHARS = 32 * 1024 * 1024  # longer input keeps its head and its tail
 MAX_LINE_CHARS = 20_000  # longer lines are cut before any pattern reads them
+MAX_BLOCK_LINES = 400  # of one error's block of output
 MAX_JSON_STARTS = 8  # places tried when a report is mixed with other output
 _MAX_NUMBER = 2**31 - 1
 
@@ -159,6 +160,24 @@ def relative_path(path: str, root: str) -> str | None:
 def is_project_code(path: str) -> bool:
     """True when a project-relative path is the project's own code, not an installed package."""
     return NOT_PROJECT_CODE.isdisjoint(path.split("/"))
+
+
+def project_file(path: str, root: str) -> str | None:
+    """`path` relative to the root when it is the project's own code; None otherwise."""
+    file = relative_path(path, root)
+    return file if file is not None and is_project_code(file) else None
+
+
+def block_under(
+    lines: list[str], start: int, ends: Callable[[str], object], limit: int = MAX_BLOCK_LINES
+) -> list[str]:
+    """The lines from `start` up to the first that `ends` the block (at most `limit`)."""
+    block: list[str] = []
+    for line in lines[start : start + limit]:
+        if ends(line):
+            break
+        block.append(line)
+    return block
 
 
 def clean_text(text: str, root: str = "", limit: int = MAX_MESSAGE_CHARS) -> str:
