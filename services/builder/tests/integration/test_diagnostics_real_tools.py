@@ -45,6 +45,7 @@ from layercake_builder.core.diagnostics.python_lint import parse_mypy, parse_ruf
 from layercake_builder.core.diagnostics.typescript import parse_tsc
 from layercake_builder.core.diagnostics.uv import parse_uv_errors
 from layercake_builder.core.diagnostics.vitest_console import parse_vitest_console
+from layercake_builder.core.reports import interpret
 from layercake_contracts.values import Diagnostic, Severity, TestCounts
 
 
@@ -1000,6 +1001,8 @@ def test_vite_on_rolldown_errors_are_placed_at_their_frame(tmp_path, node_toolbo
     })  # fmt: skip
 
     (missing,) = parse_bundler(unresolved, str(tmp_path / "a"))
+    # `npm run build` is read by "node-build"; Rolldown prints paths relative to the project.
+    assert interpret("node-build", unresolved, None, None).diagnostics == (missing,)
     assert (missing.code, missing.file, missing.line, missing.column) == (
         "UNRESOLVED_IMPORT", "src/main.js", 1, 19
     )  # fmt: skip
@@ -1125,6 +1128,7 @@ def test_uv_requirement_missing_from_the_index_is_no_solution_naming_it(tmp_path
     output = uv_install(tmp_path, empty_index, project_needing("httpx-not-here>=1"))
 
     (error,) = parse_uv_errors(output, str(tmp_path))
+    assert interpret("uv", output, None, None).diagnostics == (error,)  # the plan's name for it
     assert (error.tool, error.code) == ("uv", "no-solution")
     assert error.message.startswith(
         "No solution found when resolving dependencies: `httpx-not-here` cannot be met\n"
