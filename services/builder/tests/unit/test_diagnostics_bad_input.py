@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from layercake_builder.core.diagnostics.bundler import parse_bundler
 from layercake_builder.core.diagnostics.common import (
     MAX_DIAGNOSTICS,
+    MAX_FINDINGS,
     MAX_MESSAGE_CHARS,
     TestReport,
     capped,
@@ -210,6 +211,18 @@ def test_messages_lose_colours_control_characters_and_the_root_and_are_capped():
     long = diagnostic("t", Severity.ERROR, "x" * (MAX_MESSAGE_CHARS * 3))
     assert len(long.message) == MAX_MESSAGE_CHARS
     assert long.message.endswith("…")
+
+
+def test_output_repeating_one_finding_is_read_only_up_to_the_cap():
+    read = []
+
+    def findings():
+        for n in range(10 * MAX_FINDINGS):
+            read.append(n)
+            yield diagnostic("pytest", Severity.ERROR, "ERROR collecting tests/a.py")
+
+    assert len(capped(findings())) == 1
+    assert len(read) == MAX_FINDINGS
 
 
 def test_the_same_finding_twice_is_kept_once():

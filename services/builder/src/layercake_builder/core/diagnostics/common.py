@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 MAX_DIAGNOSTICS = 500  # per parse: past this a tool's findings are represented by the first ones
+MAX_FINDINGS = 8 * MAX_DIAGNOSTICS  # read per parse, repeats included, before the rest is left
 MAX_MESSAGE_CHARS = 2_000  # per message, the closing ellipsis included
 MAX_MESSAGE_LINES = 8  # of an assertion or error text, before the stack
 MAX_CODE_CHARS = 200
@@ -219,9 +220,12 @@ def diagnostic(
 
 
 def capped(diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
-    """The first `MAX_DIAGNOSTICS` distinct diagnostics, in order."""
+    """The first `MAX_DIAGNOSTICS` distinct diagnostics, in order, of the first `MAX_FINDINGS`.
+
+    Output that repeats one finding many times is read only as far as `MAX_FINDINGS`.
+    """
     seen: dict[Diagnostic, None] = {}
-    for found in diagnostics:
+    for found in islice(diagnostics, MAX_FINDINGS):
         seen.setdefault(found)
         if len(seen) >= MAX_DIAGNOSTICS:
             break

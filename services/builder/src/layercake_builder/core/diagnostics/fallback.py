@@ -27,6 +27,7 @@ _NOISE = re.compile(
 )
 _NOT_AN_ERROR = re.compile(r"\b0 (?:errors?|failed)\b|\bno errors?\b", re.IGNORECASE)
 _MAX_QUOTED = 300
+_TAIL_CHARS = 1024 * 1024  # where the line is looked for: an error ends the output, near enough
 
 
 def unexplained_failure(command: str, output: str, exit_code: int | None, root: str) -> Diagnostic:
@@ -38,13 +39,17 @@ def unexplained_failure(command: str, output: str, exit_code: int | None, root: 
 
 
 def last_error_line(output: str) -> str | None:
-    """The last error-looking line of `output`, else its last meaningful line; None if blank."""
-    lines = [line.strip() for line in text_lines(output)]
-    meaningful = [line for line in lines if not _NOISE.match(line)]
-    errors = [
-        line for line in meaningful if _ERROR_LIKE.search(line) and not _NOT_AN_ERROR.search(line)
-    ]
-    chosen = errors[-1] if errors else (meaningful[-1] if meaningful else None)
-    if chosen is None:
-        return None
+    """The last error-looking line of `output` (its last MiB), else its last meaningful line."""
+    last = None
+    for printed in reversed(text_lines(output[-_TAIL_CHARS:])):
+        line = printed.strip()
+        if _NOISE.match(line):
+            continue
+        last = last or line
+        if _ERROR_LIKE.search(line) and not _NOT_AN_ERROR.search(line):
+            return _quoted(line)
+    return _quoted(last) if last else None
+
+
+def _quoted(chosen: str) -> str:
     return chosen if len(chosen) <= _MAX_QUOTED else chosen[: _MAX_QUOTED - 1] + "…"
