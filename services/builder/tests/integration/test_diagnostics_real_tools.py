@@ -22,6 +22,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -1108,14 +1109,20 @@ def empty_index(tmp_path_factory):
     server.shutdown()
 
 
-def uv_install(project: Path, index: str, pyproject: str) -> str:
+def uv_install(project: Path, index: str | Path, pyproject: str) -> str:
+    """`uv pip install -e .` of `pyproject` from `index` (a URL, or a folder of wheels); its output."""
     if shutil.which("uv") is None:
         pytest.skip("uv is not installed on this machine")
     write(project, {"pyproject.toml": pyproject})
     venv = run(project, "uv", "venv", "-q", "--python", sys.executable, ".venv")
     assert venv.returncode == 0, venv.stderr
+    where = (
+        ("--no-index", "--find-links", str(index))
+        if isinstance(index, Path)
+        else ("--index-url", index)
+    )
     done = run(project, "uv", "pip", "install", "--python", ".venv/bin/python",
-               "--index-url", index, "--no-cache", "-e", ".")  # fmt: skip
+               *where, "--no-cache", "-e", ".")  # fmt: skip
     assert done.returncode != 0
     return done.stdout + done.stderr
 
@@ -1133,6 +1140,27 @@ def test_uv_requirement_missing_from_the_index_is_no_solution_naming_it(tmp_path
     assert error.message.startswith(
         "No solution found when resolving dependencies: `httpx-not-here` cannot be met\n"
         "Because httpx-not-here was not found in the package registry"
+    )
+
+
+def test_uv_version_that_does_not_exist_is_no_solution_naming_the_pin(tmp_path):
+    links = tmp_path / "links"
+    links.mkdir()
+    with zipfile.ZipFile(links / "tinypkg-1.0.0-py3-none-any.whl", "w") as wheel:  # version 1 only
+        wheel.writestr("tinypkg/__init__.py", "")
+        info = "tinypkg-1.0.0.dist-info"
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0.0\n")
+        wheel.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        wheel.writestr(f"{info}/RECORD", "")
+    output = uv_install(tmp_path / "p", links, project_needing("tinypkg==9.0.0"))
+
+    (error,) = parse_uv_errors(output, str(tmp_path / "p"))
+    assert error.code == "no-solution"
+    assert error.message.startswith(
+        "No solution found when resolving dependencies: `tinypkg==9.0.0` cannot be met\n"
+        "Because there is no version of tinypkg==9.0.0"
     )
 
 
