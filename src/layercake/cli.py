@@ -31,15 +31,15 @@ from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
 from layercake_contracts.bus import subject_filter
 from layercake_gateway.api import create_token
+from layercake_gateway.cli import accept, approve, audit, events, reject, replay, select, token
 from layercake_gateway.cli import app as gateway_app
-from layercake_gateway.cli import approve, audit, events, reject, replay, select, token
 from layercake_gateway.cli import status as project_status
 from layercake_git.cli import app as git_app
 from layercake_git.cli import log
 from layercake_parser.cli import app as parser_app
 from layercake_parser.cli import parse
 
-_OVER_THE_API = {"status", "approve", "reject", "select", "events", "token"}
+_OVER_THE_API = {"status", "approve", "reject", "accept", "select", "events", "token"}
 # The token a local command signs for itself: it needs it for seconds (`events --follow`
 # authenticates once, at the start), so a copy found later is soon worthless.
 LOCAL_TOKEN_TTL_S = 300
@@ -58,7 +58,7 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
-for command in (approve, reject, select, events):
+for command in (approve, reject, accept, select, events):
     app.command()(command)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)

@@ -6,7 +6,8 @@ approves (with `--yes`) or says which command would. At G4 it selects the
 first design option; at G9 it exports the repository to the project's release
 `release` (a bare repository the git service makes in its release folder),
 which it then clones for you to look at. With no
-API key, the agents answer from the recordings shipped in the repository.
+API key, the agents answer from the recordings shipped in the repository for
+this intake (`services/agent/recordings/tally/`, keyed by its sha256).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state, release_root
@@ -50,6 +52,7 @@ from layercake_contracts.events import (
     parse_event,
 )
 from layercake_gateway.api import create_token
+from layercake_gateway.core.gates import FINDING
 from layercake_git.adapters.releases import release_path
 
 if TYPE_CHECKING:
@@ -151,6 +154,8 @@ class Demo:
                 await self._select()
             elif name == "G9" and "release" in missing:
                 await self._export()
+            elif findings := [m for m in missing if m.startswith(FINDING)]:
+                await self._accept(findings)
             elif state == "awaiting_approval" and not missing:
                 await self._approve(name)
             return
@@ -168,6 +173,19 @@ class Demo:
             f"/projects/{self.project_id}/design", json={"option": DESIGN_CHOICE}
         )
         _check(reply, "select a design")
+
+    async def _accept(self, findings: list[str]) -> None:
+        listed = "; ".join(f.removeprefix(FINDING) for f in findings)
+        if not self.yes:
+            command = f'layercake accept {self.project_id} --reason "…"'
+            self._tell_once("G7-accept", f"G7 has findings ({escape(listed)}): [bold]{command}[/]")
+            return
+        reply = await self.client.post(
+            f"/projects/{self.project_id}/findings/accept",
+            json={"reason": f"accepted by the demo (--yes): {listed}"},
+        )
+        _check(reply, "accept the G7 findings")
+        self.say(f"G7: accepted {escape(listed)}")
 
     async def _export(self) -> None:
         if "export" in self._told:

@@ -2,7 +2,8 @@
 
 `model_api` is an HTTP server of ours on 127.0.0.1 that speaks the Anthropic
 Messages API and OpenAI chat completions, streaming included. A test scripts
-its replies in order and reads back every request it received.
+its replies in order (an answer cut at max_tokens, an error with its message)
+and reads back every request it received.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Success:
     output_tokens: int
     cache_read: int
     cache_write: int
+    cut: bool = False  # stopped at max_tokens: Anthropic's stop_reason, OpenAI's finish_reason
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Failure:
     error_type: str
     retry_after: str | None = None
     mid_stream: bool = False
+    message: str | None = None  # the error's text; by default "scripted <status>"
 
 
 @dataclass
@@ -61,12 +64,16 @@ class ModelApi:
     requests: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
 
     def answer(
-        self, text, *, input_tokens=100, output_tokens=50, cache_read=0, cache_write=0
+        self, text, *, input_tokens=100, output_tokens=50, cache_read=0, cache_write=0, cut=False
     ) -> None:
-        self.replies.append(Success(text, input_tokens, output_tokens, cache_read, cache_write))
+        self.replies.append(
+            Success(text, input_tokens, output_tokens, cache_read, cache_write, cut)
+        )
 
-    def fail(self, status, error_type="api_error", *, retry_after=None, mid_stream=False) -> None:
-        self.replies.append(Failure(status, error_type, retry_after, mid_stream))
+    def fail(
+        self, status, error_type="api_error", *, retry_after=None, mid_stream=False, message=None
+    ) -> None:
+        self.replies.append(Failure(status, error_type, retry_after, mid_stream, message))
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
@@ -109,7 +116,8 @@ def _anthropic_stream(reply: Success) -> list[bytes]:
         *deltas,
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
         ("message_delta", {"type": "message_delta",
-                           "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "delta": {"stop_reason": "max_tokens" if reply.cut else "end_turn",
+                                     "stop_sequence": None},
                            "usage": {"output_tokens": reply.output_tokens}}),
         ("message_stop", {"type": "message_stop"}),
     ])  # fmt: skip
@@ -132,7 +140,7 @@ def _openai_stream(reply: Success) -> list[bytes]:
     }
     return _sse([
         *((None, p) for p in pieces),
-        (None, chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])),
+        (None, chunk([{"index": 0, "delta": {}, "finish_reason": "length" if reply.cut else "stop"}])),
         (None, chunk([], usage=usage)),
         (None, "[DONE]"),
     ])  # fmt: skip
@@ -155,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"content-type": "text/event-stream"},
                        _anthropic_stream(reply) if anthropic else _openai_stream(reply))  # fmt: skip
             return
-        error = {"type": reply.error_type, "message": f"scripted {reply.status}"}
+        error = {"type": reply.error_type, "message": reply.message or f"scripted {reply.status}"}
         if reply.mid_stream:
             self._send(200, {"content-type": "text/event-stream"},
                        _sse([("error", {"type": "error", "error": error})]))  # fmt: skip

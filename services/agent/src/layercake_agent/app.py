@@ -41,6 +41,7 @@ def create_provider(settings: Settings, choice: ProviderName | None = None) -> P
         max_tokens=settings.max_tokens,
         base_url=base_url,
         timeout_s=settings.request_timeout_s,
+        max_continuations=settings.max_continuations,
     )
     # Each SDK takes a second or more to import: load only the one chosen, and only now,
     # so that every other `layercake` command starts fast.

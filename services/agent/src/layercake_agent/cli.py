@@ -57,6 +57,14 @@ def ask(
         Gate | None, typer.Option(help="The gate the role works at (default: its usual one).")
     ] = None,
     attempt: Annotated[int, typer.Option(min=1, help="The attempt (a replay key part).")] = 1,
+    intake: Annotated[
+        Path | None,
+        typer.Option(
+            help="The project's intake, shown to the model (replay keys on it).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask one role one question: the answer streams to stdout, the usage goes to stderr."""
     blobs = MemoryBlobs()
@@ -68,8 +76,9 @@ def ask(
         instructions=prompt,
         base=read_folder(context, blobs) if context else Manifest(),
     )
+    record = ProjectRecord(name=CLI_PROJECT, intake=intake.read_text() if intake else "")
     try:
-        answer = asyncio.run(_ask(Settings(), request, blobs, provider))
+        answer = asyncio.run(_ask(Settings(), request, record, blobs, provider))
     except AgentError as exc:
         typer.echo(f"\nerror: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -83,12 +92,16 @@ def ask(
 
 
 async def _ask(
-    settings: Settings, request: AgentRequested, blobs: MemoryBlobs, choice: ProviderName | None
+    settings: Settings,
+    request: AgentRequested,
+    record: ProjectRecord,
+    blobs: MemoryBlobs,
+    choice: ProviderName | None,
 ) -> Answer:
     prompt = await assemble_prompt(
         load_templates(settings.prompts_dir),
         request,
-        ProjectRecord(),
+        record,
         blobs,
         settings.context_budget(request.role),
     )

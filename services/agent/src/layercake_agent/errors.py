@@ -90,3 +90,32 @@ class BudgetExceeded(AgentError):
         super().__init__(f"project {project_id}: {detail}")
         self.project_id = project_id
         self.detail = detail
+
+
+class RecordingsInvalid(AgentError):
+    """A set of recordings cannot be keyed: its manifest is missing, broken or shared."""
+
+    def __init__(self, where: Path, problem: str) -> None:
+        super().__init__(f"recordings {where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class NoRecording(AgentError):
+    """The replay provider has no set of recordings made for a project: it must not stand in.
+
+    Retryable only while the project's intake is unknown (its ProjectCreated not
+    seen yet): then which set answers cannot be told yet.
+    """
+
+    def __init__(self, project: str, known: tuple[str, ...], *, intake_seen: bool) -> None:
+        sets = ", ".join(known) or "none"
+        unseen = "" if intake_seen else ", its intake was not seen yet"
+        super().__init__(
+            f"no recording for project {project!r}{unseen} (recordings exist for: {sets}); set"
+            " LAYERCAKE_ANTHROPIC_API_KEY, or LAYERCAKE_OPENAI_BASE_URL, or"
+            " LAYERCAKE_PROVIDER=manual"
+        )
+        self.project = project
+        self.known = known
+        self.retryable = not intake_seen

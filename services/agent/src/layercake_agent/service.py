@@ -19,10 +19,11 @@ import structlog
 
 from layercake_agent.core.budget import budget_refusal, price_of, priced
 from layercake_agent.core.context import Context, choose_files, selected_design_file
+from layercake_agent.core.fit import ARCHITECTURE, product_kind
 from layercake_agent.core.heal import heal_files
 from layercake_agent.core.outcome import Answer, failed, generated
 from layercake_agent.core.prompt import build_prompt
-from layercake_agent.core.record import documents_in_view, remember, spend
+from layercake_agent.core.record import builds_in_view, documents_in_view, remember, spend
 from layercake_agent.errors import AgentError, BudgetExceeded
 from layercake_contracts.events import HealRequested
 
@@ -128,29 +129,41 @@ async def assemble_prompt(
     blobs: Blobs,
     context_tokens: int,
 ) -> Prompt:
-    """Fetch what the prompt for `request` shows, within `context_tokens`, and build it."""
-    documents = documents_in_view(record, request.gate)
+    """Fetch what the prompt for `request` shows, within `context_tokens`, and build it.
+
+    A tree file whose text a shown document holds is listed, not shown again; the
+    product's kind is read from the tree's architecture document.
+    """
+    documents = documents_in_view(record, request.gate, request.role)
+    texts = await _texts(blobs, [d.blob for d in documents])
+    architecture = (
+        (await _texts(blobs, [request.base[ARCHITECTURE].sha256]))[0]
+        if ARCHITECTURE in request.base
+        else ""
+    )
     context = Context(
         name=record.name,
         intake=record.intake,
-        documents=tuple(
-            zip(documents, await _texts(blobs, [d.blob for d in documents]), strict=True)
-        ),
+        documents=tuple(zip(documents, texts, strict=True)),
         selected_design=record.selected_design,
         sizes={path: entry.size for path, entry in request.base.items()},
         files={},
+        kind=product_kind(architecture, record.intake, has_ui=record.has_ui),
+        builds=builds_in_view(record, request.gate),
     )
+    shown = {d.blob for d in documents}
+    readable = {p: e.size for p, e in request.base.items() if e.sha256 not in shown}
     healing = heal_files(request) if isinstance(request, HealRequested) else ()
-    design = selected_design_file(record.selected_design, documents, context.sizes)
+    design = selected_design_file(request.role, record.selected_design, documents, readable)
     chosen = choose_files(
-        request.role, context.sizes, context_tokens - context.document_tokens, (*healing, *design)
+        request.role, readable, context_tokens - context.document_tokens, (*healing, *design)
     )
     wanted = list(dict.fromkeys((*chosen, *healing)))
-    texts = dict(
+    fetched = dict(
         zip(wanted, await _texts(blobs, [request.base[p].sha256 for p in wanted]), strict=True)
     )
-    context = replace(context, files={p: texts[p] for p in chosen})
-    return build_prompt(templates, request, context, {p: texts[p] for p in healing})
+    context = replace(context, files={p: fetched[p] for p in chosen})
+    return build_prompt(templates, request, context, {p: fetched[p] for p in healing})
 
 
 async def ask_model(
@@ -168,6 +181,7 @@ async def ask_model(
         model=completion.model,
         usage=priced(completion.usage, price),
         duration_s=time.monotonic() - started,
+        truncated=completion.truncated,
     )
 
 

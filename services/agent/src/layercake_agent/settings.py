@@ -49,6 +49,7 @@ class Settings(BusSettings):
     provider: ProviderName | Literal["auto"] = "auto"
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=8192, ge=1)
+    max_continuations: int = Field(default=3, ge=0)  # of an answer cut at max_tokens
     request_timeout_s: float = Field(default=600.0, gt=0)
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None

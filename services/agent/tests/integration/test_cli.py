@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from layercake.demo import INTAKE
 from layercake_agent.settings import SHIPPED_RECORDINGS
 
 LAYERCAKE = str(Path(sys.executable).parent / "layercake")
@@ -20,12 +21,24 @@ def ask(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_ask_replays_the_designer_and_prints_the_usage(tmp_path):
-    """With --provider replay the recorded answer goes to stdout, the usage line to stderr."""
-    done = ask(tmp_path, "designer", "--prompt", "A shop for socks.", "--provider", "replay")
+def test_ask_replays_the_designer_for_the_demos_intake_and_prints_the_usage(tmp_path):
+    """With --provider replay and the demo's intake, tally's recorded answer goes to stdout,
+    the usage line to stderr."""
+    done = ask(
+        tmp_path, "designer", "--prompt", "x", "--provider", "replay", "--intake", str(INTAKE)
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == (SHIPPED_RECORDINGS / "designer" / "G4" / "attempt-1.md").read_text()
+    recorded = SHIPPED_RECORDINGS / "tally" / "designer" / "G4" / "attempt-1.md"
+    assert done.stdout == recorded.read_text()
     assert "replay: 0 input, 0 output" in done.stderr
+
+
+def test_ask_replaying_without_a_recorded_intake_exits_1_naming_what_to_configure(tmp_path):
+    """No intake, so no set of recordings: the error says which settings would answer."""
+    done = ask(tmp_path, "designer", "--prompt", "A shop for socks.", "--provider", "replay")
+    assert done.returncode == 1
+    assert "no recording for project 'cli'" in done.stderr
+    assert "set LAYERCAKE_ANTHROPIC_API_KEY, or LAYERCAKE_OPENAI_BASE_URL" in done.stderr
 
 
 def test_ask_streams_a_real_sdk_answer_with_the_context_folder(tmp_path, model_api):
@@ -48,7 +61,10 @@ def test_ask_streams_a_real_sdk_answer_with_the_context_folder(tmp_path, model_a
 
 def test_ask_without_a_recording_exits_1_naming_the_path(tmp_path):
     """A missing recording is an error on stderr that names where it looked."""
-    done = ask(tmp_path, "designer", "--prompt", "x", "--gate", "G9", "--provider", "replay")
+    done = ask(
+        tmp_path, "designer", "--prompt", "x", "--gate", "G9", "--provider", "replay",
+        "--intake", str(INTAKE),
+    )  # fmt: skip
     assert done.returncode == 1
     assert "no recorded answer for designer/G9/attempt-1" in done.stderr
-    assert "designer/G9/attempt-1.md" in done.stderr
+    assert "tally/designer/G9/attempt-1.md" in done.stderr

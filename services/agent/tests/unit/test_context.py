@@ -50,15 +50,17 @@ def test_files_asked_for_first_come_first_even_when_no_pattern_names_them():
 
 
 def test_the_selected_design_comes_from_the_tree_when_no_document_shows_it():
-    """A recorded design document wins; without one, the tree's design file is read first."""
-    assert selected_design_file("option-b", (), TREE) == ("design/option-b.html",)
+    """A recorded design document wins; without one, the frontend reads the tree's file first."""
+    frontend = Role.FRONTEND_DEVELOPER
+    assert selected_design_file(frontend, "option-b", (), TREE) == ("design/option-b.html",)
     shown = (Document(Gate.G4, "design_option", "option-b", BLOB),)
-    assert selected_design_file("option-b", shown, TREE) == ()
-    assert selected_design_file(None, (), TREE) == ()
+    assert selected_design_file(frontend, "option-b", shown, TREE) == ()
+    assert selected_design_file(frontend, None, (), TREE) == ()
+    assert selected_design_file(Role.BACKEND_DEVELOPER, "option-b", (), TREE) == ()
 
 
-def test_a_role_sees_documents_of_its_gate_and_earlier_and_only_the_chosen_design():
-    """Later gates' documents and the options not chosen stay out of the context."""
+def test_a_role_sees_documents_of_its_gate_and_the_earlier_ones_it_reads():
+    """Later gates' documents, the options not chosen and what the role does not read stay out."""
     created = ProjectCreated(project_id="p", name="Socks", intake="Sell socks.", owner="ada")
     record = ProjectRecord()
     for event in (
@@ -71,8 +73,13 @@ def test_a_role_sees_documents_of_its_gate_and_earlier_and_only_the_chosen_desig
         OptionSelected.follow(created, gate=Gate.G4, option="option-b", by="ada"),
     ):  # fmt: skip
         record = remember(record, event)
-    assert [d.name for d in documents_in_view(record, Gate.G5)] == ["prd", "option-b"]
-    assert [d.name for d in documents_in_view(record, Gate.G7)] == ["prd", "option-b", "npm audit"]
+    frontend = documents_in_view(record, Gate.G5, Role.FRONTEND_DEVELOPER)
+    assert [d.name for d in frontend] == ["prd", "option-b"]
+    assert [d.name for d in documents_in_view(record, Gate.G5, Role.BACKEND_DEVELOPER)] == ["prd"]
+    assert [d.name for d in documents_in_view(record, Gate.G7, Role.SECURITY_ENGINEER)] == [
+        "npm audit"
+    ]
+    assert record.builds[0].kind == "build"
 
 
 def test_the_rendered_context_shows_intake_documents_the_file_list_and_contents():
@@ -113,3 +120,20 @@ def test_an_empty_context_renders_as_nothing():
     empty = Context(name="", intake="", documents=(), selected_design=None, sizes={}, files={})
     assert render_context(empty) == ""
     assert fenced("Makefile", "all:") == "```\nall:\n```"
+
+
+def test_in_a_tree_of_two_toolchains_each_developer_reads_its_own_folder():
+    """server/pyproject.toml and web/package.json: the backend reads no web/ code, and back."""
+    tree = {"server/pyproject.toml": 300, "server/notes/app.py": 2_000, "server/tests/t.js": 100,
+            "web/package.json": 300, "web/src/main.ts": 2_000, "web/vite.config.js": 200,
+            "docs/openapi.yaml": 900}  # fmt: skip
+    backend = choose_files(Role.BACKEND_DEVELOPER, tree, budget_tokens=10**9)
+    frontend = choose_files(Role.FRONTEND_DEVELOPER, tree, budget_tokens=10**9)
+    assert not [p for p in backend if p.startswith("web/")]
+    assert "server/notes/app.py" in backend
+    assert not [p for p in frontend if p.startswith("server/")]
+    assert "web/src/main.ts" in frontend
+    assert "docs/openapi.yaml" in backend
+    assert "docs/openapi.yaml" in frontend
+    security = choose_files(Role.SECURITY_ENGINEER, tree, budget_tokens=10**9)
+    assert {"server/notes/app.py", "web/src/main.ts"} <= set(security)

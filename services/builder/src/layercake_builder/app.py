@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 SERVICE = "builder"
 TOOL_PATH = (SANDBOX_TOOLS, "/usr/local/bin", "/usr/bin", "/bin")
-SANDBOX_PATH = ("/workspace/node_modules/.bin", "/workspace/.venv/bin", *TOOL_PATH)
 
 
 def create_sandbox(settings: Settings, *, own_disks: bool = False) -> Sandbox:
@@ -72,7 +71,7 @@ def create_runner(
         timeout_s=settings.step_timeout_s,
         install_timeout_s=settings.install_timeout_s,
         install_network=settings.install_network,
-        path=SANDBOX_PATH,
+        path=TOOL_PATH,  # after the toolchain's own bin folders (its node_modules/.bin, venv)
         tool_path=TOOL_PATH,
     )
     sandbox = create_sandbox(settings, own_disks=own_disks)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from layercake_builder.app import create_runner, create_runtime
-from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
+from layercake_builder.core.plan import cache_key, manifest_paths, plan_build
 from layercake_builder.service import toolchain_versions
 from layercake_builder.settings import Settings
 from layercake_contracts.materialise import project_files, write_tree
@@ -69,7 +69,7 @@ async def _build(
     tree, cache, logs = work / "tree", work / "cache", work / "logs"
     files = {rel: (full.read_bytes(), 0o755 if os.access(full, os.X_OK) else 0o644)
              for rel, full in project_files(folder)}  # fmt: skip
-    # Keep node_modules and .venv (the install cache); drop files the folder no longer has.
+    # Keep node_modules (the install cache; venvs live in `cache`); drop files the folder lost.
     if tree.exists():
         for relative, stale in list(project_files(tree)):
             if relative not in files:
@@ -77,7 +77,7 @@ async def _build(
     write_tree(tree, files)
     cache.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
-    texts = {n: files[n][0].decode("utf-8", errors="replace") for n in LOCK_FILES if n in files}
+    texts = {n: files[n][0].decode("utf-8", errors="replace") for n in manifest_paths(files)}
 
     async def store_log(data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()

@@ -41,6 +41,23 @@ class PrivateFolderUnsafe(BuilderError):
         self.reason = reason
 
 
+class FolderRejected(BuilderError):
+    """A step was asked to run in a folder that is no plain relative folder of its project."""
+
+    def __init__(self, folder: str, reason: str) -> None:
+        super().__init__(f"a step cannot run in the project's folder {folder!r}: {reason}")
+        self.folder = folder
+        self.reason = reason
+
+
+class InstallPathUnknown(BuilderError):
+    """A plan names an install's folder neither in the project nor in its cache."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"an install's folder {path!r} is neither under /workspace nor /cache")
+        self.path = path
+
+
 class EgressRefused(BuilderError):
     """A network step asked the egress proxy for a tunnel it may not have."""
 

@@ -2,8 +2,8 @@
 
 Each project has a folder under the work root: `volume/`, the project's own
 file system mounted there for the length of a build (`adapters/disks.py`), holds
-`tree/` (the materialised manifest plus node_modules/.venv, which are not in
-it) and `cache/` (package caches), which its sandbox writes, and
+`tree/` (the materialised manifest plus node_modules, which are not in
+it) and `cache/` (package caches and the Python venvs), which its sandbox writes, and
 `manifest.json` (what `tree/` holds); outside it, `own/` (install keys, report
 folders) and `done/` (the outcome of each request handled, so a redelivered
 request is answered without building, or mounting, again), which the sandbox
@@ -22,7 +22,7 @@ import structlog
 
 from layercake_builder.adapters.own_files import read_regular, write_atomically
 from layercake_builder.core.outcome import Crash, crashed, finished, started
-from layercake_builder.core.plan import LOCK_FILES, cache_key, plan_build
+from layercake_builder.core.plan import cache_key, manifest_paths, plan_build
 from layercake_contracts.errors import UnsafeTree
 from layercake_contracts.events import parse_event
 from layercake_contracts.materialise import materialise
@@ -115,7 +115,7 @@ class BuildService:
 
 
 async def _manifest_texts(manifest: Manifest, blobs: BlobStore) -> dict[str, str]:
-    names = [name for name in LOCK_FILES if name in manifest]
+    names = manifest_paths(list(manifest))
     contents = await asyncio.gather(*(blobs.get(manifest[n].sha256) for n in names))
     return {n: c.decode("utf-8", errors="replace") for n, c in zip(names, contents, strict=True)}
 

@@ -20,9 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layercake_builder.adapters.own_files import private_folder, read_regular, write_atomically
+from layercake_builder.core.confinement import CACHE, WORKSPACE, workdir
 from layercake_builder.core.findings import sandbox_findings
-from layercake_builder.core.plan import REPORTS, Command, Plan, StepPlan
+from layercake_builder.core.plan import (
+    REPORTS,
+    Command,
+    Plan,
+    StepPlan,
+    file_name,
+    project_file,
+)
 from layercake_builder.core.reports import named_failure
+from layercake_builder.errors import InstallPathUnknown
 from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
 from layercake_contracts.walk import remove_entry
 
@@ -45,7 +54,7 @@ class StepSettings:
     timeout_s: float
     install_timeout_s: float
     install_network: bool  # install and audit steps may reach the registries (via the proxy)
-    path: tuple[str, ...]
+    path: tuple[str, ...]  # a local step's, after its toolchain's own bin folders
     tool_path: tuple[str, ...]  # a network step's: only our read-only tools, none of the project's
 
 
@@ -88,8 +97,10 @@ class StepRunner:
             where = _Where(slot, tree, cache, reports)
             results: list[StepResult] = []
             for step_plan in plan.of(Step.INSTALL):
-                key_file = keys / f"{step_plan.toolchain}.{INSTALL_KEY_FILE}"
-                if await asyncio.to_thread(_install_cached, tree, key_file, step_plan, install_key):
+                key_file = keys / f"{file_name(step_plan.toolchain)}.{INSTALL_KEY_FILE}"
+                if await asyncio.to_thread(
+                    _install_cached, where, key_file, step_plan, install_key
+                ):
                     results.append(_cached(step_plan))
                     continue
                 result = await self._step(step_plan, where)
@@ -114,10 +125,11 @@ class StepRunner:
         coverage = None
         ok = True
         for command in step_plan.commands:
-            last, report, coverage_report = await self._command(command, step_plan.step, where)
+            last, report, coverage_report = await self._command(command, step_plan, where)
             duration += last.duration_s
             outputs.append(f"$ {' '.join(command.argv)}\n{last.output}")
-            parsed = self._interpret(command.parser, last.output, report, coverage_report)
+            root = workdir(step_plan.folder)
+            parsed = self._interpret(command.parser, last.output, report, coverage_report, root)
             timeout = self._timeout(step_plan.step)
             found = sandbox_findings(
                 exit_code=last.exit_code,
@@ -129,13 +141,13 @@ class StepRunner:
                 oom_killed=last.oom_killed,
                 disk_full=last.disk_full,
             )
-            diagnostics += [*found, *parsed.diagnostics]
+            diagnostics += [*found, *_from_root(parsed.diagnostics, step_plan.folder)]
             parsed_tests = parsed.tests or parsed_tests
             coverage = parsed.coverage if parsed.coverage is not None else coverage
             ok = ok and _command_ok(command, last, parsed.diagnostics)
             if not ok:
-                found_any = (*found, *parsed.diagnostics)
-                diagnostics += named_failure(command.argv, last.output, last.exit_code, found_any)
+                named = (*found, *parsed.diagnostics)
+                diagnostics += named_failure(command.argv, last.output, last.exit_code, named, root)
                 break
         log = "\n".join(outputs)
         return StepResult(
@@ -154,19 +166,21 @@ class StepRunner:
         )
 
     async def _command(
-        self, command: Command, step: Step, where: _Where
+        self, command: Command, step_plan: StepPlan, where: _Where
     ) -> tuple[Completed, str | None, str | None]:
-        """What `command` did, and the reports it wrote into its own fresh folder."""
+        """What `command` did in its toolchain's folder, and the reports it wrote into its own."""
         network = command.network and self._settings.install_network
         folder = None
         if command.report or command.coverage:
             folder = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=where.reports))
             self._sandbox.hand_over(folder, where.slot)
+        path = (
+            self._settings.tool_path if command.network else (*step_plan.bins, *self._settings.path)
+        )
         done = await self._sandbox.run(
             command.argv, slot=where.slot, project=where.tree, cache=where.cache,
-            network=network, timeout_s=self._timeout(step),
-            path=self._settings.tool_path if command.network else self._settings.path,
-            reports=folder,
+            network=network, timeout_s=self._timeout(step_plan.step), path=path,
+            env=dict(command.env), reports=folder, folder=step_plan.folder,
         )  # fmt: skip
         if folder is None:
             return done, None, None
@@ -200,10 +214,26 @@ def _own_folders(own: Path) -> tuple[Path, Path]:
     return private_folder(own / "keys"), private_folder(own / "reports", 0o711)
 
 
-def _install_cached(tree: Path, key_file: Path, step_plan: StepPlan, key: str) -> bool:
-    """Same key as the last install, and what it installed is still in the tree."""
+def _install_cached(where: _Where, key_file: Path, step_plan: StepPlan, key: str) -> bool:
+    """Same key as the last install, and what it installed is still there (tree or cache)."""
     same_key = read_regular(key_file.parent, key_file.name, MAX_KEY_BYTES) == key.encode()
-    return same_key and all((tree / path).is_dir() for path in step_plan.installs)
+    return same_key and all(_on_host(path, where).is_dir() for path in step_plan.installs)
+
+
+def _on_host(sandbox_path: str, where: _Where) -> Path:
+    """The host path of a path in the project or the cache as the sandbox sees them."""
+    for inside, outside in ((WORKSPACE, where.tree), (CACHE, where.cache)):
+        if sandbox_path.startswith(f"{inside}/"):
+            return outside / sandbox_path.removeprefix(f"{inside}/")
+    raise InstallPathUnknown(sandbox_path)
+
+
+def _from_root(diagnostics: tuple[Diagnostic, ...], folder: str) -> list[Diagnostic]:
+    """A toolchain's diagnostics with their files named from the project's root, not its folder."""
+    return [
+        d.model_copy(update={"file": project_file(folder, d.file)}) if d.file else d
+        for d in diagnostics
+    ]
 
 
 def _cached(step_plan: StepPlan) -> StepResult:

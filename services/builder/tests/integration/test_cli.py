@@ -40,3 +40,26 @@ def test_build_prints_step_results_as_json_and_exits_one_on_a_failing_test():
     assert any(d["file"] == "test_calc.py" and d["line"] == 5 for d in first[1]["diagnostics"])
     assert second[0]["cached"] is True
     assert not (project / ".venv").exists(), "the user's folder is built as a copy"
+
+
+def test_build_of_a_backend_in_a_folder_names_its_failing_test_from_the_project_root():
+    """`server/requirements.txt`: the tests run in server/, the failure is `server/test_calc.py`."""
+    base = Path(tempfile.mkdtemp(prefix="lc-cli-"))
+    base.chmod(0o755)
+    server = base / "project" / "server"
+    server.mkdir(parents=True)
+    (server / "requirements.txt").write_text("")
+    (server / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (server / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(1, 1) == 2\n"
+    )
+    env = {**os.environ, "LAYERCAKE_BUILDER_ROOT": str(base / "builder")}
+    argv = [LAYERCAKE, "build", str(base / "project"), "--steps", "install,test", "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603
+    assert done.returncode == 1, done.stderr
+    install, test = json.loads(done.stdout)
+    assert install["exit_code"] == 0, install["output"]
+    assert test["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
+    assert {(d["file"], d["line"]) for d in test["diagnostics"] if d["file"]} == {
+        ("server/test_calc.py", 5)
+    }

@@ -214,7 +214,7 @@ async def test_a_setup_py_reaches_no_host_service_but_the_install_passes(
     files = {**python_project(run_probe), "probe.py": PROBE}
     built = await steps_of(files, (Step.INSTALL,))
     assert built.results[Step.INSTALL].ok, built.results[Step.INSTALL].output
-    assert list((built.tree / ".venv" / "lib").glob("python3*/site-packages/six.py"))
+    assert list((built.cache / "venvs" / ".venv" / "lib").glob("python3*/site-packages/six.py"))
     assert_contained(json.loads((built.tree / "probe.json").read_text()), accepted)
 
 
@@ -262,6 +262,7 @@ async def test_the_audit_runs_the_builders_pip_audit_not_one_the_project_planted
     installed = await install(steps_of, files)
     plant(
         installed.tree / ".venv" / "bin" / "pip-audit",
+        installed.cache / "venvs" / ".venv" / "bin" / "pip-audit",
         installed.cache / "tools" / "bin" / "pip-audit",
     )
     shadow = installed.tree / "pip_audit" / "__init__.py"

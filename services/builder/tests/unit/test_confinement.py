@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -14,7 +15,9 @@ from layercake_builder.core.confinement import (
     Limits,
     Mounts,
     confine,
+    folder_problem,
     own_etc,
+    workdir,
 )
 
 FOLDERS = "/srv/builder-root"
@@ -76,3 +79,21 @@ def test_running_bare_hands_over_no_descriptor():
     launch = confine(("true",), {}, confinement(Backend.NONE), FDS, network=False)
     assert launch.inputs == ()
     assert launch.argv[-1] == "true"
+
+
+def test_a_command_of_a_toolchain_in_a_folder_starts_there_on_both_back_ends():
+    """`Mounts.workdir` is bwrap's `--chdir` and the trampoline's `cwd`."""
+    how = confinement(Backend.BWRAP)
+    how = dataclasses.replace(how, mounts=dataclasses.replace(how.mounts, workdir=workdir("web")))
+    options = dict(confine(("true",), {}, how, FDS, network=False).inputs)[FDS.args].split(b"\0")
+    assert options[options.index(b"--chdir") + 1] == b"/workspace/web"
+    how = dataclasses.replace(how, backend=Backend.UNSHARE)
+    spec = json.loads(dict(confine(("true",), {}, how, FDS, network=False).inputs)[FDS.args])
+    assert spec["cwd"] == "/workspace/web"
+
+
+@pytest.mark.parametrize("folder", ["../outside", "/etc", "web/../..", "web/"])
+def test_a_folder_that_is_no_plain_relative_folder_of_the_project_is_named_a_problem(folder):
+    assert folder_problem(folder)
+    assert folder_problem("apps/web") is None
+    assert folder_problem("") is None

@@ -124,7 +124,7 @@ class ProjectIntake(BaseModel):
 
 
 class Rejection(BaseModel):
-    """Why a gate is rejected."""
+    """Why a gate is rejected (or its findings accepted)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -370,6 +370,12 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         project = await decide(
             project_id, who, lambda p: p.reject(gate, who, body.reason, announce=True)
         )
+        return _summary(project)
+
+    @api.post("/projects/{project_id}/findings/accept")
+    async def accept_findings(project_id: str, body: Rejection, who: User) -> dict[str, Any]:
+        """Accept G7's open findings ("audit unavailable: …", high ones) with a reason."""
+        project = await decide(project_id, who, lambda p: p.accept_findings(who, body.reason))
         return _summary(project)
 
     @api.post("/projects/{project_id}/design")

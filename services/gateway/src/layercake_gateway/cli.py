@@ -106,7 +106,7 @@ def _call(method: str, path: str, body: dict[str, str] | None = None) -> Any:  #
 
 
 def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> None:
-    """Show a project's gates: state and the proof each still lacks."""
+    """Show a project's gates (state, the proof each still lacks) and its open escalations."""
     gates = _call("GET", f"/projects/{project}/gates")
     table = Table(title=project)
     for column in ("gate", "state", "missing"):
@@ -114,6 +114,13 @@ def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> N
     for gate in gates:
         table.add_row(gate["gate"], gate["state"], ", ".join(gate["missing"]))
     Console().print(table)
+    for number, escalation in enumerate(_call("GET", f"/projects/{project}/escalations")):
+        if escalation["resolved_at"] is None:  # plain text: a reason is no markup
+            typer.echo(
+                f"open escalation {number}: {escalation['kind']} at "
+                f"{escalation['gate']}, {escalation['role']} (attempt {escalation['attempt']}): "
+                f"{escalation['reason']}"
+            )
 
 
 def approve(
@@ -133,6 +140,15 @@ def reject(
     """Reject a gate with a reason."""
     _call("POST", f"/projects/{project}/gates/{gate}/reject", {"reason": reason})
     typer.echo(f"{gate} rejected: {reason}")
+
+
+def accept(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    reason: Annotated[str, typer.Option(help="Why the findings may stand.")],
+) -> None:
+    """Accept G7's open findings (an audit that could not run, high ones) with a reason."""
+    gates = _call("POST", f"/projects/{project}/findings/accept", {"reason": reason})["gates"]
+    typer.echo(f"G7 findings accepted ({reason}); G7 is {gates['G7']}")
 
 
 def select(

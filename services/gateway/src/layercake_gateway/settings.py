@@ -16,6 +16,7 @@ class Settings(BusSettings):
     ledger_url: str = "sqlite:///.layercake/ledger.db"
     heal_limit: int = Field(default=3, ge=1)
     coverage_min: float = Field(default=80.0, ge=0, le=100)
+    build_retries: int = Field(default=3, ge=0)  # after an infrastructure fault, then escalate
     relay_interval_s: float = Field(default=2.0, gt=0)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: no HTTP API
@@ -29,4 +30,8 @@ class Settings(BusSettings):
 
     def policy(self) -> Policy:
         """The decision policy these settings describe."""
-        return Policy(heal_limit=self.heal_limit, coverage_min=self.coverage_min)
+        return Policy(
+            heal_limit=self.heal_limit,
+            coverage_min=self.coverage_min,
+            build_retries=self.build_retries,
+        )

@@ -17,6 +17,7 @@ from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
+from layercake_gateway.core.gates import roles_for
 from layercake_gateway.core.names import bus_id
 from layercake_testing.waiting import settle
 
@@ -155,8 +156,8 @@ def test_layercake_token_create_prints_a_token_the_api_accepts(secret, tmp_path)
 
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
-BODIES = {"reject": {"reason": "not yet"}, "design": {"option": "option-a"},
-          "resolve": {"decision": "go on"}, "architect": {"gate": "G3"},
+BODIES = {"reject": {"reason": "not yet"}, "accept": {"reason": "ok"},
+          "design": {"option": "option-a"}, "resolve": {"decision": "go on"}, "architect": {"gate": "G3"},
           "builds": {"role": "backend_developer", "gate": "G5"},
           "export": {"remote_url": "file:///srv/x.git"}, "parse": {"answer": "x"},
           "files": {"gate": "G5", "path": "a.py", "content": "x"},
@@ -384,3 +385,78 @@ async def test_an_export_to_a_remote_with_a_password_is_422_and_reaches_no_event
     stored = b"".join([(await js.get_msg(STREAM_NAME, n)).data for n in range(1, last + 1)])
     assert b"hunter2" not in stored
     assert b"ExportRequested" not in stored
+
+
+async def test_status_shows_each_open_escalation_with_its_kind_gate_role_and_reason(gateway, auth):
+    """`layercake status P` over the API: a stuck project says why (kind, gate, role, reason)."""
+    runtime, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
+    await Bus(runtime.broker).publish(
+        AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1,
+                           reason="no recording for this project [set a key]", retryable=False)
+    )  # fmt: skip
+    for _ in range(100):
+        if (await client.get("/projects/calc/escalations", headers=auth("ada"))).json():
+            break
+        await asyncio.sleep(0.1)
+    token = auth("ada")["Authorization"].removeprefix("Bearer ")
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "layercake"), "status", "calc"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "LAYERCAKE_TOKEN": token, "COLUMNS": "200",
+             "LAYERCAKE_API_URL": str(client.base_url).rstrip("/")},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "open escalation 0: agent at G5, backend_developer (attempt 1): the agent cannot go on "
+        "(not retryable): no recording for this project [set a key]"
+    ) in shown.stdout
+
+
+async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth):
+    """An audit that could not run blocks G7 ("accepted finding: audit unavailable: …") until POST …/findings/accept."""
+    runtime, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    pid = bus_id("ada", "calc")
+
+    def at_g7(p) -> None:  # every gate before G7 proven and approved, as the agents would
+        proofs = {Gate.G1: ["intake_review"], Gate.G2: ["prd"], Gate.G3: ["openapi", "data_schema"],
+                  Gate.G4: ["design_option"] * 3, Gate.G5: ["build"], Gate.G6: ["coverage"]}  # fmt: skip
+        p.record_finding(Gate.G7, "audit unavailable: pip-audit: connection refused", {})
+        for gate in (Gate.G0, Gate.G1, Gate.G2, Gate.G3, Gate.G4, Gate.G5, Gate.G6):
+            for n, kind in enumerate(proofs.get(gate, [])):
+                p.record_artifact(gate, kind, f"option-{n}", None, {})
+            if gate is Gate.G4:
+                p.select_option("option-1", by="ada")
+            for role in roles_for(gate, has_ui=False):
+                p.record_work_done(gate, role, 1, "t")
+            p.approve(gate, by="ada")
+
+    await asyncio.to_thread(runtime.ledger.decide, pid, at_g7)
+    gates = (await client.get("/projects/calc/gates", headers=auth("ada"))).json()
+    assert (
+        "accepted finding: audit unavailable: pip-audit: connection refused" in gates[7]["missing"]
+    )
+    refused = await client.post(
+        "/projects/calc/findings/accept", json={"reason": ""}, headers=auth("ada")
+    )
+    assert refused.status_code == 422
+    token = auth("ada")["Authorization"].removeprefix("Bearer ")
+    accepted = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "layercake"), "accept", "calc",
+         "--reason", "the advisory service is down; checked by hand"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "LAYERCAKE_TOKEN": token,
+             "LAYERCAKE_API_URL": str(client.base_url).rstrip("/")},
+    )  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    assert "G7 findings accepted (the advisory service is down" in accepted.stdout
+    gates = (await client.get("/projects/calc/gates", headers=auth("ada"))).json()
+    assert not [m for m in gates[7]["missing"] if m.startswith("accepted finding")]

@@ -17,8 +17,11 @@ from layercake_contracts.events import (
 )
 from layercake_contracts.values import (
     Diagnostic,
+    EscalationKind,
+    FaultCause,
     FileEntry,
     Gate,
+    InfrastructureFault,
     Manifest,
     Role,
     Severity,
@@ -104,6 +107,7 @@ async def test_a_failed_build_is_announced_as_a_heal_then_an_escalation(bus, sto
     ]
     assert escalation.type == "EscalationRaised"
     assert "heal limit is 2" in escalation.reason
+    assert escalation.kind is EscalationKind.HEAL_LIMIT
     persons = BuildFailed.follow(
         root, role=Role.USER, gate=Gate.G5, attempt=1, manifest=base, results=(result,),
         failed_step=Step.TEST,
@@ -144,6 +148,37 @@ async def test_a_passing_agent_failure_is_asked_again_after_a_wait_then_escalate
     assert escalation.type == "EscalationRaised"
     assert "not retryable" in escalation.reason
     assert len(ledger.get("calc").escalations) == 1
+
+
+async def test_a_build_that_could_not_reach_the_registry_is_built_again_after_a_wait_then_escalates(
+    bus, store_url
+):
+    """A REGISTRY fault: no HealRequested; BuildRequested of the same tree once its backoff passed; then infrastructure."""
+    ledger = Ledger(store_url, Policy(build_retries=1))
+    root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
+    ledger.record(root, 1)
+    tree = Manifest({"package.json": FileEntry(sha256="b" * 64, size=2)})
+    fault = InfrastructureFault(cause=FaultCause.REGISTRY, detail="npm ERR! code E405")
+    result = StepResult(step=Step.INSTALL, command=("npm install",), exit_code=1, duration_s=1.0,
+                        fault=fault)  # fmt: skip
+    for position in (2, 3):
+        failed = BuildFailed.follow(
+            root, role=Role.FRONTEND_DEVELOPER, gate=Gate.G5, attempt=1, manifest=tree,
+            results=(result,), failed_step=Step.INSTALL, fault=fault,
+        )  # fmt: skip
+        ledger.record(failed, position)
+    relay = Relay(ledger, bus.publish)
+    await relay.run_once()
+    assert await stream_events(bus) == [], "the retry waits its backoff"
+    await asyncio.sleep(1.1)
+    await relay.run_once()
+    again, escalation = await stream_events(bus)
+    assert (again.type, again.role, again.attempt, again.manifest) == (
+        "BuildRequested", Role.FRONTEND_DEVELOPER, 1, tree,
+    )  # fmt: skip
+    assert (escalation.type, escalation.kind) == ("EscalationRaised", EscalationKind.INFRASTRUCTURE)
+    assert "registry: npm ERR! code E405" in escalation.reason
+    assert ledger.get("calc").attempt_of(Gate.G5, Role.FRONTEND_DEVELOPER) == 0, "no heal asked"
 
 
 async def test_model_usage_adds_up_in_the_project(store_url):

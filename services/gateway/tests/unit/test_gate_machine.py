@@ -153,6 +153,7 @@ def test_heal_attempts_one_to_three_then_escalation():
     assert [(e["attempt"], e["resolved_at"]) for e in p.errors] == [(1, None), (2, None), (3, None)]
     assert len(p.escalations) == 1
     assert p.escalations[0]["role"] == "backend_developer"
+    assert p.escalations[0]["kind"] == "heal_limit"
 
 
 def test_a_persons_failed_files_are_neither_healed_nor_escalated():

@@ -3,6 +3,8 @@
 One adapter for OpenAI and for local servers that speak its API (llama.cpp's
 server, vLLM, Ollama). Streams with `include_usage`, so the last chunk carries
 the token counts; the SDK's retries are off and ours decide, as for Anthropic.
+An answer cut at max_tokens (`finish_reason: length`) is continued by a user
+turn that asks to go on (`core.continuation`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 import openai
 
 from layercake_agent.adapters.provider import Completion, RetryingProvider, status_error
+from layercake_agent.core.continuation import CONTINUE, continued
 from layercake_agent.errors import ProviderUnavailable
 from layercake_contracts.values import Usage
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from layercake_agent.core.prompt import Prompt
 
 NAME = "openai"
+_CUT = "length"
 
 
 class OpenAIProvider(RetryingProvider[openai.AsyncOpenAI]):
@@ -35,21 +39,25 @@ class OpenAIProvider(RetryingProvider[openai.AsyncOpenAI]):
     def _connect(self, endpoint: Endpoint) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(**endpoint.client_options())
 
-    async def _once(self, prompt: Prompt, on_text: Callable[[str], None] | None) -> Completion:
+    async def _once(
+        self, prompt: Prompt, partial: str, on_text: Callable[[str], None] | None
+    ) -> Completion:
         pieces: list[str] = []
         usage = Usage()
         model = self._endpoint.model
+        cut = False
         try:
             stream = await self._client.chat.completions.create(
                 model=self._endpoint.model,
                 max_tokens=self._endpoint.max_tokens,
-                messages=_messages(prompt),
+                messages=_messages(prompt, partial),
                 stream=True,
                 stream_options={"include_usage": True},
             )
             async for chunk in stream:
                 model = chunk.model or model
                 text = chunk.choices[0].delta.content if chunk.choices else None
+                cut = cut or bool(chunk.choices and chunk.choices[0].finish_reason == _CUT)
                 if text:
                     pieces.append(text)
                     if on_text is not None:
@@ -60,13 +68,20 @@ class OpenAIProvider(RetryingProvider[openai.AsyncOpenAI]):
             raise status_error(NAME, exc.status_code, exc.response.headers, exc.message) from exc
         except openai.APIConnectionError as exc:
             raise ProviderUnavailable(NAME, None, exc.message) from exc
-        return Completion(text="".join(pieces), usage=usage, model=model)
+        text = continued(partial, "".join(pieces), prefilled=False)
+        return Completion(text=text, usage=usage, model=model, truncated=cut)
 
 
-def _messages(prompt: Prompt) -> list[ChatCompletionMessageParam]:
+def _messages(prompt: Prompt, partial: str) -> list[ChatCompletionMessageParam]:
     # Context before task in one message: servers that cache a prompt's prefix reuse it.
     user = f"{prompt.context}\n\n{prompt.task}" if prompt.context else prompt.task
-    return [{"role": "system", "content": prompt.system}, {"role": "user", "content": user}]
+    asked: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": prompt.system},
+        {"role": "user", "content": user},
+    ]
+    if partial:
+        asked += [{"role": "assistant", "content": partial}, {"role": "user", "content": CONTINUE}]
+    return asked
 
 
 def _usage(used: CompletionUsage) -> Usage:

@@ -1,8 +1,12 @@
-"""The one interface every model provider keeps, and the retry loop they share.
+"""The one interface every model provider keeps, and the retry and continuation loops they share.
 
 A provider streams its answer (each piece of text goes to `on_text` as it
 arrives) and returns the whole text, the tokens it used and the model that
 answered. Cost is not the provider's business: the caller prices the usage.
+An answer cut at max_tokens is continued, up to the endpoint's
+`max_continuations` times; each call is retried on its own, so a part already
+paid for is never asked for again. A continuation that fails for good leaves
+the answer as far as it got, truncated: that part was paid for and is counted.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Completion:
     text: str
     usage: Usage
     model: str
+    truncated: bool = False  # stopped at max_tokens (after every continuation allowed)
 
 
 class Provider(Protocol):
@@ -100,6 +105,7 @@ class Endpoint:
     max_tokens: int
     base_url: str | None = None
     timeout_s: float = 600.0
+    max_continuations: int = 3
 
     def client_options(self) -> ClientOptions:
         """The SDK client's options; its own retries are off, so that ours alone decide."""
@@ -131,11 +137,44 @@ class RetryingProvider(ABC, Generic[Client]):
     async def complete(
         self, prompt: Prompt, on_text: Callable[[str], None] | None = None
     ) -> Completion:
-        """Stream the answer to `prompt`, retrying while the API is unavailable."""
+        """Stream the answer to `prompt`, continuing it while cut and retrying each call."""
+        answer = await self._call(prompt, "", on_text)
+        for continuation in range(1, self._endpoint.max_continuations + 1):
+            if not answer.truncated or not answer.text.strip():
+                break  # whole, or cut before any text: nothing to continue from
+            log.info(
+                "answer_cut_continuing", provider=self.name, continuation=continuation,
+                chars=len(answer.text),
+            )  # fmt: skip
+            try:
+                more = await self._call(prompt, answer.text, on_text)
+            except (ProviderRejected, RetriesExhausted) as exc:
+                log.warning("answer_continuation_failed", provider=self.name, reason=str(exc))
+                break
+            answer = Completion(
+                text=more.text,
+                usage=answer.usage + more.usage,
+                model=more.model,
+                truncated=more.truncated,
+            )
+        if answer.truncated:
+            log.warning("answer_truncated", provider=self.name, chars=len(answer.text))
+        return answer
+
+    async def _call(
+        self, prompt: Prompt, partial: str, on_text: Callable[[str], None] | None
+    ) -> Completion:
         return await with_retries(
-            self.name, lambda: self._once(prompt, on_text), self._retry, self._sleep
+            self.name, lambda: self._once(prompt, partial, on_text), self._retry, self._sleep
         )
 
     @abstractmethod
-    async def _once(self, prompt: Prompt, on_text: Callable[[str], None] | None) -> Completion:
-        """One call: the answer, or `ProviderUnavailable` / `ProviderRejected`."""
+    async def _once(
+        self, prompt: Prompt, partial: str, on_text: Callable[[str], None] | None
+    ) -> Completion:
+        """One call, continuing `partial` unless it is empty.
+
+        The answer so far, `partial` included (`truncated` when this call stopped
+        at max_tokens; `usage` this call's alone), or `ProviderUnavailable` /
+        `ProviderRejected`.
+        """

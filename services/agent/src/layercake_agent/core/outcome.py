@@ -29,6 +29,7 @@ class Answer:
     model: str
     usage: Usage
     duration_s: float
+    truncated: bool = False  # still cut at max_tokens after every continuation allowed
 
 
 def outcome_id(request: AgentRequested | HealRequested) -> uuid.UUID:
@@ -40,7 +41,7 @@ def generated(request: AgentRequested | HealRequested, answer: Answer, blob: str
     """The model answered `request`; `blob` holds the answer's text."""
     return _answering(
         CodeGenerated, request, answer=blob, base=request.base, model=answer.model,
-        usage=answer.usage, duration_s=answer.duration_s,
+        usage=answer.usage, duration_s=answer.duration_s, truncated=answer.truncated,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ attempts, so a provider may cache them; `task` changes with every request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from string import Template
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from layercake_agent.core.budget import estimate_tokens
 from layercake_agent.core.context import render_context
-from layercake_agent.core.heal import render_heal
+from layercake_agent.core.fit import gate_task, role_values
+from layercake_agent.core.heal import render_heal, what_failed
 from layercake_agent.errors import TemplateInvalid
 from layercake_contracts.events import HealRequested
 from layercake_contracts.values import Gate, Role
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
 TASK = "task"
 HEAL = "heal"
+AUDIT = "audit"
+REJECTED = "Rejected by "  # how the ledger's rework request begins
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Prompt:
     system: str
     context: str
     task: str
+    project: str = ""  # the project's name and intake: whose prompt this is (replay keys on it)
+    intake: str = ""
 
     @property
     def key(self) -> str:
@@ -73,6 +79,18 @@ def fill(name: str, template: str, values: Mapping[str, str]) -> str:
         raise TemplateInvalid(name, f"{exc}; write $$ for a literal $") from exc
 
 
+def _instructions(text: str) -> str:
+    """The request's instructions; a person's rejection first, under a heading of its own."""
+    text = text.strip()
+    if text.startswith(REJECTED):
+        who, _, reason = text.partition(":")
+        return (
+            f"### A person rejected your last version\n\n{who.strip()} said:\n\n"
+            f"> {reason.strip()}\n\nDeal with this first; keep what was not criticised."
+        )
+    return text
+
+
 def build_prompt(
     templates: Templates,
     request: AgentRequested | HealRequested,
@@ -83,9 +101,10 @@ def build_prompt(
     role, gate, attempt = request.role, request.gate, str(request.attempt)
     if role not in templates.roles:
         raise TemplateInvalid(role.value, "no template for this role")
-    system = fill(role.value, templates.roles[role], {"role": role.value, "gate": gate.value})
+    values = {"role": role.value, "gate": gate.value, **role_values(context.kind)}
+    system = fill(role.value, templates.roles[role], values)
     if isinstance(request, HealRequested):
-        failed = request.failed_step.value if request.failed_step else "none (no build ran)"
+        failed = request.failed_step.value if request.failed_step else "no build ran"
         task = fill(
             HEAL,
             templates.heal,
@@ -93,16 +112,24 @@ def build_prompt(
                 "gate": gate.value,
                 "attempt": attempt,
                 "failed_step": failed,
+                "what_failed": what_failed(request),
                 "details": render_heal(request, heal_texts),
             },
         )
     else:
-        instructions = request.instructions.strip() or "(no further instructions)"
+        audited = any(b.kind == AUDIT for b in context.builds)
+        todo = gate_task(role, gate, selected_design=context.selected_design, audited=audited)
         task = fill(
             TASK,
             templates.task,
-            {"gate": gate.value, "attempt": attempt, "instructions": instructions},
+            {
+                "gate": gate.value,
+                "attempt": attempt,
+                "gate_task": todo,
+                "instructions": _instructions(request.instructions),
+            },
         )
+        task = re.sub(r"\n{3,}", "\n\n", task).lstrip("\n")
     return Prompt(
         role=role,
         gate=gate,
@@ -110,4 +137,6 @@ def build_prompt(
         system=system,
         context=render_context(context),
         task=task,
+        project=context.name,
+        intake=context.intake,
     )

@@ -1,4 +1,4 @@
-"""What the agent remembers of a project: intake, documents, chosen design, spending.
+"""What the agent remembers of a project: intake, documents, builds, chosen design, spending.
 
 The agent sees only the requests addressed to it, so it keeps this record from
 the events it also follows (ProjectCreated, ArtifactRecorded, OptionSelected)
@@ -11,9 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from layercake_contracts.events import ArtifactRecorded, OptionSelected, ProjectCreated
-from layercake_contracts.values import Gate, Sha256, Usage
+from layercake_contracts.values import Gate, Role, Sha256, Usage
 
 DESIGN_OPTION = "design_option"
+# The artifacts a build proves, facts without a text: a role after one is told of it.
+BUILD_KINDS = frozenset({"build", "coverage", "audit", "deployment"})
+# The kinds of earlier gates' documents each role reads (its own gate's it always reads).
+READS: dict[Role, frozenset[str]] = {
+    Role.PRODUCT_MANAGER: frozenset({"intake_review"}),
+    Role.ARCHITECT: frozenset({"prd"}),
+    Role.DESIGNER: frozenset({"prd"}),
+    Role.FRONTEND_DEVELOPER: frozenset({"prd", "openapi", DESIGN_OPTION}),
+    Role.BACKEND_DEVELOPER: frozenset({"prd", "openapi", "data_schema"}),
+    Role.QA_ENGINEER: frozenset({"prd", "openapi"}),
+    Role.SECURITY_ENGINEER: frozenset({"openapi", "data_schema"}),
+    Role.DEVOPS_ENGINEER: frozenset(),
+    Role.USER: frozenset(),
+}
+Facts = dict[str, str | int | float | bool]
 
 
 @dataclass(frozen=True)
@@ -27,12 +42,24 @@ class Document:
 
 
 @dataclass(frozen=True)
+class BuildResult:
+    """What a passing build proved at a gate: a build, coverage, an audit, a deployment."""
+
+    gate: Gate
+    kind: str
+    name: str
+    facts: Facts = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProjectRecord:
     """One project as the agent knows it."""
 
     name: str = ""
     intake: str = ""
+    has_ui: bool = False
     documents: tuple[Document, ...] = ()
+    builds: tuple[BuildResult, ...] = ()
     selected_design: str | None = None
     usage: Usage = field(default_factory=Usage)
 
@@ -42,17 +69,18 @@ def remember(
 ) -> ProjectRecord:
     """The record after `event`; an artifact replaces one of the same gate, kind and name."""
     if isinstance(event, ProjectCreated):
-        return replace(record, name=event.name, intake=event.intake)
+        return replace(record, name=event.name, intake=event.intake, has_ui=event.has_ui)
     if isinstance(event, OptionSelected):
         return replace(record, selected_design=event.option)
+    same = (event.gate, event.kind, event.name)
     if event.blob is None:
-        return record  # facts only: nothing to show a model
+        if event.kind not in BUILD_KINDS:
+            return record  # facts only, and none a role needs
+        build = BuildResult(event.gate, event.kind, event.name, dict(event.facts))
+        kept_builds = tuple(b for b in record.builds if (b.gate, b.kind, b.name) != same)
+        return replace(record, builds=(*kept_builds, build))
     document = Document(event.gate, event.kind, event.name, event.blob)
-    kept = tuple(
-        d
-        for d in record.documents
-        if (d.gate, d.kind, d.name) != (event.gate, event.kind, event.name)
-    )
+    kept = tuple(d for d in record.documents if (d.gate, d.kind, d.name) != same)
     return replace(record, documents=(*kept, document))
 
 
@@ -61,18 +89,26 @@ def spend(record: ProjectRecord, usage: Usage) -> ProjectRecord:
     return replace(record, usage=record.usage + usage)
 
 
-def documents_in_view(record: ProjectRecord, gate: Gate) -> tuple[Document, ...]:
-    """The documents a role working at `gate` reads, in gate order.
+def documents_in_view(record: ProjectRecord, gate: Gate, role: Role) -> tuple[Document, ...]:
+    """The documents `role` working at `gate` reads, in gate order.
 
-    Those of earlier gates (a gate opens only once the one before is approved)
-    and reports of this one, such as the audit the security engineer reviews.
-    Of the design options only the selected one is shown.
+    Those of this gate (its own earlier version, a report it reviews), and of
+    earlier gates those of the kinds the role reads (READS). Of the design
+    options only the selected one is shown, and only to those who build it.
     """
     order = list(Gate)
+    here = order.index(gate)
     shown = (
         d
         for d in record.documents
-        if order.index(d.gate) <= order.index(gate)
-        and (d.kind != DESIGN_OPTION or d.name == record.selected_design)
+        if (order.index(d.gate) == here or (order.index(d.gate) < here and d.kind in READS[role]))
+        and (d.kind != DESIGN_OPTION or d.name == record.selected_design or role is Role.DESIGNER)
     )
     return tuple(sorted(shown, key=lambda d: order.index(d.gate)))
+
+
+def builds_in_view(record: ProjectRecord, gate: Gate) -> tuple[BuildResult, ...]:
+    """What the builds of this gate and earlier ones proved, in gate order."""
+    order = list(Gate)
+    shown = (b for b in record.builds if order.index(b.gate) <= order.index(gate))
+    return tuple(sorted(shown, key=lambda b: order.index(b.gate)))

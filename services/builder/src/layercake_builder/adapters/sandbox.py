@@ -42,11 +42,13 @@ from layercake_builder.core.confinement import (
     Limits,
     Mounts,
     confine,
+    folder_problem,
     own_etc,
     sandbox_env,
+    workdir,
 )
 from layercake_builder.core.egress import EgressPolicy
-from layercake_builder.errors import SandboxUnavailable, SlotsExhausted
+from layercake_builder.errors import FolderRejected, SandboxUnavailable, SlotsExhausted
 from layercake_contracts.walk import FOLDER_FLAGS, walk
 
 if TYPE_CHECKING:
@@ -172,8 +174,15 @@ class Sandbox:
         path: tuple[str, ...],
         env: Mapping[str, str] | None = None,
         reports: Path | None = None,
+        folder: str = "",
     ) -> Completed:
-        """Run `command` confined in `project`; never raises for what the command does."""
+        """Run `command` confined in `project`, in its sub-folder `folder` (a relative path).
+
+        Never raises for what the command does; a `folder` that is not a plain
+        relative path of the project is refused (`FolderRejected`).
+        """
+        if (problem := folder_problem(folder)) is not None:
+            raise FolderRejected(folder, problem)
         if self.backend is Backend.NONE:
             log.warning("sandbox_disabled", command=command[0])
         async with (
@@ -182,12 +191,13 @@ class Sandbox:
         ):
             with self.launch(
                 command, slot=slot, project=project, cache=cache, network=network, path=path,
-                env=env, reports=reports, egress=egress, cgroup=cgroup,
+                env=env, reports=reports, egress=egress, cgroup=cgroup, folder=folder,
             ) as launch:  # fmt: skip
                 disk = DiskWatch(self._disk_quota, (project, cache)) if self._disk_quota else None
                 done = await self._execute(
-                    command, launch, project, timeout_s, watch=disk.watch if disk else None
-                )
+                    command, launch, project / folder, timeout_s,
+                    watch=disk.watch if disk else None,
+                )  # fmt: skip
             oom_killed = self._memory.oom_killed(cgroup)
         disk_full = bool(disk and disk.tripped) or disk_exhausted(project)
         return dataclasses.replace(done, oom_killed=oom_killed, disk_full=disk_full)
@@ -215,13 +225,14 @@ class Sandbox:
         reports: Path | None = None,
         egress: str | None = None,
         cgroup: Path | None = None,
+        folder: str = "",
     ) -> Iterator[Launch]:
         """The host command line that runs `command` confined, its inputs open until exit.
 
         `reports`, when given, is shown at /reports to this command only; `egress` is a
         network step's proxy socket; the step joins `cgroup` before anything else runs.
         """
-        how = self._confinement(slot, project, cache, reports, egress)
+        how = self._confinement(slot, project, cache, reports, egress, folder)
         if cgroup is not None:
             how = dataclasses.replace(how, cgroup_procs=str(cgroup / "cgroup.procs"))
         with memfds(2 + len(how.files)) as fds:
@@ -233,7 +244,13 @@ class Sandbox:
             yield launch
 
     def _confinement(
-        self, slot: int, project: Path, cache: Path, reports: Path | None, egress: str | None
+        self,
+        slot: int,
+        project: Path,
+        cache: Path,
+        reports: Path | None,
+        egress: str | None,
+        folder: str,
     ) -> Confinement:
         uid = SLOT_UID_BASE + slot
         host_links = {
@@ -248,6 +265,7 @@ class Sandbox:
             host_symlinks=host_links,
             reports=str(reports) if reports else None,
             egress=egress,
+            workdir=workdir(folder),
         )
         new_root = self._support / "jail"
         return Confinement(

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from layercake_contracts.paths import project_path_problem
+
 WORKSPACE = "/workspace"
 CACHE = "/cache"
 REPORT_FOLDER = "/reports"  # a command's own fresh report folder, outside the project (issue #14)
@@ -92,6 +94,17 @@ class Mounts:
     host_symlinks: Mapping[str, str] | None = None  # /bin -> usr/bin on merged-/usr hosts
     reports: str | None = None  # shown at REPORT_FOLDER to this one command only
     egress: str | None = None  # the egress proxy's socket for this step (network steps only)
+    workdir: str = WORKSPACE  # where the command starts: its toolchain's folder in the project
+
+
+def workdir(folder: str) -> str:
+    """Where a command of the project's sub-folder `folder` ("" for the root) starts."""
+    return f"{WORKSPACE}/{folder}" if folder else WORKSPACE
+
+
+def folder_problem(folder: str) -> str | None:
+    """Why `folder` is no plain relative folder of the project ("" is its root), or None."""
+    return None if folder == "" else project_path_problem(folder)
 
 
 def sandbox_env(path: tuple[str, ...], extra: Mapping[str, str]) -> dict[str, str]:
@@ -226,7 +239,7 @@ def bwrap_argv(
     argv += ["--proc", "/proc", "--dev", "/dev", *tmpfs, "/tmp", *tmpfs, "/dev/shm"]  # noqa: S108
     # bwrap cannot size its root and /dev tmpfs: nothing but mount points is written there.
     argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
-    argv += ["--chdir", WORKSPACE, "--clearenv", "--seccomp", str(fds.seccomp)]
+    argv += ["--chdir", mounts.workdir, "--clearenv", "--seccomp", str(fds.seccomp)]
     for key, value in sorted(env.items()):
         argv += ["--setenv", key, value]
     return argv
@@ -254,7 +267,7 @@ def jail_spec(
             ],
             "files": [[file.target, fd] for fd, file in zip(fds.files, files, strict=True)],
             "seccomp": fds.seccomp,
-            "cwd": WORKSPACE,
+            "cwd": mounts.workdir,
             "command": list(command),
             "env": dict(env),
             "tmpfs_bytes": limits.tmpfs_mb * _MB,

@@ -1,22 +1,36 @@
-"""Which toolchains a tree uses and which commands each build step runs.
+"""Which toolchains a tree uses, where, and which commands each build step runs.
 
 Pure: a tree's file list and the text of its manifests (package.json,
-pyproject.toml) in, a `Plan` out. Commands run inside the sandbox at
-`/workspace`. Test counts and coverage come only from runners the builder
-starts by its own command line (never the project's script text), writing
-their reports into a folder the builder makes fresh for that one command,
-outside the project, at `REPORT_FOLDER` (issue #14, finding 9).
+pyproject.toml) in, a `Plan` out. Each toolchain builds in the folder that
+holds its manifest (the root, `server/`, `apps/web/`): its commands run there,
+inside the sandbox at `/workspace/<folder>` (issue #19). What an install makes
+never sits where another toolchain's tools scan: the Python venv lives in the
+cache (`/cache/venvs/<folder>/.venv`), outside the tree; coverage data goes to
+the report folder, linters keep no cache in the tree. Test counts and
+coverage come only from runners the builder starts by its own command line
+(never the project's script text), writing their reports into a folder the
+builder makes fresh for that one command, outside the project, at
+`REPORT_FOLDER` (issue #14, finding 9).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import posixpath
 import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from layercake_builder.core.confinement import REPORT_FOLDER, SYSTEM_PYTHON
+from layercake_builder.core.confinement import (
+    CACHE,
+    REPORT_FOLDER,
+    SYSTEM_PYTHON,
+    WORKSPACE,
+    workdir,
+)
 from layercake_contracts.values import Step
 
 if TYPE_CHECKING:
@@ -26,9 +40,9 @@ REPORTS = ".layercake/reports"  # scratch in the tree for the audit; the builder
 NODE = "node"
 NODE_BIN = "/usr/bin/node"  # the system's: node_modules/.bin, first on PATH, is the project's
 PYTHON = "python"
-VENV_PYTHON = ".venv/bin/python"
+VENVS = f"{CACHE}/venvs"  # one venv per Python folder, outside every toolchain's tree
 # The builder's own tools, by absolute path from places the sandbox cannot write (never a
-# PATH lookup, which finds the project's node_modules/.bin and .venv/bin first).
+# PATH lookup, which finds the project's node_modules/.bin and its venv's bin first).
 NPM = "/usr/bin/npm"
 SANDBOX_TOOLS = "/opt/layercake/bin"  # the builder's uv, mounted read-only
 UV = f"{SANDBOX_TOOLS}/uv"
@@ -52,7 +66,17 @@ LOCK_FILES = (
     "pyproject.toml",
     "requirements.txt",
     "requirements-dev.txt",
+    "requirements-test.txt",
     "uv.lock",
+)
+MANIFESTS = {NODE: ("package.json",), PYTHON: ("pyproject.toml", "requirements.txt")}
+# What a project declares for its tests: optional-dependency extras, PEP 735 groups.
+TEST_EXTRAS = ("dev", "test", "tests", "testing")
+TEST_GROUPS = ("dev", "test", "tests")
+TEST_REQUIREMENTS = ("requirements-dev.txt", "requirements-test.txt")
+# A manifest under one of these is someone else's (installed, vendored), not a toolchain of ours.
+NOT_TOOLCHAIN_FOLDERS = frozenset(
+    {"node_modules", "venv", "site-packages", "vendor", "vendored", "third_party", "dist"}
 )
 
 
@@ -70,6 +94,30 @@ class Command:
     coverage: str | None = None
     network: bool = False
     tolerate_exit: bool = False  # the exit code says nothing; the diagnostics decide
+    env: tuple[tuple[str, str], ...] = ()  # set for this command only
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """One toolchain of a tree, and the folder of its manifest ("" for the root)."""
+
+    kind: str  # NODE or PYTHON
+    folder: str = ""
+
+    @property
+    def name(self) -> str:
+        """`node`, `python` at the root; `node:web`, `python:server` in a folder."""
+        return f"{self.kind}:{self.folder}" if self.folder else self.kind
+
+    @property
+    def workdir(self) -> str:
+        """Where its commands run inside the sandbox."""
+        return workdir(self.folder)
+
+    @property
+    def venv(self) -> str:
+        """The Python venv of this folder, in the cache: no tool of the tree scans it."""
+        return posixpath.join(VENVS, self.folder, ".venv")
 
 
 @dataclass(frozen=True)
@@ -79,7 +127,9 @@ class StepPlan:
     step: Step
     toolchain: str
     commands: tuple[Command, ...]
-    installs: tuple[str, ...] = ()  # what an install puts in the tree (its cache must be there)
+    installs: tuple[str, ...] = ()  # sandbox paths an install makes (its cache must be there)
+    folder: str = ""  # the toolchain's folder in the tree: the commands' working directory
+    bins: tuple[str, ...] = ()  # the toolchain's own bin folders, first on a local step's PATH
 
 
 @dataclass(frozen=True)
@@ -97,22 +147,90 @@ class Plan:
 def plan_build(
     paths: Collection[str], texts: Mapping[str, str], wanted: Collection[Step] = tuple(Step)
 ) -> Plan:
-    """The plan for a tree; `texts` holds the content of its package.json and pyproject.toml."""
+    """The plan for a tree; `texts` holds the content of its manifests (`manifest_paths`)."""
     steps: list[StepPlan] = []
-    toolchains: list[str] = []
-    if "package.json" in paths:
-        toolchains.append(NODE)
-        steps += _node_steps(paths, _json_object(texts.get("package.json", "")))
-    if "pyproject.toml" in paths or "requirements.txt" in paths:
-        toolchains.append(PYTHON)
-        steps += _python_steps(paths, _toml_table(texts.get("pyproject.toml", "")))
+    chains = find_toolchains(paths)
+    for chain in chains:
+        local = _inside(paths, chain.folder)
+        text = texts.get(posixpath.join(chain.folder, MANIFESTS[chain.kind][0]), "")
+        found = (
+            _node_steps(local, _json_object(text), chain)
+            if chain.kind == NODE
+            else _python_steps(local, _toml_table(text), chain)
+        )
+        steps += [_placed(s, chain) for s in found]
     order = list(Step)
     chosen = [s for s in steps if s.step in wanted or s.step is Step.INSTALL]
     chosen.sort(key=lambda s: order.index(s.step))
-    return Plan(tuple(toolchains), tuple(chosen))
+    return Plan(tuple(c.name for c in chains), tuple(chosen))
 
 
-def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPlan]:
+def find_toolchains(paths: Collection[str]) -> tuple[Toolchain, ...]:
+    """Each folder holding a manifest, Node's first; one inside another of its kind is part of it.
+
+    A workspace member or a test fixture below a toolchain's folder is that
+    toolchain's business (npm workspaces, a fixture package); installed and
+    vendored folders and dot-folders hold no toolchain of the project's.
+    """
+    found: list[Toolchain] = []
+    for kind, names in MANIFESTS.items():
+        folders = sorted(
+            {folder for path in paths if (folder := _manifest_folder(path, names)) is not None},
+            key=lambda f: (f.count("/"), f),
+        )
+        kept: list[str] = []
+        for folder in folders:
+            if not any(_within(folder, outer) for outer in kept):
+                kept.append(folder)
+        found += [Toolchain(kind, folder) for folder in sorted(kept)]
+    return tuple(found)
+
+
+def manifest_paths(paths: Collection[str]) -> tuple[str, ...]:
+    """The files whose text the plan and the install key read, wherever a toolchain is."""
+    return tuple(sorted(p for p in paths if _manifest_folder(p, LOCK_FILES) is not None))
+
+
+def file_name(toolchain: str) -> str:
+    """A toolchain's name as one file name (a folder's `/` quoted): install keys, scratch files."""
+    return quote(toolchain, safe="")
+
+
+def project_file(folder: str, path: str) -> str:
+    """A path a toolchain's tool reported (relative to its folder) relative to the project root."""
+    return posixpath.join(folder, path) if folder else path
+
+
+def _manifest_folder(path: str, names: Collection[str]) -> str | None:
+    folder, _, name = path.rpartition("/")
+    parts = folder.split("/") if folder else []
+    if name not in names or any(p.startswith(".") or p in NOT_TOOLCHAIN_FOLDERS for p in parts):
+        return None
+    return folder
+
+
+def _within(folder: str, outer: str) -> bool:
+    return not outer or folder == outer or folder.startswith(f"{outer}/")
+
+
+def _inside(paths: Collection[str], folder: str) -> list[str]:
+    """The paths under `folder`, relative to it."""
+    if not folder:
+        return list(paths)
+    prefix = f"{folder}/"
+    return [p.removeprefix(prefix) for p in paths if p.startswith(prefix)]
+
+
+def _placed(step: StepPlan, chain: Toolchain) -> StepPlan:
+    """A toolchain's step, run in its folder with its own tools first on PATH."""
+    node_bin = posixpath.join(chain.workdir, "node_modules", ".bin")
+    bins = (node_bin,) if chain.kind == NODE else (f"{chain.venv}/bin",)
+    return dataclasses.replace(step, toolchain=chain.name, folder=chain.folder, bins=bins)
+
+
+def _node_steps(
+    paths: Collection[str], package: dict[str, Any], chain: Toolchain
+) -> list[StepPlan]:
     scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
     scripts = {str(k): str(v) for k, v in (scripts or {}).items()}
     dependencies = {
@@ -122,13 +240,14 @@ def _node_steps(paths: Collection[str], package: dict[str, Any]) -> list[StepPla
         for name in package[key]
     }
     locked = "package-lock.json" in paths or "npm-shrinkwrap.json" in paths
+    # `--include=dev` wins over an `omit=dev` or `NODE_ENV=production` the project's .npmrc sets.
     install = (NPM, "ci") if locked else (NPM, "install")
     steps = [
         StepPlan(
             Step.INSTALL,
             NODE,
-            (Command((*install, "--no-audit", "--no-fund"), "npm", network=True),),
-            installs=("node_modules",),
+            (Command((*install, "--include=dev", "--no-audit", "--no-fund"), "npm", network=True),),
+            installs=(posixpath.join(chain.workdir, "node_modules"),),
         )
     ]
     build: list[Command] = []
@@ -195,40 +314,40 @@ def _is_glob(word: str) -> bool:
     return any(c in word for c in "*?[{")  # Node 20's --test takes no patterns; the shell did
 
 
-def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[StepPlan]:
+def _python_steps(
+    paths: Collection[str], pyproject: dict[str, Any], chain: Toolchain
+) -> list[StepPlan]:
     tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
     tool = tool or {}
     ruff = "ruff" in tool or "ruff.toml" in paths or ".ruff.toml" in paths
     mypy = "mypy" in tool or "mypy.ini" in paths
     has_tests = any(_is_test_file(p) for p in paths)
-    extras = [*PYTHON_TEST_TOOLS, *(["ruff"] if ruff else []), *(["mypy"] if mypy else [])]
-    source = ("-r", "requirements.txt") if "requirements.txt" in paths else ("-e", ".")
-    uv_pip = (UV, "pip", "install", "--python", VENV_PYTHON)
+    tools = [*PYTHON_TEST_TOOLS, *(["ruff"] if ruff else []), *(["mypy"] if mypy else [])]
+    python = f"{chain.venv}/bin/python"
+    uv_pip = (UV, "pip", "install", "--python", python)
     install = (
-        Command((UV, "venv", "--allow-existing", "--python", SYSTEM_PYTHON, ".venv"), "uv",
+        Command((UV, "venv", "--allow-existing", "--python", SYSTEM_PYTHON, chain.venv), "uv",
                 network=True),
-        Command((*uv_pip, *source, *extras), "uv", network=True),
+        Command((*uv_pip, *_python_sources(paths, pyproject), *tools), "uv", network=True),
     )  # fmt: skip
+    compile_all = (python, "-m", "compileall", "-q", "-x", r"/(node_modules|\.venv)/", ".")
     steps = [
-        StepPlan(Step.INSTALL, PYTHON, install, installs=(".venv",)),
-        StepPlan(
-            Step.BUILD,
-            PYTHON,
-            (Command((VENV_PYTHON, "-m", "compileall", "-q", "-x", r"/\.venv/", "."), "python"),),
-        ),
+        StepPlan(Step.INSTALL, PYTHON, install, installs=(chain.venv,)),
+        StepPlan(Step.BUILD, PYTHON, (Command(compile_all, "python"),)),
     ]
     lint: list[Command] = []
     if ruff:
-        lint.append(Command((".venv/bin/ruff", "check", "--output-format", "json", "."), "ruff"))
+        ruff_argv = (f"{chain.venv}/bin/ruff", "check", "--no-cache", "--output-format", "json")
+        lint.append(Command((*ruff_argv, "."), "ruff"))
     if mypy:
-        mypy_argv = (".venv/bin/mypy", "--show-column-numbers", "--exclude", r"^\.venv/", ".")
-        lint.append(Command(mypy_argv, "mypy"))
+        mypy_argv = (f"{chain.venv}/bin/mypy", "--show-column-numbers", "--cache-dir", "/dev/null")
+        lint.append(Command((*mypy_argv, "."), "mypy"))
     if lint:
         steps.append(StepPlan(Step.LINT, PYTHON, tuple(lint)))
     if has_tests:
         junit, coverage = "junit.xml", "coverage.json"
         pytest = (
-            VENV_PYTHON,
+            python,
             "-m",
             "pytest",
             "-q",
@@ -237,11 +356,12 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
             f"--junitxml={REPORT_FOLDER}/{junit}",
         )
         with_coverage = (*pytest, "--cov=.", f"--cov-report=json:{REPORT_FOLDER}/{coverage}")
-        test = Command(with_coverage, "pytest", junit, coverage=coverage)
+        data = (("COVERAGE_FILE", f"{REPORT_FOLDER}/.coverage"),)  # not in the tree
+        test = Command(with_coverage, "pytest", junit, coverage=coverage, env=data)
         steps.append(StepPlan(Step.TEST, PYTHON, (test,)))
-    freeze = f"{REPORTS}/frozen.txt"
+    freeze = f"{WORKSPACE}/{REPORTS}/{file_name(chain.name)}-frozen.txt"
     audit = (
-        Command(("/bin/sh", "-c", f"{UV} pip freeze --python {VENV_PYTHON} > {freeze}"), "uv"),
+        Command(("/bin/sh", "-c", f"{UV} pip freeze --python {python} > {freeze}"), "uv"),
         Command(
             (*PIP_AUDIT, "-r", freeze, "--no-deps", "--disable-pip", "-f", "json", "-s", "pypi"),
             "pip-audit", network=True, tolerate_exit=True,
@@ -249,6 +369,29 @@ def _python_steps(paths: Collection[str], pyproject: dict[str, Any]) -> list[Ste
     )  # fmt: skip
     steps.append(StepPlan(Step.AUDIT, PYTHON, audit))
     return steps
+
+
+def _python_sources(paths: Collection[str], pyproject: dict[str, Any]) -> tuple[str, ...]:
+    """What to install besides the test tools: the project with its test extras and groups.
+
+    `-e .[dev,test]` when pyproject.toml declares a project (with those of
+    TEST_EXTRAS it defines), each TEST_GROUPS group it defines (PEP 735,
+    `uv pip install --group`), and the requirements files present.
+    """
+    project = pyproject.get("project")
+    sources: list[str] = []
+    if isinstance(project, dict):
+        optional = project.get("optional-dependencies")
+        extras = [e for e in TEST_EXTRAS if isinstance(optional, dict) and e in optional]
+        sources += ["-e", f".[{','.join(extras)}]" if extras else "."]
+    groups = pyproject.get("dependency-groups")
+    for group in TEST_GROUPS:
+        if isinstance(groups, dict) and group in groups:
+            sources += ["--group", group]
+    for requirements in ("requirements.txt", *TEST_REQUIREMENTS):
+        if requirements in paths:
+            sources += ["-r", requirements]
+    return tuple(sources)
 
 
 def _is_test_file(path: str) -> bool:
@@ -272,7 +415,7 @@ def _toml_table(text: str) -> dict[str, Any]:
 
 
 def cache_key(texts: Mapping[str, str], toolchain_versions: Mapping[str, str]) -> str:
-    """What decides whether installed dependencies can be reused."""
-    parts = [f"{name}\n{texts[name]}" for name in LOCK_FILES if name in texts]
+    """What decides whether installed dependencies can be reused: every manifest, by its path."""
+    parts = [f"{path}\n{texts[path]}" for path in manifest_paths(texts)]
     parts += [f"{k}={v}" for k, v in sorted(toolchain_versions.items())]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -1,8 +1,9 @@
 """From what a tool printed (and the reports it wrote) to diagnostics, test counts and coverage.
 
-Pure. `interpret(parser, output, report, coverage)` picks the parser a plan's
-command named; the parsers live in `core/diagnostics/`. Every tool runs at
-`/workspace` in the sandbox, so that is the root paths are made relative to.
+Pure. `interpret(parser, output, report, coverage, root)` picks the parser a
+plan's command named; the parsers live in `core/diagnostics/`. A tool runs in
+its toolchain's folder (`/workspace`, `/workspace/web`): `root`, the folder the
+paths it reports are made relative to (the caller names them from the project's).
 A test report is believed only when the runner's own summary line shows as
 many passing tests: the tests run inside the runner and could write its
 report folder themselves (issue #14, finding 9).
@@ -62,14 +63,14 @@ class Parsed:
     coverage: float | None = None
 
 
-Interpret = Callable[[str, str, str | None, str | None], Parsed]
-Parser = Callable[[str, str | None, str | None], Parsed]
+Interpret = Callable[[str, str, str | None, str | None, str], Parsed]
+Parser = Callable[[str, str | None, str | None, str], Parsed]
 
 
 def _from_output(*parses: Callable[[str, str], tuple[Diagnostic, ...]]) -> Parser:
     """A parser of the tool's own output (or of its report, when it wrote one), by each parse."""
-    return lambda output, report, _coverage: Parsed(
-        capped(d for parse in parses for d in parse(report or output, SANDBOX_ROOT))
+    return lambda output, report, _coverage, root: Parsed(
+        capped(d for parse in parses for d in parse(report or output, root))
     )
 
 
@@ -85,14 +86,14 @@ def _tests(
     the runner's `console` output is read, else a traceback or a Node error.
     """
 
-    def read(output: str, report: str | None, coverage: str | None) -> Parsed:
+    def read(output: str, report: str | None, coverage: str | None, root: str) -> Parsed:
         if report is None:
             return Parsed(
-                (console(output, SANDBOX_ROOT) if console is not None else ())
-                or parse_python_tracebacks(output, SANDBOX_ROOT)
-                or parse_node_errors(output, SANDBOX_ROOT)
+                (console(output, root) if console is not None else ())
+                or parse_python_tracebacks(output, root)
+                or parse_node_errors(output, root)
             )
-        result = parse(report, SANDBOX_ROOT)
+        result = parse(report, root)
         printed = printed_passes(runner, output)
         if (printed or 0) != result.counts.passed:
             claim = f"its report claims {result.counts.passed} passing tests"
@@ -118,7 +119,7 @@ def printed_passes(runner: str, output: str) -> int | None:
 
 
 PARSERS: dict[str, Parser] = {
-    "none": lambda _output, _report, _coverage: Parsed(),
+    "none": lambda _output, _report, _coverage, _root: Parsed(),
     "npm": _from_output(parse_npm_errors),
     "uv": _from_output(parse_uv_errors),
     "tsc": _from_output(parse_tsc),
@@ -138,12 +139,18 @@ PARSERS: dict[str, Parser] = {
 
 
 def named_failure(
-    argv: tuple[str, ...], output: str, exit_code: int | None, found: tuple[Diagnostic, ...]
+    argv: tuple[str, ...],
+    output: str,
+    exit_code: int | None,
+    found: tuple[Diagnostic, ...],
+    root: str = SANDBOX_ROOT,
 ) -> tuple[Diagnostic, ...]:
     """For a failed command: nothing if something was `found`, else one diagnostic naming it."""
-    return () if found else (unexplained_failure(" ".join(argv), output, exit_code, SANDBOX_ROOT),)
+    return () if found else (unexplained_failure(" ".join(argv), output, exit_code, root),)
 
 
-def interpret(parser: str, output: str, report: str | None, coverage: str | None) -> Parsed:
-    """What `output` (and the reports) mean, read by the parser the plan named."""
-    return PARSERS.get(parser, PARSERS["none"])(output, report, coverage)
+def interpret(
+    parser: str, output: str, report: str | None, coverage: str | None, root: str = SANDBOX_ROOT
+) -> Parsed:
+    """What `output` (and the reports) mean, by the parser the plan named; paths from `root`."""
+    return PARSERS.get(parser, PARSERS["none"])(output, report, coverage, root)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 GATE_ORDER: tuple[Gate, ...] = tuple(Gate)
 DESIGN_OPTIONS = 3
+FINDING = "accepted finding: "  # how a missing item names a finding a person has yet to accept
 
 
 class GateState(StrEnum):
@@ -100,8 +101,13 @@ def next_gate(gate: Gate) -> Gate | None:
     return GATE_ORDER[index + 1] if index + 1 < len(GATE_ORDER) else None
 
 
-def missing_artifacts(gate: Gate, recorded: Iterable[str]) -> tuple[str, ...]:
-    """What `gate` still lacks, as readable items ("2 more design_option", "prd")."""
+def missing_artifacts(
+    gate: Gate, recorded: Iterable[str], findings: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """What `gate` still lacks, as readable items ("2 more design_option", "prd").
+
+    Each of `findings` (open at `gate`) is lacking a person's acceptance.
+    """
     have = Counter(recorded)
     missing = []
     for requirement in REQUIREMENTS[gate]:
@@ -112,4 +118,5 @@ def missing_artifacts(gate: Gate, recorded: Iterable[str]) -> tuple[str, ...]:
                 if requirement.count == 1
                 else f"{short} more {requirement.kind}"
             )
+    missing.extend(f"{FINDING}{finding}" for finding in findings)
     return tuple(missing)

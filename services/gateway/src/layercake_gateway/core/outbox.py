@@ -15,6 +15,7 @@ from typing import Any
 
 from layercake_contracts.events import (
     AgentRequested,
+    BuildRequested,
     EscalationRaised,
     EventBase,
     GateApproved,
@@ -24,7 +25,15 @@ from layercake_contracts.events import (
     OptionSelected,
     ProjectCreated,
 )
-from layercake_contracts.values import Diagnostic, EarlierAttempt, Gate, Manifest, Role
+from layercake_contracts.values import (
+    Diagnostic,
+    EarlierAttempt,
+    EscalationKind,
+    Gate,
+    Manifest,
+    RejectedPath,
+    Role,
+)
 
 _ANNOUNCEMENT = uuid.UUID("0d7c9b1e-3f2a-4c5d-8e6f-7a8b9c0d1e2f")
 
@@ -118,10 +127,12 @@ def _failed(recorded: Recorded) -> list[EventBase]:
     if not state["heal"]:
         return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
                                  reason=state["reason"])]  # fmt: skip
-    diagnostics = tuple(
-        Diagnostic.model_validate({"tool": "ledger", "severity": "error", **_fields(error)})
-        for error in state["errors"]
-    )
+    build, answer = state.get("build") or {}, state.get("answer") or {}
+    diagnostics = _diagnostics(build.get("diagnostics", state["errors"]))
+    history = state.get("history")
+    if history is None:  # recorded before attempts were kept: the count alone
+        history = [{"attempt": attempt, "outcome": f"{len(diagnostics)} diagnostic(s)",
+                    "diagnostics": state["errors"][:5]}]  # fmt: skip
     return [
         HealRequested(
             project_id=pid,
@@ -129,16 +140,28 @@ def _failed(recorded: Recorded) -> list[EventBase]:
             gate=gate,
             attempt=attempt + 1,
             base=Manifest.model_validate(state["manifest"]),
+            failed_step=build.get("failed_step"),
+            command=build.get("command", ""),
+            exit_code=build.get("exit_code"),
+            output_tail=build.get("output_tail", ""),
             diagnostics=diagnostics,
-            history=(
-                EarlierAttempt(
-                    attempt=attempt,
-                    outcome=f"{len(diagnostics)} diagnostic(s)",
-                    diagnostics=diagnostics[:5],
-                ),
+            rejected=tuple(RejectedPath.model_validate(r) for r in answer.get("rejected", ())),
+            warnings=tuple(answer.get("warnings", ())),
+            history=tuple(
+                EarlierAttempt.model_validate(
+                    {**entry, "diagnostics": _diagnostics(entry.get("diagnostics", ()))}
+                )
+                for entry in history
             ),
         )
     ]
+
+
+def _diagnostics(errors: list[dict[str, Any]]) -> tuple[Diagnostic, ...]:
+    return tuple(
+        Diagnostic.model_validate({"tool": "ledger", "severity": "error", **_fields(error)})
+        for error in errors
+    )
 
 
 def _fields(error: dict[str, Any]) -> dict[str, Any]:
@@ -156,8 +179,8 @@ def retry_delay(tries: int) -> float:
 
 
 def due_at(recorded: Recorded) -> datetime | None:
-    """When `recorded`'s announcements may go out, if not at once (an agent's retry waits)."""
-    if recorded.name != "AgentFailed" or not recorded.state["retry"]:
+    """When `recorded`'s announcements may go out, if not at once (a retry waits)."""
+    if recorded.name not in {"AgentFailed", "BuildFaulted"} or not recorded.state["retry"]:
         return None
     failed_at = datetime.fromisoformat(recorded.state["at"])
     return failed_at + timedelta(seconds=retry_delay(recorded.state["tries"]))
@@ -168,10 +191,33 @@ def _agent_failed(recorded: Recorded) -> list[EventBase]:
     gate, role, attempt = Gate(state["gate"]), Role(state["role"]), state["attempt"]
     if not state["retry"]:
         return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
-                                 reason=state["reason"])]  # fmt: skip
+                                 reason=state["reason"], kind=EscalationKind.AGENT)]  # fmt: skip
     return [AgentRequested(project_id=pid, role=role, gate=gate, attempt=attempt,
                            instructions=f"Asked again after: {state['reason']}",
                            base=Manifest.model_validate(state.get("base") or {}))]  # fmt: skip
+
+
+def _build_faulted(recorded: Recorded) -> list[EventBase]:
+    state, pid = recorded.state, recorded.project_id
+    gate, role, attempt = Gate(state["gate"]), Role(state["role"]), state["attempt"]
+    if not state["retry"]:
+        kind = EscalationKind.INFRASTRUCTURE
+        return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
+                                 reason=state["reason"], kind=kind)]  # fmt: skip
+    return [_rebuild(pid, state)]
+
+
+def _escalation_resolved(recorded: Recorded) -> list[EventBase]:
+    rebuild = recorded.state.get("rebuild")
+    return [] if rebuild is None else [_rebuild(recorded.project_id, rebuild)]
+
+
+def _rebuild(project_id: str, facts: dict[str, Any]) -> BuildRequested:
+    """The same build asked again: its tree, role, gate and attempt."""
+    return BuildRequested(
+        project_id=project_id, role=Role(facts["role"]), gate=Gate(facts["gate"]),
+        attempt=facts["attempt"], manifest=Manifest.model_validate(facts["manifest"]),
+    )  # fmt: skip
 
 
 def _started(recorded: Recorded) -> list[EventBase]:
@@ -194,4 +240,6 @@ _ANNOUNCERS = {
     "GateRejected": _rejected,
     "OptionSelected": _selected,
     "AttemptFailed": _failed,
+    "BuildFaulted": _build_faulted,
+    "EscalationResolved": _escalation_resolved,
 }

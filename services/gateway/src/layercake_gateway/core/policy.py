@@ -27,7 +27,8 @@ from layercake_contracts.events import (
     ProjectCreated,
     PushCompleted,
 )
-from layercake_contracts.values import Gate
+from layercake_contracts.values import Gate, Step
+from layercake_gateway.core.attempts import answer_facts, build_facts, step_result
 from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.project import LedgerError, Project
 
@@ -64,6 +65,7 @@ class Policy:
 
     heal_limit: int = 3
     coverage_min: float = 80.0
+    build_retries: int = 3  # builds asked again after an infrastructure fault, then escalated
 
 
 def react(project: Project | None, event: EventBase, policy: Policy) -> Project | None:
@@ -107,9 +109,10 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:
     elif isinstance(event, BuildSucceeded):
         _build_passed(project, event, policy, at)
     elif isinstance(event, BuildFailed | FilesRejected | AgentFailed):
-        _failed(project, event, at)
+        _failed(project, event, policy, at)
     elif isinstance(event, FilesWritten):
-        project.record_tree(event.gate, event.role, event.manifest.model_dump(mode="json"))
+        answer = answer_facts(event.attempt, event.changed, event.warnings, event.rejected)
+        project.record_tree(event.gate, event.role, event.manifest.model_dump(mode="json"), answer)
         _documents(project, event)
     elif isinstance(event, CodeGenerated):
         project.record_usage(event.usage.total_tokens, event.usage.cost_usd)
@@ -129,23 +132,33 @@ def _documents(project: Project, event: FilesWritten) -> None:
                 project.record_artifact(event.gate, kind, name, event.manifest[path].sha256, {})
 
 
-def _failed(project: Project, event: BuildFailed | FilesRejected | AgentFailed, at: str) -> None:
+def _failed(
+    project: Project, event: BuildFailed | FilesRejected | AgentFailed, policy: Policy, at: str
+) -> None:
     """Keep what failed; the aggregate decides between a heal, a retry and an escalation."""
     if isinstance(event, AgentFailed):
         project.record_agent_failure(
             event.gate, event.role, event.attempt, event.reason, retryable=event.retryable, at=at
         )
     elif isinstance(event, BuildFailed):
-        errors = [_error(d.model_dump(mode="json")) for d in event.diagnostics]
         manifest = event.manifest.model_dump(mode="json")
-        project.record_failure(event.gate, event.role, event.attempt, errors, at, manifest)
+        if event.fault is not None:  # not the project's failure: built again, never healed
+            fault = event.fault.model_dump(mode="json")
+            project.record_build_fault(event.gate, event.role, event.attempt, fault, manifest, at,
+                                       policy.build_retries)  # fmt: skip
+            return
+        errors = [_error(d.model_dump(mode="json")) for d in event.diagnostics]
+        result = step_result(event.results, event.failed_step)
+        build = build_facts(event.failed_step, result, errors)
+        project.record_failure(event.gate, event.role, event.attempt, errors, at, manifest, build)
     else:
-        errors = [{"tool": "parser", "file": r.path, "message": r.reason} for r in event.rejected]
-        project.record_failure(event.gate, event.role, event.attempt, errors, at)
+        answer = answer_facts(event.attempt, (), event.warnings, event.rejected)
+        project.record_refused(event.gate, event.role, event.attempt, answer, at)
 
 
 def _build_passed(project: Project, event: BuildSucceeded, policy: Policy, at: str) -> None:
     proof = BUILD_PROOF.get(event.gate)
+    manifest = event.manifest.model_dump(mode="json")
     facts: dict[str, Any] = {"role": event.role.value, "attempt": event.attempt}
     coverage = next((r.coverage_percent for r in event.results if r.coverage_percent), None)
     if coverage is not None:
@@ -153,9 +166,17 @@ def _build_passed(project: Project, event: BuildSucceeded, policy: Policy, at: s
     if proof is ArtifactKind.COVERAGE and (coverage or 0.0) < policy.coverage_min:
         error = {"tool": "coverage", "message": f"coverage {coverage or 0:.1f}% is below "
                  f"{policy.coverage_min:.1f}%"}  # fmt: skip
-        project.record_failure(event.gate, event.role, event.attempt, [error], at)
+        build = build_facts(Step.TEST, step_result(event.results, Step.TEST), [error])
+        project.record_failure(event.gate, event.role, event.attempt, [error], at, manifest, build)
         return
-    manifest = event.manifest.model_dump(mode="json")
+    audit = step_result(event.results, Step.AUDIT)
+    if audit is not None and audit.fault is not None:  # the audit could not run: G7 decides
+        facts["audit_unavailable"] = audit.fault.detail
+        project.record_finding(
+            Gate.G7, f"audit unavailable: {audit.fault.detail}",
+            {"cause": audit.fault.cause.value, "seen_at": event.gate.value,
+             "role": event.role.value},
+        )  # fmt: skip
     project.record_work_done(event.gate, event.role, event.attempt, at, manifest)
     if proof is not None:
         project.record_artifact(event.gate, proof, event.role.value, None, facts)

@@ -15,7 +15,14 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from layercake_contracts.values import Gate, Role
+from layercake_contracts.values import EscalationKind, Gate, Role
+from layercake_gateway.core.attempts import (
+    build_facts,
+    build_outcome,
+    changed_paths,
+    earlier_attempt,
+    no_edits_outcome,
+)
 from layercake_gateway.core.gates import (
     GATE_ORDER,
     ArtifactKind,
@@ -63,6 +70,20 @@ class HealDecision:
 class Project(Aggregate):
     """One project, as its events say it is."""
 
+    # The version of the state a snapshot holds; older snapshots are upcast when read.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Before heals kept attempts: no answers, builds, history, retries, findings, kinds."""
+        for name in ("answers", "last_builds", "history", "build_retries"):
+            state.setdefault(name, {})
+        state.setdefault("findings", [])
+        for escalation in state["escalations"]:
+            agent = escalation["reason"].startswith("the agent cannot go on")
+            kind = EscalationKind.AGENT if agent else EscalationKind.HEAL_LIMIT
+            escalation.setdefault("kind", kind.value)
+
     @staticmethod
     def create_id(project_id: str) -> uuid.UUID:
         """The aggregate id of a project, derived from its bus id (one per project)."""
@@ -107,6 +128,15 @@ class Project(Aggregate):
         # The latest bus events that changed this project: the same event seen again
         # (redelivered, or published twice by someone else) changes nothing.
         self.applied: list[str] = []
+        # What a heal needs of earlier attempts (see core/attempts.py), per gate and role:
+        # the last answer's facts, the last failed build's, and every attempt's entry.
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.last_builds: dict[str, dict[str, Any]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        # Builds asked again after an infrastructure fault, per gate and role.
+        self.build_retries: dict[str, int] = {}
+        # What blocks a gate until a person accepts it ("audit unavailable: …").
+        self.findings: list[dict[str, Any]] = []
 
     # -- reading ----------------------------------------------------------------
 
@@ -115,8 +145,10 @@ class Project(Aggregate):
         return GateState(self.gates[gate.value])
 
     def missing(self, gate: Gate) -> tuple[str, ...]:
-        """The proof `gate` still lacks."""
-        return missing_artifacts(gate, [a["kind"] for a in self.artifacts[gate.value]])
+        """The proof `gate` still lacks, and the findings a person has yet to accept."""
+        return missing_artifacts(
+            gate, [a["kind"] for a in self.artifacts[gate.value]], self._open_findings(gate.value)
+        )
 
     def codebase(self) -> dict[str, Any]:
         """The project's tree: its roles' latest trees at the last approved gate that has any.
@@ -205,9 +237,21 @@ class Project(Aggregate):
         """A role's work passed (its tree is `manifest`); errors of that role are resolved."""
         self._work_done(gate.value, role.value, attempt, at, manifest or {})
 
-    def record_tree(self, gate: Gate, role: Role, manifest: dict[str, Any]) -> None:
-        """A role wrote files: its tree at `gate` is now `manifest` (built or not)."""
-        self._tree_written(gate.value, role.value, manifest)
+    def record_tree(
+        self,
+        gate: Gate,
+        role: Role,
+        manifest: dict[str, Any],
+        answer: dict[str, Any] | None = None,
+    ) -> None:
+        """A role wrote files: its tree at `gate` is now `manifest` (built or not).
+
+        `answer` (core/attempts.py's `answer_facts`) is what the parser said of it; with
+        no changed paths named, they are the diff from where the role started.
+        """
+        if answer is not None and not answer["changed"]:
+            answer = {**answer, "changed": changed_paths(self.base_for(gate, role), manifest)}
+        self._tree_written(gate.value, role.value, manifest, answer)
 
     def record_failure(
         self,
@@ -217,8 +261,78 @@ class Project(Aggregate):
         errors: list[dict[str, Any]],
         at: str,
         manifest: dict[str, Any] | None = None,
+        build: dict[str, Any] | None = None,
     ) -> HealDecision:
-        """A role's attempt failed: keep its errors, then heal (attempt + 1) or escalate."""
+        """A role's attempt failed: keep its errors, then heal (attempt + 1) or escalate.
+
+        `build` (core/attempts.py's `build_facts`) is what the failed build said; the
+        heal shows it, with what that attempt's answer changed.
+        """
+        key = _key(gate, role)
+        build = build or build_facts(None, None, errors)
+        answer = self.answers.get(key)
+        if answer is not None and answer["attempt"] != attempt:
+            answer = None  # an earlier answer's: this attempt's tree came from elsewhere
+        entry = earlier_attempt(attempt, answer, build, build_outcome(build))
+        history = [*self.history.get(key, []), entry]
+        heal, reason = self._heal_or_not(role, attempt)
+        tree = manifest or self.base_for(gate, role)  # a build that names no tree erases none
+        self._failed(gate.value, role.value, attempt, errors, at, heal, reason, tree, build,
+                     answer, history)  # fmt: skip
+        return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
+
+    def record_refused(
+        self, gate: Gate, role: Role, attempt: int, answer: dict[str, Any], at: str
+    ) -> HealDecision:
+        """Nothing usable came of an answer: an attempt used, the last build's facts kept.
+
+        The next heal starts from the tree the last one was given, shows the last
+        build's failure again, and says why the parser got nothing.
+        """
+        key = _key(gate, role)
+        errors = [{"tool": "parser", "file": r["path"], "message": r["reason"]}
+                  for r in answer["rejected"]]  # fmt: skip
+        entry = earlier_attempt(attempt, answer, None, no_edits_outcome(answer))
+        history = [*self.history.get(key, []), entry]
+        heal, reason = self._heal_or_not(role, attempt)
+        base = self.base_for(gate, role)
+        self._failed(gate.value, role.value, attempt, errors, at, heal, reason, base,
+                     self.last_builds.get(key), answer, history)  # fmt: skip
+        return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
+
+    def record_build_fault(  # the facts of one build, and the policy's limit
+        self,
+        gate: Gate,
+        role: Role,
+        attempt: int,
+        fault: dict[str, str],
+        manifest: dict[str, Any],
+        at: str,
+        retries: int,
+    ) -> HealDecision:
+        """A build could not run for a reason outside the project: build again, then escalate.
+
+        No heal: the model is not asked, and the attempt does not count.
+        """
+        tries = self.build_retries.get(_key(gate, role), 0) + 1
+        retry = tries <= retries
+        cause = f"{fault['cause']}: {fault['detail']}"
+        why = (
+            f"build retry {tries} of {retries} after an infrastructure fault, {cause}"
+            if retry
+            else f"the build could not run, {tries} times, for a reason outside the project, "
+            f"{cause}"
+        )
+        self._build_faulted(gate.value, role.value, attempt, fault, why, retry, tries, at,
+                            manifest)  # fmt: skip
+        return HealDecision(heal=False, next_attempt=attempt, reason=why)
+
+    def record_finding(self, gate: Gate, finding: str, facts: dict[str, Any]) -> None:
+        """Something a person must accept before `gate` is approved (once while open)."""
+        if finding not in self._open_findings(gate.value):
+            self._found(gate.value, finding, facts)
+
+    def _heal_or_not(self, role: Role, attempt: int) -> tuple[bool, str]:
         if role is Role.USER:  # a person's own files: they mend them, no agent does
             heal, reason = False, "the files a person wrote failed; they are theirs to mend"
         else:
@@ -228,8 +342,7 @@ class Project(Aggregate):
                 if heal
                 else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
             )
-        self._failed(gate.value, role.value, attempt, errors, at, heal, reason, manifest or {})
-        return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
+        return heal, reason
 
     def accept_findings(self, by: str, reason: str) -> None:
         """A person accepts G7's high or critical findings, with a reason: the audit passes."""
@@ -238,8 +351,7 @@ class Project(Aggregate):
             raise GateRuleBroken(Gate.G7, state, "in_progress or awaiting_approval")
         if not reason.strip():
             raise LedgerError("accepting findings needs a reason")
-        facts = {"accepted_by": by, "reason": reason}
-        self._artifact(Gate.G7.value, ArtifactKind.AUDIT.value, "accepted findings", None, facts)
+        self._findings_accepted(Gate.G7.value, by, reason)
 
     def record_usage(self, tokens: int, cost_usd: float) -> None:
         """Add one model call's tokens and cost to the project's totals."""
@@ -263,10 +375,20 @@ class Project(Aggregate):
         return HealDecision(heal=retry, next_attempt=attempt, reason=why)
 
     def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
-        """A person decided on an escalation."""
+        """A person decided on an escalation.
+
+        "retry…" on an infrastructure escalation requests the same build again.
+        """
         if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
             raise LedgerError(f"no open escalation number {index}")
-        self._escalation_resolved(index, decision, by, at)
+        escalation = self.escalations[index]
+        rebuild = None
+        retry = decision.strip().lower().startswith("retry")
+        if retry and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
+            key = f"{escalation['gate']}/{escalation['role']}"
+            rebuild = {name: escalation[name] for name in ("gate", "role", "attempt")}
+            rebuild["manifest"] = self.manifests.get(key, {})
+        self._escalation_resolved(index, decision, by, at, rebuild)
 
     # -- state changes (these bodies run again on replay) -----------------------
 
@@ -284,7 +406,7 @@ class Project(Aggregate):
             GateState.IN_PROGRESS.value if roles else GateState.AWAITING_APPROVAL.value
         )
         for role in roles:
-            self.attempts[f"{gate}/{role}"] = 1
+            self._start_over(f"{gate}/{role}")
 
     @event("GateRejected")
     def _rejected(  # the recorded facts of a rejection
@@ -303,7 +425,7 @@ class Project(Aggregate):
         self.gates[gate] = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
         self.done_roles[gate] = []
         for role in roles:
-            self.attempts[f"{gate}/{role}"] = 1
+            self._start_over(f"{gate}/{role}")
 
     @event("OptionSelected")
     def _selected(self, option: str, by: str, announce: bool) -> None:
@@ -320,16 +442,28 @@ class Project(Aggregate):
     def _artifact(
         self, gate: str, kind: str, name: str, blob: str | None, facts: dict[str, Any]
     ) -> None:
-        kept = [a for a in self.artifacts[gate] if not (a["kind"] == kind and a["name"] == name)]
-        kept.append({"kind": kind, "name": name, "blob": blob, "facts": facts})
-        self.artifacts[gate] = kept
-        self._await_if_complete(gate)
+        self._keep_artifact(gate, kind, name, blob, facts)
+
+    @event("FindingRecorded")
+    def _found(self, gate: str, finding: str, facts: dict[str, Any]) -> None:
+        self.findings.append(
+            {**facts, "gate": gate, "finding": finding, "accepted_by": None, "reason": None}
+        )
+
+    @event("FindingsAccepted")
+    def _findings_accepted(self, gate: str, by: str, reason: str) -> None:
+        for finding in self.findings:
+            if finding["gate"] == gate and finding["accepted_by"] is None:
+                finding.update(accepted_by=by, reason=reason)
+        facts = {"accepted_by": by, "reason": reason}
+        self._keep_artifact(gate, ArtifactKind.AUDIT.value, "accepted findings", None, facts)
 
     @event("WorkDone")
     def _work_done(
         self, gate: str, role: str, attempt: int, at: str, manifest: dict[str, Any] | None = None
     ) -> None:
         self.attempts[f"{gate}/{role}"] = attempt
+        self.build_retries.pop(f"{gate}/{role}", None)
         if manifest:  # events recorded before trees were kept have none
             self.manifests[f"{gate}/{role}"] = manifest
         if role not in self.done_roles[gate]:
@@ -340,11 +474,15 @@ class Project(Aggregate):
         self._await_if_complete(gate)
 
     @event("TreeWritten")
-    def _tree_written(self, gate: str, role: str, manifest: dict[str, Any]) -> None:
+    def _tree_written(
+        self, gate: str, role: str, manifest: dict[str, Any], answer: dict[str, Any] | None = None
+    ) -> None:
         self.manifests[f"{gate}/{role}"] = manifest
+        if answer is not None:  # events recorded before answers were kept have none
+            self.answers[f"{gate}/{role}"] = answer
 
     @event("AttemptFailed")
-    def _failed(
+    def _failed(  # noqa: PLR0913, PLR0917  # the recorded facts of a failed attempt
         self,
         gate: str,
         role: str,
@@ -354,20 +492,50 @@ class Project(Aggregate):
         heal: bool,
         reason: str,
         manifest: dict[str, Any],
+        build: dict[str, Any] | None = None,  # recorded for the heal's announcement, and kept
+        answer: dict[str, Any] | None = None,  # recorded for the heal's announcement
+        history: list[dict[str, Any]] | None = None,  # None: recorded before history was kept
     ) -> None:
+        del answer
+        key = f"{gate}/{role}"
         for error in errors:
             self.errors.append(
                 {**error, "gate": gate, "role": role, "attempt": attempt, "at": at,
                  "resolved_at": None}
             )  # fmt: skip
-        self.manifests[f"{gate}/{role}"] = manifest
+        self.manifests[key] = manifest
+        if build is not None:
+            self.last_builds[key] = build
+        if history is not None:
+            self.history[key] = history
+        self.build_retries.pop(key, None)
         if heal:
-            self.attempts[f"{gate}/{role}"] = attempt + 1
+            self.attempts[key] = attempt + 1
         elif role != Role.USER:
-            self.escalations.append(
-                {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
-                 "resolved_at": None, "decision": None, "by": None}
-            )  # fmt: skip
+            self._escalate(gate, role, attempt, reason, at, EscalationKind.HEAL_LIMIT)
+
+    @event("BuildFaulted")
+    def _build_faulted(  # noqa: PLR0913, PLR0917  # the recorded facts of a build that could not run
+        self,
+        gate: str,
+        role: str,
+        attempt: int,
+        fault: dict[str, str],
+        reason: str,
+        retry: bool,
+        tries: int,
+        at: str,
+        manifest: dict[str, Any],
+    ) -> None:
+        key = f"{gate}/{role}"
+        self.build_retries[key] = tries
+        self.manifests[key] = manifest
+        self.errors.append(
+            {"tool": "builder", "message": reason, "fault": fault["cause"], "gate": gate,
+             "role": role, "attempt": attempt, "at": at, "resolved_at": None}
+        )  # fmt: skip
+        if not retry:
+            self._escalate(gate, role, attempt, reason, at, EscalationKind.INFRASTRUCTURE)
 
     @event("BusEventApplied")
     def _applied(self, event_id: str) -> None:
@@ -398,21 +566,50 @@ class Project(Aggregate):
              "at": at, "resolved_at": None}
         )  # fmt: skip
         if not retry:
-            self.escalations.append(
-                {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
-                 "resolved_at": None, "decision": None, "by": None}
-            )  # fmt: skip
+            self._escalate(gate, role, attempt, reason, at, EscalationKind.AGENT)
 
     @event("EscalationResolved")
-    def _escalation_resolved(self, index: int, decision: str, by: str, at: str) -> None:
-        self.escalations[index].update(resolved_at=at, decision=decision, by=by)
+    def _escalation_resolved(
+        self, index: int, decision: str, by: str, at: str, rebuild: dict[str, Any] | None = None
+    ) -> None:
+        escalation = self.escalations[index]
+        escalation.update(resolved_at=at, decision=decision, by=by)
+        if rebuild is not None:  # the build is asked again: its retries start over
+            self.build_retries.pop(f"{rebuild['gate']}/{rebuild['role']}", None)
+
+    # -- helpers of the state changes (plain methods: no event of their own) ------
+
+    def _escalate(  # one escalation's facts
+        self, gate: str, role: str, attempt: int, reason: str, at: str, kind: EscalationKind
+    ) -> None:
+        self.escalations.append(
+            {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
+             "kind": kind.value, "resolved_at": None, "decision": None, "by": None}
+        )  # fmt: skip
+
+    def _keep_artifact(
+        self, gate: str, kind: str, name: str, blob: str | None, facts: dict[str, Any]
+    ) -> None:
+        kept = [a for a in self.artifacts[gate] if not (a["kind"] == kind and a["name"] == name)]
+        kept.append({"kind": kind, "name": name, "blob": blob, "facts": facts})
+        self.artifacts[gate] = kept
+        self._await_if_complete(gate)
+
+    def _start_over(self, key: str) -> None:
+        """A role starts a gate afresh (opened, or rework): attempt 1, no history."""
+        self.attempts[key] = 1
+        for kept in (self.answers, self.last_builds, self.history, self.build_retries):
+            kept.pop(key, None)
+
+    def _open_findings(self, gate: str) -> list[str]:
+        return [f["finding"] for f in self.findings if f["gate"] == gate and not f["accepted_by"]]
 
     def _await_if_complete(self, gate: str) -> None:
         """A gate in progress whose proof and roles are complete awaits approval (state only)."""
         if self.gates[gate] != GateState.IN_PROGRESS.value:
             return
         roles = {r.value for r in roles_for(Gate(gate), has_ui=self.has_ui)}
-        complete = not missing_artifacts(Gate(gate), [a["kind"] for a in self.artifacts[gate]])
+        complete = not self.missing(Gate(gate))
         # Every role's tree built first, so its build (and commit) comes before the approval.
         roles_done = roles <= set(self.done_roles[gate])
         if complete and roles_done:

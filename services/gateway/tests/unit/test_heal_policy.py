@@ -1,0 +1,283 @@
+"""What a heal request carries, and which failures are never healed: the ledger's heal policy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic
+
+from layercake_contracts.events import (
+    BuildFailed,
+    BuildRequested,
+    BuildSucceeded,
+    EscalationRaised,
+    FilesRejected,
+    FilesWritten,
+    HealRequested,
+    ProjectCreated,
+)
+from layercake_contracts.values import (
+    Diagnostic,
+    EscalationKind,
+    FaultCause,
+    Gate,
+    InfrastructureFault,
+    Manifest,
+    Role,
+    Step,
+    StepResult,
+)
+from layercake_gateway.core.gates import GateState
+from layercake_gateway.core.outbox import Recorded, announcements, due_at
+from layercake_gateway.core.policy import Policy, react
+from layercake_gateway.core.project import Project
+
+ROOT = ProjectCreated(project_id="shop", name="shop", intake="i", owner="ada", has_ui=True)
+BACKEND = Role.BACKEND_DEVELOPER
+TREE = Manifest.model_validate({"server/app.py": {"sha256": "a" * 64, "size": 10}})
+BOOM = Diagnostic.model_validate({"tool": "pytest", "severity": "error", "file": "server/app.py",
+                                  "line": 3, "message": "assert 404 == 200"})  # fmt: skip
+
+
+def at(gate: Gate) -> Project:
+    """A project whose gates before `gate` are approved, `gate` in progress."""
+    project = react(None, ROOT, Policy())
+    assert project is not None
+    for g in Gate:
+        if g is gate:
+            project.gates[g.value] = GateState.IN_PROGRESS.value
+            return project
+        project.gates[g.value] = GateState.APPROVED.value
+    return project
+
+
+def announced(project: Project) -> list:
+    """The bus events the project's new aggregate events announce, in order."""
+    return [event for recorded in recorded_events(project) for event in announcements(recorded)]
+
+
+def recorded_events(project: Project) -> list[Recorded]:
+    return [
+        Recorded(
+            name=type(e).__name__, project_id=project.project_id, aggregate_id=project.id,
+            version=e.originator_version,
+            state={k: v for k, v in e.__dict__.items() if not k.startswith("originator")},
+        )
+        for e in project.collect_events()
+    ]  # fmt: skip
+
+
+def failed_build(attempt: int, result: StepResult, **extra: object) -> BuildFailed:
+    return BuildFailed.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=attempt, manifest=TREE,
+                              results=(result,), failed_step=result.step, **extra)  # fmt: skip
+
+
+def collection_error(tmp_path) -> subprocess.CompletedProcess[str]:
+    """Real pytest, stopped at collection by a conftest whose import fails (exit 4)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text("import httpx2_is_not_installed\n")
+    (tmp_path / "tests" / "test_app.py").write_text("def test_one():\n    assert True\n")
+    return subprocess.run(  # our own interpreter, a fixed command
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_a_build_failed_at_test_with_no_diagnostics_asks_a_heal_with_the_step_command_and_tail(
+    tmp_path,
+):
+    """pytest exit 4 at collection, nothing parsed: the heal names `test`, the command, exit 4 and the error."""
+    run = collection_error(tmp_path)
+    assert run.returncode == 4, run.stdout + run.stderr
+    result = StepResult(step=Step.TEST, command=("uv sync", "pytest -q"), exit_code=run.returncode,
+                        duration_s=1.0, output="x" * 20_000 + run.stdout + run.stderr)  # fmt: skip
+    project = react(at(Gate.G5), failed_build(1, result), Policy())
+    [heal] = announced(project)
+    assert isinstance(heal, HealRequested)
+    assert (heal.failed_step, heal.command, heal.exit_code) == (Step.TEST, "pytest -q", 4)
+    assert "ModuleNotFoundError: No module named 'httpx2_is_not_installed'" in heal.output_tail
+    assert len(heal.output_tail) <= 6_000, "the tail is capped"
+    assert heal.base == TREE
+    [earlier] = heal.history
+    assert (earlier.attempt, earlier.failed_step, earlier.command, earlier.exit_code) == (
+        1, Step.TEST, "pytest -q", 4,
+    )  # fmt: skip
+    assert "test failed (exit 4)" in earlier.outcome
+
+
+def test_a_files_rejected_after_a_heal_keeps_the_base_and_the_diagnostics_for_the_next_heal():
+    """Attempt 2's answer gave no file: heal 3 keeps attempt 1's tree, diagnostics and step, and says why."""
+    project = at(Gate.G5)
+    written = FilesWritten.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=1, manifest=TREE,
+                                  changed=("server/app.py",), warnings=("a fence left open",))  # fmt: skip
+    result = StepResult(step=Step.TEST, command=("pytest -q",), exit_code=1, duration_s=1.0,
+                        output="1 failed", diagnostics=(BOOM,))  # fmt: skip
+    project = react(project, written, Policy())
+    project = react(project, failed_build(1, result), Policy())
+    [first] = [e for e in announced(project) if isinstance(e, HealRequested)]
+    assert first.warnings == ("a fence left open",)
+    refused = FilesRejected.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=2,
+                                   warnings=("no file came out of the answer",))  # fmt: skip
+    project = react(project, refused, Policy())
+    [heal] = announced(project)
+    assert isinstance(heal, HealRequested)
+    assert heal.attempt == 3
+    assert heal.base == TREE, "not {}: the tree the last heal was given"
+    assert [d.message for d in heal.diagnostics] == ["assert 404 == 200"]
+    assert (heal.failed_step, heal.command, heal.exit_code, heal.output_tail) == (
+        Step.TEST, "pytest -q", 1, "1 failed",
+    )  # fmt: skip
+    assert "no file came out of the answer" in heal.warnings
+    one, two = heal.history
+    assert (one.attempt, one.changed, one.failed_step) == (1, ("server/app.py",), Step.TEST)
+    assert [d.message for d in one.diagnostics] == ["assert 404 == 200"]
+    assert two.attempt == 2
+    assert two.outcome == "the answer had no edits: no file came out of the answer"
+    assert project.attempt_of(Gate.G5, BACKEND) == 3, "it still counts as an attempt"
+
+
+def test_a_registry_fault_is_retried_after_a_wait_never_healed_then_escalated_as_infrastructure():
+    """A build that could not reach the registry is requested again (same tree and attempt), then escalates."""
+    fault = InfrastructureFault(cause=FaultCause.REGISTRY, detail="npm ERR! 405 Method Not Allowed")
+    result = StepResult(step=Step.INSTALL, command=("npm ci",), exit_code=1, duration_s=1.0,
+                        fault=fault)  # fmt: skip
+    project = at(Gate.G5)
+    policy = Policy(build_retries=2)
+    for tries in (1, 2):
+        failed = failed_build(1, result, fault=fault)
+        project = react(project, failed, policy)
+        [recorded] = [r for r in recorded_events(project) if announcements(r)]
+        [again] = announcements(recorded)
+        assert isinstance(again, BuildRequested)
+        assert (again.role, again.gate, again.attempt, again.manifest) == (
+            BACKEND, Gate.G5, 1, TREE,
+        )  # fmt: skip
+        waited = due_at(recorded)
+        assert waited is not None
+        assert waited - failed.occurred_at == timedelta(seconds=tries)
+    assert project.attempt_of(Gate.G5, BACKEND) == 0, "a retry is no heal attempt (none made)"
+    assert project.errors[-1]["fault"] == "registry"
+    project = react(project, failed_build(1, result, fault=fault), policy)
+    [escalation] = announced(project)
+    assert isinstance(escalation, EscalationRaised)
+    assert escalation.kind is EscalationKind.INFRASTRUCTURE
+    assert "registry" in escalation.reason
+    assert "405 Method Not Allowed" in escalation.reason
+    assert project.escalations[-1]["kind"] == "infrastructure"
+
+
+def test_a_person_retrying_an_infrastructure_escalation_requests_the_build_again():
+    """Resolved with "retry": a BuildRequested of the same tree; other decisions build nothing."""
+    fault = InfrastructureFault(cause=FaultCause.NETWORK, detail="getaddrinfo ENOTFOUND")
+    result = StepResult(step=Step.INSTALL, command=("uv sync",), exit_code=2, duration_s=1.0,
+                        fault=fault)  # fmt: skip
+    project = react(at(Gate.G5), failed_build(1, result, fault=fault), Policy(build_retries=0))
+    announced(project)
+    project.resolve_escalation(0, "retry: the proxy is back", by="ada", at="t2")
+    [again] = announced(project)
+    assert isinstance(again, BuildRequested)
+    assert (again.role, again.attempt, again.manifest) == (BACKEND, 1, TREE)
+
+
+def test_an_audit_that_could_not_run_passes_g5_and_blocks_g7_until_accepted():
+    """An advisory fault in G5's audit: G5 passes; G7 shows "audit unavailable: …" until a person accepts it."""
+    fault = InfrastructureFault(
+        cause=FaultCause.ADVISORY, detail="npm audit: 405 Method Not Allowed"
+    )
+    results = (
+        StepResult(step=Step.TEST, command=("pytest",), exit_code=0, duration_s=1.0),
+        StepResult(step=Step.AUDIT, command=("npm audit",), exit_code=1, duration_s=1.0,
+                   fault=fault),
+    )  # fmt: skip
+    project = at(Gate.G5)
+    for role in (BACKEND, Role.FRONTEND_DEVELOPER):
+        built = BuildSucceeded.follow(ROOT, role=role, gate=Gate.G5, attempt=1, manifest=TREE,
+                                      results=results)  # fmt: skip
+        project = react(project, built, Policy())
+    assert project.state_of(Gate.G5) is GateState.AWAITING_APPROVAL
+    assert not [e for e in announced(project) if isinstance(e, HealRequested | EscalationRaised)]
+    project.approve(Gate.G5, by="ada")
+    project.gates[Gate.G6.value] = GateState.APPROVED.value
+    project.gates[Gate.G7.value] = GateState.IN_PROGRESS.value
+    project.record_artifact(Gate.G7, "security_review", "docs/security-review.md", None, {})
+    project.record_artifact(Gate.G7, "audit", "security_engineer", None, {})
+    project.record_work_done(Gate.G7, Role.SECURITY_ENGINEER, 1, "t")
+    assert project.missing(Gate.G7) == (
+        "accepted finding: audit unavailable: npm audit: 405 Method Not Allowed",
+    ), "one finding, though two builds saw it"
+    assert project.state_of(Gate.G7) is GateState.IN_PROGRESS
+    project.accept_findings(by="ada", reason="the advisory service refuses us; audited by hand")
+    assert project.missing(Gate.G7) == ()
+    assert project.state_of(Gate.G7) is GateState.AWAITING_APPROVAL
+    assert project.findings[0]["accepted_by"] == "ada"
+
+
+def test_each_escalation_says_its_kind():
+    """An agent that cannot go on escalates as `agent`; heal rounds used up, as `heal_limit`."""
+    project = Project(project_id="p", name="p", intake="i", owner="ada", has_ui=False,
+                      heal_limit=1)  # fmt: skip
+    project.gates[Gate.G5.value] = GateState.IN_PROGRESS.value
+    project.record_agent_failure(Gate.G5, BACKEND, 1, "401 bad key", retryable=False, at="t0")
+    project.record_failure(Gate.G5, BACKEND, 1, [], "t1")
+    raised = [e for e in announced(project) if isinstance(e, EscalationRaised)]
+    assert [e.kind for e in raised] == [EscalationKind.AGENT, EscalationKind.HEAL_LIMIT]
+    assert [e["kind"] for e in project.escalations] == ["agent", "heal_limit"]
+
+
+def test_old_recorded_attempt_failures_still_announce_a_heal():
+    """An AttemptFailed recorded before heals carried build facts still becomes a HealRequested."""
+    old = Recorded(
+        name="AttemptFailed", project_id="p", aggregate_id=Project.create_id("p"), version=9,
+        state={"gate": "G5", "role": "backend_developer", "attempt": 1, "at": "t", "heal": True,
+               "reason": "attempt 1 of 3 failed", "manifest": {},
+               "errors": [{"tool": "pytest", "message": "boom"}], "timestamp": datetime.now()},  # noqa: DTZ005
+    )  # fmt: skip
+    [heal] = announcements(old)
+    assert isinstance(heal, HealRequested)
+    assert [d.message for d in heal.diagnostics] == ["boom"]
+    assert heal.history[0].outcome == "1 diagnostic(s)"
+
+
+def test_a_snapshot_taken_before_heals_kept_attempts_is_upcast_when_read():
+    """A v1 snapshot (no answers, history, build retries, findings, escalation kinds) reads as v2."""
+    project = Project(project_id="p", name="p", intake="i", owner="ada", has_ui=False,
+                      heal_limit=3)  # fmt: skip
+    project.gates[Gate.G5.value] = GateState.IN_PROGRESS.value
+    project.record_agent_failure(Gate.G5, BACKEND, 1, "401 bad key", retryable=False, at="t0")
+    state = dict(Snapshot.take(project).state)
+    for added in (
+        "answers",
+        "last_builds",
+        "history",
+        "build_retries",
+        "findings",
+        "class_version",
+    ):
+        state.pop(added, None)
+    for escalation in state["escalations"]:
+        del escalation["kind"]
+    old = Snapshot(originator_id=project.id, originator_version=project.version,
+                   timestamp=Snapshot.create_timestamp(), topic=get_topic(Project), state=state)  # fmt: skip
+    restored = old.mutate(None)
+    assert isinstance(restored, Project)
+    assert restored.missing(Gate.G7) == ("security_review", "audit")
+    assert [e["kind"] for e in restored.escalations] == ["agent"]
+    restored.record_failure(Gate.G5, BACKEND, 1, [], "t1")
+    assert restored.history["G5/backend_developer"][0]["attempt"] == 1
+
+
+def test_a_build_that_passed_starts_the_next_faults_retries_from_one():
+    """Retries count one run of faults: after a passing build, a new fault is retry 1 again."""
+    fault = InfrastructureFault(cause=FaultCause.TIMEOUT, detail="uv sync: download timed out")
+    result = StepResult(step=Step.INSTALL, command=("uv sync",), exit_code=2, duration_s=1.0,
+                        fault=fault)  # fmt: skip
+    project = react(at(Gate.G5), failed_build(1, result, fault=fault), Policy(build_retries=1))
+    passed = BuildSucceeded.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=1, manifest=TREE,
+                                   results=())  # fmt: skip
+    project = react(project, passed, Policy(build_retries=1))
+    project = react(project, failed_build(1, result, fault=fault), Policy(build_retries=1))
+    assert project.errors[-1]["message"].startswith("build retry 1 of 1")
+    assert project.escalations == []
