@@ -32,6 +32,7 @@ from layercake_builder.core.plan import (
     file_name,
     project_file,
 )
+from layercake_builder.core.reports import named_failure
 from layercake_builder.errors import InstallPathUnknown
 from layercake_contracts.values import Diagnostic, Severity, Step, StepResult
 from layercake_contracts.walk import remove_entry
@@ -149,6 +150,8 @@ class StepRunner:
             coverage = parsed.coverage if parsed.coverage is not None else coverage
             ok = ok and _command_ok(command, last, parsed.diagnostics)
             if not ok:
+                named = (*found, *parsed.diagnostics)
+                diagnostics += named_failure(command.argv, last.output, last.exit_code, named, root)
                 break
         log = "\n".join(outputs)
         return StepResult(

@@ -4,37 +4,50 @@ Each test writes a project into a temporary folder, runs the tool (Node tools
 from one shared `npm install`, Python tools from this environment) and checks
 the parser's values: file, line, code, message, counts. No tool output is typed
 by hand; where an advisory database is out of reach, a local stand-in answers
-the tool and the tool still writes its own report.
+the tool and the tool still writes its own report; uv resolves against a local
+index that has nothing. One run is a fixture file (a package this machine
+would have to download), whose first line says how it was made. The failures
+real runs hit (issue #19) are here too: pytest stopping at a conftest or at
+collection, Vite and esbuild builds, Vitest without its report, npm's and uv's
+errors, and the fallback for output no parser reads.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
-from typing import TYPE_CHECKING
+import threading
+import zipfile
+from pathlib import Path
 
 import pytest
 
+from layercake_builder.core.diagnostics.bundler import parse_bundler
 from layercake_builder.core.diagnostics.common import MAX_DIAGNOSTICS
 from layercake_builder.core.diagnostics.coverage import (
     parse_coverage_json,
     parse_coverage_summary,
 )
 from layercake_builder.core.diagnostics.eslint import parse_eslint
+from layercake_builder.core.diagnostics.fallback import CODE, unexplained_failure
 from layercake_builder.core.diagnostics.jest import parse_jest, parse_vitest
 from layercake_builder.core.diagnostics.junit import parse_pytest_junit
 from layercake_builder.core.diagnostics.node import parse_node_errors
 from layercake_builder.core.diagnostics.npm import parse_npm_audit, parse_npm_errors
 from layercake_builder.core.diagnostics.pip_audit import parse_pip_audit
+from layercake_builder.core.diagnostics.pytest_output import parse_pytest_output
 from layercake_builder.core.diagnostics.python import parse_python_tracebacks
 from layercake_builder.core.diagnostics.python_lint import parse_mypy, parse_ruff
 from layercake_builder.core.diagnostics.typescript import parse_tsc
+from layercake_builder.core.diagnostics.uv import parse_uv_errors
+from layercake_builder.core.diagnostics.vitest_console import parse_vitest_console
+from layercake_builder.core.reports import interpret
 from layercake_contracts.values import Diagnostic, Severity, TestCounts
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def write(project: Path, files: dict[str, str]) -> str:
@@ -772,3 +785,404 @@ def test_pip_audit_packages_it_could_not_check_are_one_note(tmp_path):
     assert (note.severity, note.code) == (Severity.INFO, "not-audited")
     assert note.message.startswith("1 package(s) not audited: ")
     assert "layercake-no-such-package-zz9 (1.0)" in note.message
+
+
+# === what real runs hit (issue #19) ===========================================================
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CAPTURED_IN = "/tmp/diag/ws/server"  # noqa: S108  # the folder the fixture's pytest ran in
+
+
+def pytest_stopped(project: Path) -> subprocess.CompletedProcess[str]:
+    return run(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               "--junitxml=junit.xml")  # fmt: skip
+
+
+# --- pytest stopped before its tests ------------------------------------------------------------
+
+CONFTEST_PROJECT = {
+    "pytest.ini": "[pytest]\n",
+    "app/__init__.py": "",
+    "app/helpers.py": "import os\n\nimport httpx_not_installed\n",
+    "tests/conftest.py": "import os\nfrom app.helpers import client\n",
+    "tests/test_a.py": "def test_a():\n    pass\n",
+}
+
+
+def test_pytest_conftest_import_error_exit_4_is_placed_at_the_projects_innermost_frame(tmp_path):
+    root = write(tmp_path, CONFTEST_PROJECT)
+    stopped = pytest_stopped(tmp_path)
+    assert stopped.returncode == 4
+    assert not (tmp_path / "junit.xml").exists()
+
+    (error,) = parse_pytest_output(stopped.stdout + stopped.stderr, root)
+    assert (error.tool, error.severity, error.code) == (
+        "pytest",
+        Severity.ERROR,
+        "ModuleNotFoundError",
+    )
+    assert (error.file, error.line) == ("app/helpers.py", 3)
+    assert error.message == (
+        "ImportError while loading conftest 'tests/conftest.py': "
+        "ModuleNotFoundError: No module named 'httpx_not_installed'"
+    )
+
+
+def test_pytest_conftest_that_starlette_refuses_without_httpx_names_the_package():
+    text = (FIXTURES / "pytest_conftest_starlette_without_httpx.txt").read_text()
+    output = text.split("\n", 1)[1]
+
+    (error,) = parse_pytest_output(output, CAPTURED_IN)
+    assert (error.file, error.line, error.code) == ("tests/conftest.py", 2, "RuntimeError")
+    assert error.message.splitlines() == [
+        (
+            "ImportError while loading conftest 'tests/conftest.py': RuntimeError: The "
+            "starlette.testclient module requires the httpx2 package to be installed."
+        ),
+        "You can install this with:",
+        "$ pip install httpx2",
+    ]
+
+
+def test_pytest_conftest_syntax_error_is_placed_at_the_line_python_names(tmp_path):
+    root = write(tmp_path, {**CONFTEST_PROJECT, "tests/conftest.py": "x = 1\ndef f(:\n    pass\n"})
+    stopped = pytest_stopped(tmp_path)
+
+    (error,) = parse_pytest_output(stopped.stdout + stopped.stderr, root)
+    assert (error.file, error.line, error.code) == ("tests/conftest.py", 2, "SyntaxError")
+    assert error.message.endswith(": SyntaxError: invalid syntax")
+
+
+def test_pytest_collection_errors_exit_2_read_the_same_from_console_and_junit(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            **CONFTEST_PROJECT,
+            "tests/conftest.py": "",
+            "tests/api/conftest.py": "from app.helpers import x\n",
+            "tests/api/test_b.py": "def test_b():\n    pass\n",
+            "tests/test_c.py": "import nowhere_else\n",
+        },
+    )
+    stopped = pytest_stopped(tmp_path)
+    assert stopped.returncode == 2
+
+    printed = parse_pytest_output(stopped.stdout, root)
+    assert [(d.file, d.line, d.code) for d in printed] == [
+        ("app/helpers.py", 3, "ModuleNotFoundError"),
+        ("tests/test_c.py", 1, "ModuleNotFoundError"),
+    ]
+    assert printed[0].message == (
+        "ERROR collecting tests/api: ModuleNotFoundError: No module named 'httpx_not_installed'"
+    )
+    report = parse_pytest_junit((tmp_path / "junit.xml").read_text(), root)
+    assert report.counts == TestCounts(failed=2)
+    assert [(d.file, d.line, d.code) for d in report.diagnostics] == [
+        (d.file, d.line, d.code) for d in printed
+    ]
+
+
+def test_pytest_usage_error_is_one_diagnostic(tmp_path):
+    root = write(tmp_path, {"pytest.ini": "[pytest]\n"})
+    stopped = run(tmp_path, sys.executable, "-m", "pytest", "-q", "no_such_folder")
+    assert stopped.returncode == 4
+
+    (error,) = parse_pytest_output(stopped.stdout + stopped.stderr, root)
+    assert (error.code, error.message) == (
+        "UsageError",
+        "file or directory not found: no_such_folder",
+    )
+
+
+def test_python_import_through_an_installed_package_is_placed_in_the_project(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/main.py": "import os\nfrom vendored import client\n",
+            ".venv/lib/site-packages/vendored.py": (
+                "raise RuntimeError('vendored requires the httpx package')\n"
+            ),
+        },
+    )
+    env = {"PYTHONPATH": str(tmp_path / ".venv/lib/site-packages"), "PATH": "/usr/bin:/bin"}
+    crashed = run(root, sys.executable, "-c", "import app.main", env=env)
+
+    (error,) = parse_python_tracebacks(crashed.stderr, root)
+    assert (error.file, error.line, error.code) == ("app/main.py", 2, "RuntimeError")
+    assert error.message == "RuntimeError: vendored requires the httpx package"
+
+
+# --- Vite, esbuild, Vitest ----------------------------------------------------------------------
+
+HTML = '<!doctype html><script type="module" src="/src/main.js"></script>\n'
+
+
+@pytest.fixture(scope="module")
+def vite6(tmp_path_factory) -> Path:
+    """Vite 6 (Rollup and esbuild underneath) and esbuild, installed with a real `npm install`."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed on this machine")
+    folder = tmp_path_factory.mktemp("vite6")
+    (folder / "package.json").write_text('{"name": "v", "private": true, "type": "module"}\n')
+    installed = run(folder, "npm", "install", "--no-audit", "--no-fund", "vite@6", "esbuild@0.25")
+    assert installed.returncode == 0, installed.stderr[-4000:]
+    return folder
+
+
+def vite_build(tools: Path, project: Path, files: dict[str, str]) -> str:
+    root = write(project, {"index.html": HTML, **files})
+    built = run(root, str(tools / "node_modules" / ".bin" / "vite"), "build")
+    assert built.returncode == 1
+    return built.stdout + built.stderr
+
+
+def test_esbuild_errors_are_placed_at_file_line_and_column(tmp_path, vite6):
+    root = write(
+        tmp_path,
+        {
+            "src/bad.js": "const a = 1;\nconst b = ;\n",
+            "src/gone.js": 'import x from "./nope.js";\n',
+        },
+    )
+    esbuild = str(vite6 / "node_modules" / ".bin" / "esbuild")
+    bad = run(root, esbuild, "src/bad.js", "--bundle", "--outfile=out.js")
+    gone = run(root, esbuild, "src/gone.js", "--bundle", "--outfile=out.js")
+
+    (syntax,) = parse_bundler(bad.stderr, root)
+    assert (syntax.tool, syntax.file, syntax.line, syntax.column) == (
+        "esbuild",
+        "src/bad.js",
+        2,
+        10,
+    )
+    assert syntax.message == 'Unexpected ";"'
+    (unresolved,) = parse_bundler(gone.stderr, root)
+    assert (unresolved.file, unresolved.line, unresolved.message) == (
+        "src/gone.js", 1, 'Could not resolve "./nope.js"'
+    )  # fmt: skip
+
+
+def test_vite_transform_failed_is_placed_and_named_after_the_plugin(tmp_path, vite6):
+    output = vite_build(vite6, tmp_path, {
+        "src/main.js": 'import { f } from "./util.ts";\nconsole.log(f());\n',
+        "src/util.ts": "export function f(): number {\n  return (1 +;\n}\n",
+    })  # fmt: skip
+
+    (error,) = parse_bundler(output, str(tmp_path))
+    assert (error.tool, error.code, error.file, error.line, error.column) == (
+        "vite", "vite:esbuild", "src/util.ts", 2, 13
+    )  # fmt: skip
+    assert error.message == 'Unexpected ";"'
+
+
+@pytest.mark.parametrize(
+    ("main", "spec"),
+    [('import { x } from "./gone.js";\n', "./gone.js"), ('import axios from "axios";\n', "axios")],
+    ids=["a relative file", "a package"],
+)
+def test_vite_on_rollup_import_it_cannot_resolve_names_it_and_the_importer(
+    tmp_path, vite6, main, spec
+):
+    output = vite_build(vite6, tmp_path, {"src/main.js": main})
+
+    (error,) = parse_bundler(output, str(tmp_path))
+    assert (error.code, error.file, error.message) == (
+        "UNRESOLVED_IMPORT", "src/main.js", f'Could not resolve "{spec}"'
+    )  # fmt: skip
+
+
+def test_vite_on_rolldown_errors_are_placed_at_their_frame(tmp_path, node_toolbox):
+    unresolved = vite_build(node_toolbox.folder, tmp_path / "a", {
+        "src/main.js": 'import { x } from "./gone.js";\n',
+    })  # fmt: skip
+    syntax = vite_build(node_toolbox.folder, tmp_path / "b", {
+        "src/main.js": 'import { f } from "./util.ts";\n',
+        "src/util.ts": "export function f(): number {\n  return (1 +;\n}\n",
+    })  # fmt: skip
+
+    (missing,) = parse_bundler(unresolved, str(tmp_path / "a"))
+    # `npm run build` is read by "node-build"; Rolldown prints paths relative to the project.
+    assert interpret("node-build", unresolved, None, None).diagnostics == (missing,)
+    assert (missing.code, missing.file, missing.line, missing.column) == (
+        "UNRESOLVED_IMPORT", "src/main.js", 1, 19
+    )  # fmt: skip
+    assert missing.message == "Could not resolve './gone.js' in src/main.js"
+    (error,) = parse_bundler(syntax, str(tmp_path / "b"))
+    assert (error.file, error.line, error.column) == ("src/util.ts", 2, 14)
+    assert error.message == "Unexpected token"
+
+
+def test_vitest_console_names_each_failed_test_and_file_that_would_not_load(tmp_path, node_toolbox):
+    root = write(tmp_path, {
+        "package.json": '{"name": "p", "private": true, "type": "module"}',
+        "src/sum.js": "export function sum(a, b) {\n  return a - b;\n}\n",
+        "src/sum.test.js": (
+            "import { describe, expect, test } from 'vitest';\nimport { sum } from './sum.js';\n\n"
+            "describe('sum', () => {\n  test('adds two numbers', () => {\n"
+            "    expect(sum(1, 2)).toBe(3);\n  });\n  test('keeps zero', () => {\n"
+            "    expect(sum(0, 0)).toBe(0);\n  });\n});\n"
+        ),
+        "src/broken.test.js": "import './gone.js';\n",
+    })  # fmt: skip
+    node_toolbox.link_into(tmp_path)
+    ran = run(root, node_toolbox.bin("vitest"), "run")
+    assert ran.returncode == 1
+
+    found = parse_vitest_console(ran.stdout + ran.stderr, root)
+    adds = only(found, code="AssertionError")
+    assert (adds.tool, adds.file, adds.line, adds.column) == ("vitest", "src/sum.test.js", 6, 23)
+    assert adds.message == (
+        "sum > adds two numbers: AssertionError: expected -1 to be 3 // Object.is equality"
+    )
+    broken = only(found, file="src/broken.test.js")
+    assert (broken.code, broken.line) == ("Error", 1)
+    assert "Cannot find module './gone.js' imported from src/broken.test.js" in broken.message
+    assert len(found) == 2
+
+
+# --- npm ----------------------------------------------------------------------------------------
+
+
+def npm_fails(project: Path, package_json: str | None, *argv: str) -> tuple[str, str]:
+    if package_json is not None:
+        write(project, {"package.json": package_json})
+    done = run(project, "npm", *argv)
+    assert done.returncode != 0
+    return str(project), done.stdout + done.stderr
+
+
+def test_npm_version_that_does_not_exist_is_etarget_naming_it(tmp_path, node_toolbox):
+    root, output = npm_fails(
+        tmp_path, '{"name": "p", "private": true, "dependencies": {"react": "^99.0.0"}}',
+        "install", "--no-audit", "--no-fund",
+    )  # fmt: skip
+
+    (error,) = parse_npm_errors(output, root)
+    assert (error.code, error.file) == ("ETARGET", "package.json")
+    assert error.message.splitlines()[0] == "No matching version found for react@^99.0.0."
+
+
+def test_npm_broken_package_json_is_ejsonparse_with_the_position(tmp_path, node_toolbox):
+    broken = '{\n  "name": "p",\n  "private": true,\n  "scripts": {"test": "node --test"},\n}\n'
+    root, output = npm_fails(tmp_path, broken, "install", "--no-audit", "--no-fund")
+
+    (error,) = parse_npm_errors(output, root)
+    assert (error.code, error.file) == ("EJSONPARSE", "package.json")
+    assert error.message.splitlines()[0].startswith(
+        "Invalid package.json: JSONParseError: Expected double-quoted property name in JSON at"
+        " position 74"
+    )
+
+
+def test_npm_without_a_package_json_is_enoent_naming_the_file(tmp_path, node_toolbox):
+    root, output = npm_fails(tmp_path, None, "test")
+
+    (error,) = parse_npm_errors(output, root)
+    assert (error.code, error.file) == ("ENOENT", "package.json")
+    assert error.message.startswith("Could not read package.json: Error: ENOENT")
+
+
+def test_npm_script_whose_command_is_not_installed_is_enoent_naming_the_command(
+    tmp_path, node_toolbox
+):
+    script = '{"name": "p", "private": true, "scripts": {"build": "vite build"}}'
+    root, output = npm_fails(tmp_path, script, "run", "build")
+
+    (error,) = parse_npm_errors(output, root)
+    assert (error.code, error.file) == ("ENOENT", "package.json")
+    assert error.message == "the script's command `vite` was not found: sh: 1: vite: not found"
+
+
+# --- uv -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def empty_index(tmp_path_factory):
+    """A local package index with no packages: every project page is a 404."""
+    folder = tmp_path_factory.mktemp("index")
+    (folder / "simple").mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    server.shutdown()
+
+
+def uv_install(project: Path, index: str | Path, pyproject: str) -> str:
+    """`uv pip install -e .` of `pyproject` from `index` (a URL, or a folder of wheels); its output."""
+    if shutil.which("uv") is None:
+        pytest.skip("uv is not installed on this machine")
+    write(project, {"pyproject.toml": pyproject})
+    venv = run(project, "uv", "venv", "-q", "--python", sys.executable, ".venv")
+    assert venv.returncode == 0, venv.stderr
+    where = (
+        ("--no-index", "--find-links", str(index))
+        if isinstance(index, Path)
+        else ("--index-url", index)
+    )
+    done = run(project, "uv", "pip", "install", "--python", ".venv/bin/python",
+               *where, "--no-cache", "-e", ".")  # fmt: skip
+    assert done.returncode != 0
+    return done.stdout + done.stderr
+
+
+def project_needing(requirement: str) -> str:
+    return f'[project]\nname = "server"\nversion = "0.1.0"\ndependencies = ["{requirement}"]\n'
+
+
+def test_uv_requirement_missing_from_the_index_is_no_solution_naming_it(tmp_path, empty_index):
+    output = uv_install(tmp_path, empty_index, project_needing("httpx-not-here>=1"))
+
+    (error,) = parse_uv_errors(output, str(tmp_path))
+    assert interpret("uv", output, None, None).diagnostics == (error,)  # the plan's name for it
+    assert (error.tool, error.code) == ("uv", "no-solution")
+    assert error.message.startswith(
+        "No solution found when resolving dependencies: `httpx-not-here` cannot be met\n"
+        "Because httpx-not-here was not found in the package registry"
+    )
+
+
+def test_uv_version_that_does_not_exist_is_no_solution_naming_the_pin(tmp_path):
+    links = tmp_path / "links"
+    links.mkdir()
+    with zipfile.ZipFile(links / "tinypkg-1.0.0-py3-none-any.whl", "w") as wheel:  # version 1 only
+        wheel.writestr("tinypkg/__init__.py", "")
+        info = "tinypkg-1.0.0.dist-info"
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0.0\n")
+        wheel.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        wheel.writestr(f"{info}/RECORD", "")
+    output = uv_install(tmp_path / "p", links, project_needing("tinypkg==9.0.0"))
+
+    (error,) = parse_uv_errors(output, str(tmp_path / "p"))
+    assert error.code == "no-solution"
+    assert error.message.startswith(
+        "No solution found when resolving dependencies: `tinypkg==9.0.0` cannot be met\n"
+        "Because there is no version of tinypkg==9.0.0"
+    )
+
+
+def test_uv_pyproject_that_does_not_parse_is_placed_at_the_line_and_column(tmp_path, empty_index):
+    output = uv_install(tmp_path, empty_index, project_needing("x").replace('"]', '",'))
+
+    found = parse_uv_errors(output, str(tmp_path))
+    toml = only(found, code="toml-parse-error")
+    assert (toml.file, toml.line, toml.column) == ("pyproject.toml", 4, 21)
+    assert toml.message.endswith(
+        "TOML parse error at line 4, column 21: unclosed array, expected `]`"
+    )
+
+
+# --- the fallback -------------------------------------------------------------------------------
+
+
+def test_output_no_parser_reads_is_named_by_its_last_error_line(tmp_path):
+    done = run(tmp_path, "/bin/sh", "-c", "echo building; ls /no/such/place; echo done; exit 3")
+
+    found = unexplained_failure("make", done.stdout + done.stderr, done.returncode, str(tmp_path))
+    assert (found.code, found.severity) == (CODE, Severity.ERROR)
+    assert found.message == (
+        "`make` exited 3: ls: cannot access '/no/such/place': No such file or directory"
+    )

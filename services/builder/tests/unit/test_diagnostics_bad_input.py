@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from layercake_builder.core.diagnostics.bundler import parse_bundler
 from layercake_builder.core.diagnostics.common import (
     MAX_DIAGNOSTICS,
+    MAX_FINDINGS,
     MAX_MESSAGE_CHARS,
     TestReport,
     capped,
@@ -22,14 +24,18 @@ from layercake_builder.core.diagnostics.coverage import (
     parse_coverage_summary,
 )
 from layercake_builder.core.diagnostics.eslint import parse_eslint
+from layercake_builder.core.diagnostics.fallback import last_error_line, unexplained_failure
 from layercake_builder.core.diagnostics.jest import parse_jest, parse_vitest
 from layercake_builder.core.diagnostics.junit import parse_pytest_junit
 from layercake_builder.core.diagnostics.node import parse_node_errors
 from layercake_builder.core.diagnostics.npm import parse_npm_audit, parse_npm_errors
 from layercake_builder.core.diagnostics.pip_audit import parse_pip_audit
+from layercake_builder.core.diagnostics.pytest_output import parse_pytest_output
 from layercake_builder.core.diagnostics.python import parse_python_tracebacks
 from layercake_builder.core.diagnostics.python_lint import parse_mypy, parse_ruff
 from layercake_builder.core.diagnostics.typescript import parse_tsc
+from layercake_builder.core.diagnostics.uv import parse_uv_errors
+from layercake_builder.core.diagnostics.vitest_console import parse_vitest_console
 from layercake_contracts.values import Severity, TestCounts, project_path_problem
 
 ROOT = "/work/p"
@@ -46,6 +52,10 @@ PARSERS = [
     parse_ruff,
     parse_mypy,
     parse_pip_audit,
+    parse_pytest_output,
+    parse_bundler,
+    parse_vitest_console,
+    parse_uv_errors,
 ]
 BAD_INPUT = {
     "empty": "",
@@ -135,6 +145,13 @@ FRAGMENTS = st.sampled_from([
     "{", "}", "[", "]", '"messages": [', '"filePath": "/etc/x"', "<testcase name='a'>",
     "<failure>", "</testcase>", "\nE   assert 1", "\ntests/a.py:3: AssertionError", "\x1b[31m",
     "\x00", "\n", "\u2028", "ä",
+    "\nImportError while loading conftest '/work/p/tests/conftest.py'.", "\nE   ValueError: v",
+    "\n_____ ERROR collecting tests/a.py _____", "\nERROR: x", ".py:3: in <module>",
+    '\nE     File "/work/p/a.py", line 2', "\n✘ [ERROR] x\n\n    ", ":1:2:", ": ERROR: ",
+    '\nCould not resolve "a" from "', '\n[vite]: Rollup failed to resolve import "a" from "',
+    "\n[UNRESOLVED_IMPORT] x\n   ╭─[ ", " FAIL  a.test.js > t\n", "\n \u276f ", "\nerror: x",
+    "\n  cause: Because a was not found in the package registry", "TOML parse error at line 1, column 2",
+    "\nsh: 1: vite: not found", "\npath /work/p/x/package.json",
 ])  # fmt: skip
 
 
@@ -142,6 +159,26 @@ FRAGMENTS = st.sampled_from([
 def test_no_input_makes_a_parser_raise_or_name_a_file_outside_the_project(text):
     for parse in PARSERS:
         assert_well_formed(diagnostics_of(parse(text, ROOT)))
+
+
+@given(st.lists(FRAGMENTS | st.text(max_size=12), max_size=40).map("".join), st.integers(1, 255))
+def test_a_failed_command_is_always_named_within_the_caps(text, exit_code):
+    named = unexplained_failure("npm run build", text, exit_code, ROOT)
+
+    assert named.message.startswith(f"`npm run build` exited {exit_code}")
+    assert_well_formed((named,))
+    quoted = last_error_line(text)
+    assert quoted is None or "\n" not in quoted
+
+
+def test_the_quoted_line_is_the_last_error_not_the_noise_after_it():
+    output = (
+        "building\nError: entry web/app.js is missing\n    at run (/x.js:1:1)\nNode.js v20.1.0\n"
+    )
+
+    assert last_error_line(output) == "Error: entry web/app.js is missing"
+    assert last_error_line("step 1\nstep 2\n") == "step 2"
+    assert unexplained_failure("x", " \n", 3, ROOT).message == "`x` exited 3, printing nothing"
 
 
 @pytest.mark.parametrize(
@@ -174,6 +211,18 @@ def test_messages_lose_colours_control_characters_and_the_root_and_are_capped():
     long = diagnostic("t", Severity.ERROR, "x" * (MAX_MESSAGE_CHARS * 3))
     assert len(long.message) == MAX_MESSAGE_CHARS
     assert long.message.endswith("…")
+
+
+def test_output_repeating_one_finding_is_read_only_up_to_the_cap():
+    read = []
+
+    def findings():
+        for n in range(10 * MAX_FINDINGS):
+            read.append(n)
+            yield diagnostic("pytest", Severity.ERROR, "ERROR collecting tests/a.py")
+
+    assert len(capped(findings())) == 1
+    assert len(read) == MAX_FINDINGS
 
 
 def test_the_same_finding_twice_is_kept_once():

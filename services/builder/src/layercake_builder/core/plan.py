@@ -274,7 +274,7 @@ def _node_steps(
     if "tsconfig.json" in paths and "typescript" in dependencies:
         build.append(Command(("node_modules/.bin/tsc", "--noEmit", "--pretty", "false"), "tsc"))
     if "build" in scripts:
-        build.append(Command(("npm", "run", "build"), "tsc"))
+        build.append(Command(("npm", "run", "build"), "node-build"))
     if build:
         steps.append(StepPlan(Step.BUILD, NODE, tuple(build)))
     if "lint" in scripts:

@@ -17,20 +17,25 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from layercake_builder.core.diagnostics.common import diagnostic, text_lines
+from layercake_builder.core.diagnostics.bundler import parse_bundler
+from layercake_builder.core.diagnostics.common import capped, diagnostic, text_lines
 from layercake_builder.core.diagnostics.coverage import (
     parse_coverage_json,
     parse_coverage_summary,
 )
 from layercake_builder.core.diagnostics.eslint import parse_eslint
+from layercake_builder.core.diagnostics.fallback import unexplained_failure
 from layercake_builder.core.diagnostics.jest import parse_jest, parse_vitest
 from layercake_builder.core.diagnostics.junit import parse_pytest_junit
 from layercake_builder.core.diagnostics.node import parse_node_errors
 from layercake_builder.core.diagnostics.npm import parse_npm_audit, parse_npm_errors
 from layercake_builder.core.diagnostics.pip_audit import parse_pip_audit
+from layercake_builder.core.diagnostics.pytest_output import parse_pytest_output
 from layercake_builder.core.diagnostics.python import parse_python_tracebacks
 from layercake_builder.core.diagnostics.python_lint import parse_mypy, parse_ruff
 from layercake_builder.core.diagnostics.typescript import parse_tsc
+from layercake_builder.core.diagnostics.uv import parse_uv_errors
+from layercake_builder.core.diagnostics.vitest_console import parse_vitest_console
 from layercake_contracts.values import Diagnostic, Severity, TestCounts
 
 if TYPE_CHECKING:
@@ -62,21 +67,32 @@ Interpret = Callable[[str, str, str | None, str | None, str], Parsed]
 Parser = Callable[[str, str | None, str | None, str], Parsed]
 
 
-def _from_output(parse: Callable[[str, str], tuple[Diagnostic, ...]]) -> Parser:
-    """A parser of the tool's own output (or of its report, when it wrote one)."""
-    return lambda output, report, _coverage, root: Parsed(parse(report or output, root))
+def _from_output(*parses: Callable[[str, str], tuple[Diagnostic, ...]]) -> Parser:
+    """A parser of the tool's own output (or of its report, when it wrote one), by each parse."""
+    return lambda output, report, _coverage, root: Parsed(
+        capped(d for parse in parses for d in parse(report or output, root))
+    )
 
 
 def _tests(
     runner: str,
     parse: Callable[[str, str], TestReport],
     coverage_of: Callable[[str], float | None] | None = None,
+    console: Callable[[str, str], tuple[Diagnostic, ...]] | None = None,
 ) -> Parser:
-    """A test runner's parser: counts and failures from its report, coverage from its own."""
+    """A test runner's parser: counts and failures from its report, coverage from its own.
+
+    Without a report (a crash, an import error, a conftest that would not load)
+    the runner's `console` output is read, else a traceback or a Node error.
+    """
 
     def read(output: str, report: str | None, coverage: str | None, root: str) -> Parsed:
-        if report is None:  # the runner never got to write it: a crash, an import error
-            return Parsed(parse_python_tracebacks(output, root) or parse_node_errors(output, root))
+        if report is None:
+            return Parsed(
+                (console(output, root) if console is not None else ())
+                or parse_python_tracebacks(output, root)
+                or parse_node_errors(output, root)
+            )
         result = parse(report, root)
         printed = printed_passes(runner, output)
         if (printed or 0) != result.counts.passed:
@@ -105,19 +121,32 @@ def printed_passes(runner: str, output: str) -> int | None:
 PARSERS: dict[str, Parser] = {
     "none": lambda _output, _report, _coverage, _root: Parsed(),
     "npm": _from_output(parse_npm_errors),
+    "uv": _from_output(parse_uv_errors),
     "tsc": _from_output(parse_tsc),
+    "node-build": _from_output(parse_tsc, parse_bundler, parse_npm_errors),
     "eslint": _from_output(parse_eslint),
-    "node": _from_output(parse_node_errors),
+    "node": _from_output(parse_node_errors, parse_npm_errors),
     "python": _from_output(parse_python_tracebacks),
     "ruff": _from_output(parse_ruff),
     "mypy": _from_output(parse_mypy),
     "npm-audit": _from_output(parse_npm_audit),
     "pip-audit": _from_output(parse_pip_audit),
-    "pytest": _tests("pytest", parse_pytest_junit, parse_coverage_json),
+    "pytest": _tests("pytest", parse_pytest_junit, parse_coverage_json, parse_pytest_output),
     "jest": _tests("jest", parse_jest, parse_coverage_summary),
-    "vitest": _tests("vitest", parse_vitest, parse_coverage_summary),
+    "vitest": _tests("vitest", parse_vitest, parse_coverage_summary, parse_vitest_console),
     "node-test": _tests("node-test", partial(parse_pytest_junit, tool="node-test")),
 }
+
+
+def named_failure(
+    argv: tuple[str, ...],
+    output: str,
+    exit_code: int | None,
+    found: tuple[Diagnostic, ...],
+    root: str = SANDBOX_ROOT,
+) -> tuple[Diagnostic, ...]:
+    """For a failed command: nothing if something was `found`, else one diagnostic naming it."""
+    return () if found else (unexplained_failure(" ".join(argv), output, exit_code, root),)
 
 
 def interpret(

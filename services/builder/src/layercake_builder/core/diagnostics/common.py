@@ -17,14 +17,16 @@ from urllib.parse import unquote
 from layercake_contracts.values import Diagnostic, Severity, TestCounts, project_path_problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 MAX_DIAGNOSTICS = 500  # per parse: past this a tool's findings are represented by the first ones
+MAX_FINDINGS = 8 * MAX_DIAGNOSTICS  # read per parse, repeats included, before the rest is left
 MAX_MESSAGE_CHARS = 2_000  # per message, the closing ellipsis included
 MAX_MESSAGE_LINES = 8  # of an assertion or error text, before the stack
 MAX_CODE_CHARS = 200
 MAX_INPUT_CHARS = 32 * 1024 * 1024  # longer input keeps its head and its tail
 MAX_LINE_CHARS = 20_000  # longer lines are cut before any pattern reads them
+MAX_BLOCK_LINES = 400  # of one error's block of output
 MAX_JSON_STARTS = 8  # places tried when a report is mixed with other output
 _MAX_NUMBER = 2**31 - 1
 
@@ -161,6 +163,24 @@ def is_project_code(path: str) -> bool:
     return NOT_PROJECT_CODE.isdisjoint(path.split("/"))
 
 
+def project_file(path: str, root: str) -> str | None:
+    """`path` relative to the root when it is the project's own code; None otherwise."""
+    file = relative_path(path, root)
+    return file if file is not None and is_project_code(file) else None
+
+
+def block_under(
+    lines: list[str], start: int, ends: Callable[[str], object], limit: int = MAX_BLOCK_LINES
+) -> list[str]:
+    """The lines from `start` up to the first that `ends` the block (at most `limit`)."""
+    block: list[str] = []
+    for line in lines[start : start + limit]:
+        if ends(line):
+            break
+        block.append(line)
+    return block
+
+
 def clean_text(text: str, root: str = "", limit: int = MAX_MESSAGE_CHARS) -> str:
     """`text` without colours or control characters, the project root cut out of paths, capped."""
     text = _CONTROL.sub("", strip_ansi(text[: limit * 4]))
@@ -200,9 +220,12 @@ def diagnostic(
 
 
 def capped(diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
-    """The first `MAX_DIAGNOSTICS` distinct diagnostics, in order."""
+    """The first `MAX_DIAGNOSTICS` distinct diagnostics, in order, of the first `MAX_FINDINGS`.
+
+    Output that repeats one finding many times is read only as far as `MAX_FINDINGS`.
+    """
     seen: dict[Diagnostic, None] = {}
-    for found in diagnostics:
+    for found in islice(diagnostics, MAX_FINDINGS):
         seen.setdefault(found)
         if len(seen) >= MAX_DIAGNOSTICS:
             break

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from layercake_builder.core.diagnostics.common import (
@@ -79,9 +80,33 @@ def _problem(case: ET.Element) -> ET.Element | None:
 def _failure(case: ET.Element, root: str, tool: str) -> Diagnostic:
     problem = _problem(case)
     text = (problem.text if problem is not None else None) or ""
-    lines = text.splitlines()
     classname, name = case.get("classname") or "", case.get("name") or "a test"
     test = f"{classname}::{name}" if classname else name
+    where = short_traceback(text.splitlines(), root)
+    said = where.said or (problem.get("message", "") if problem is not None else "")
+    return diagnostic(
+        tool,
+        Severity.ERROR,
+        f"{test}: {said}" if said else test,
+        root=root,
+        file=where.file,
+        line=where.line,
+        code=where.code,
+    )
+
+
+@dataclass(frozen=True)
+class ShortTraceback:
+    """What pytest's short traceback says: its innermost place in the project, what it raised."""
+
+    file: str | None
+    line: str | None
+    said: str
+    code: str | None
+
+
+def short_traceback(lines: list[str], root: str) -> ShortTraceback:
+    """The `file.py:LINE:` frames and `E   …` lines pytest prints, read for a diagnostic."""
     locations = [m for line in lines if (m := _LOCATION.match(line))]
     inside = [
         (file, m["line"])
@@ -90,16 +115,7 @@ def _failure(case: ET.Element, root: str, tool: str) -> Diagnostic:
     ]
     file, line = inside[-1] if inside else (None, None)
     raised = [e[1:].strip() for e in lines if e.startswith("E ")]
-    said = first_lines(raised) or (problem.get("message", "") if problem is not None else "")
-    return diagnostic(
-        tool,
-        Severity.ERROR,
-        f"{test}: {said}" if said else test,
-        root=root,
-        file=file,
-        line=line,
-        code=_exception(locations, raised),
-    )
+    return ShortTraceback(file, line, first_lines(raised), _exception(locations, raised))
 
 
 def _exception(locations: list[re.Match[str]], raised: list[str]) -> str | None:

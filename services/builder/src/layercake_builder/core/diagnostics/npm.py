@@ -4,7 +4,9 @@ Pure. Both point at `package.json`, where the dependency is declared. An audit
 gives one diagnostic per vulnerable package (critical and high are errors,
 moderate a warning, low and info for information); an audit that could not
 run is a warning, not a pass. From npm's error output: a package missing from
-the registry (`E404`), a dependency conflict (`ERESOLVE`), or any other coded error.
+the registry (`E404`), a dependency conflict (`ERESOLVE`), or any other coded error
+(`ETARGET`, `EJSONPARSE`, `ENOENT`: npm's text without its line titles, at the file
+npm names), and a script whose command the shell did not find (`ENOENT`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from layercake_builder.core.diagnostics.common import (
     field,
     first_lines,
     load_json,
+    relative_path,
     severity_of,
     string,
     text_lines,
@@ -39,6 +42,13 @@ _NPM_ERROR = re.compile(r"^npm (?:error|ERR!)(?: |$)")
 _CODE = re.compile(r"^code (?P<code>\S+)$")
 _REQUESTED = re.compile(r"The requested resource '(?P<spec>[^']+)' could not be found")
 _NOT_FOUND_URL = re.compile(r"404 Not Found - GET (?P<url>\S+)")
+# The title npm puts before each line of some errors' text, and their detail lines.
+_TITLE = re.compile(r"^(?:notarget|JSON\.parse|enoent|enotdir|eacces|eperm)(?: |$)")
+_DETAIL = re.compile(r"^(?:syscall|path|errno|dest) \S+$")
+_PATH = re.compile(r"^path (?P<path>/\S+)$")
+_NOT_FOUND_COMMAND = re.compile(
+    r"^(?:/bin/)?sh: (?:[0-9]+: )?(?P<command>[^\s:]+): (?:command )?not found$"
+)
 _ERESOLVE_PARTS = re.compile(r"^(?:While resolving|Found|Conflicting peer dependency): ")
 # Lines of npm's error output that only point at its logs.
 _NOISE = re.compile(r"^(?:A complete log of this run|For a full report see|/\S+\.(?:log|txt)$)")
@@ -105,22 +115,40 @@ def _text(value: object) -> str | None:
 
 
 def parse_npm_errors(text: str, root: str) -> tuple[Diagnostic, ...]:
-    """The error npm printed (on stderr or stdout), if any: code `E404`, `ERESOLVE`, …."""
-    said = [
-        _NPM_ERROR.sub("", line, count=1) for line in text_lines(text) if _NPM_ERROR.match(line)
-    ]
+    """The error npm printed (stderr or stdout): `E404`, `ERESOLVE`, `ETARGET`, `EJSONPARSE`, ….
+
+    Also a script whose command the shell did not find (`sh: 1: vite: not found`).
+    """
+    lines = text_lines(text)
+    said = [_NPM_ERROR.sub("", line, count=1) for line in lines if _NPM_ERROR.match(line)]
     said = [line for line in said if not _NOISE.match(line.strip())]
-    if not any(line.strip() for line in said):
-        return ()
+    missing = [m for line in lines if (m := _NOT_FOUND_COMMAND.match(line))]
+    found = [
+        diagnostic(
+            NPM, Severity.ERROR, f"the script's command `{m['command']}` was not found: {m[0]}",
+            root=root, file=MANIFEST, code="ENOENT",
+        )
+        for m in missing
+    ]  # fmt: skip
+    if any(line.strip() for line in said):
+        found.append(_npm_error(said, root))
+    return capped(found)
+
+
+def _npm_error(said: list[str], root: str) -> Diagnostic:
     code = next((m["code"] for line in said if (m := _CODE.match(line.strip()))), None)
     rest = [line for line in said if not _CODE.match(line.strip())]
+    file = MANIFEST
     if code == "E404":
         message = _missing_package(rest)
     elif code == "ERESOLVE":
         message = _conflict(rest)
     else:
-        message = first_lines(rest)
-    return (diagnostic(NPM, Severity.ERROR, message, root=root, file=MANIFEST, code=code),)
+        path = next((m["path"] for line in rest if (m := _PATH.match(line.strip()))), None)
+        file = (relative_path(path, root) if path else None) or MANIFEST
+        told = [_TITLE.sub("", line.strip()) for line in rest if not _DETAIL.match(line.strip())]
+        message = first_lines(told)
+    return diagnostic(NPM, Severity.ERROR, message, root=root, file=file, code=code)
 
 
 def _missing_package(said: list[str]) -> str:
