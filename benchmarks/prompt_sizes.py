@@ -3,7 +3,7 @@
 Two walks through G1..G8, each request's prompt assembled by the agent's own
 `assemble_prompt` with each role's default context budget:
 
-- `tally`: the shipped demo. Its intake (src/layercake/demo_intake.md), its
+- `tally`: the shipped demo. Its intake (services/agent/recordings/tally/intake.md), its
   recorded answers (services/agent/recordings) applied to the tree by the real
   parser after each step, design option-a selected, one heal round of the backend.
 - `notes`: a full-stack intake of this script's own (a JSON API in SQLite and
@@ -46,7 +46,7 @@ from layercake_parser.core.extract import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT / "services/agent/recordings"
-TALLY_INTAKE = (ROOT / "src/layercake/demo_intake.md").read_text()
+TALLY_INTAKE = (ROOT / "services/agent/recordings/tally/intake.md").read_text()
 PM, ARCH, DESIGN = Role.PRODUCT_MANAGER, Role.ARCHITECT, Role.DESIGNER
 BACK, FRONT, QA = Role.BACKEND_DEVELOPER, Role.FRONTEND_DEVELOPER, Role.QA_ENGINEER
 SEC, OPS = Role.SECURITY_ENGINEER, Role.DEVOPS_ENGINEER

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from layercake.demo import DemoFailed, run_demo
+from layercake.demo import DEFAULT_PROJECT, DemoFailed, run_demo
 from layercake.natsauth import CredentialsRefused
 from layercake.up import (
     LOCAL_USER,
@@ -155,11 +155,14 @@ def demo(
         bool, typer.Option("--yes", help="Approve every gate and pick design A for you.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 900.0,
+    project: Annotated[
+        str, typer.Option(help="Which shipped project: tally (a CLI) or shelf (a web app).")
+    ] = DEFAULT_PROJECT,
 ) -> None:
     """Walk a shipped project from G0 to G9, offline, with recorded model answers."""
     console = Console()
     try:
-        run_demo(yes=yes, timeout_s=timeout, console=console)
+        run_demo(yes=yes, timeout_s=timeout, console=console, project=project)
     except DemoFailed as exc:
         console.print(f"[bold red]the demo stopped[/]: {exc}")
         raise typer.Exit(1) from exc

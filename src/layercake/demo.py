@@ -1,13 +1,14 @@
-"""`layercake demo`: the shipped intake from G0 to G9, offline, through the HTTP API.
+"""`layercake demo`: a shipped project from G0 to G9, offline, through the HTTP API.
 
 The demo is a client like any other: it creates a project, follows the
 project's events (Server-Sent Events) and, at each gate that awaits a person,
 approves (with `--yes`) or says which command would. At G4 it selects the
 first design option; at G9 it exports the repository to the project's release
 `release` (a bare repository the git service makes in its release folder),
-which it then clones for you to look at. With no
-API key, the agents answer from the recordings shipped in the repository for
-this intake (`services/agent/recordings/tally/`, keyed by its sha256).
+which it then clones for you to look at. Each shipped project is a set of
+recordings (`services/agent/recordings/<name>/`: its intake, whether it has a
+UI, the answers); with no API key, the agents answer from that set, keyed by the
+intake's sha256. `tally` is the default; `--project NAME` starts another.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state, release_root
+from layercake_agent.adapters.replay import recorded_set
+from layercake_agent.errors import RecordingsInvalid
+from layercake_agent.settings import Settings as AgentSettings
 from layercake_contracts.events import (
     AgentFailed,
     BuildFailed,
@@ -58,7 +62,7 @@ from layercake_git.adapters.releases import release_path
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-INTAKE = Path(__file__).with_name("demo_intake.md")
+DEFAULT_PROJECT = "tally"
 DESIGN_CHOICE = "option-a"
 RELEASE = "release"  # the release's name: the export names no path, the git service owns it
 _STARTUP_S = 120.0
@@ -66,6 +70,24 @@ _STARTUP_S = 120.0
 
 class DemoFailed(Exception):
     """The demo could not reach G9: the reason says where it stopped."""
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A project the demo can start: its name, intake and whether it has a UI."""
+
+    name: str
+    intake: str
+    has_ui: bool
+
+
+def shipped(name: str = DEFAULT_PROJECT) -> Shipped:
+    """The shipped project `name`, from the agent's recordings; `DemoFailed` if there is none."""
+    try:
+        found = recorded_set(AgentSettings().replay_dir, name)
+        return Shipped(name, found.intake(), has_ui=found.manifest.has_ui)
+    except RecordingsInvalid as exc:
+        raise DemoFailed(str(exc)) from exc
 
 
 @dataclass
@@ -98,6 +120,7 @@ class Demo:
     _told: set[str] = field(default_factory=set)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     bus_id: str = ""  # what the services know the project by (the API names it per user)
+    project: Shipped = field(default_factory=shipped)
 
     @property
     def remote(self) -> Path:
@@ -106,13 +129,15 @@ class Demo:
 
     async def run(self, timeout_s: float) -> None:
         """Create the project and walk it to G9; `DemoFailed` says why not."""
+        project = self.project
         reply = await self.client.post(
             "/projects",
-            json={"project_id": self.project_id, "name": "tally", "intake": INTAKE.read_text()},
-        )
+            json={"project_id": self.project_id, "name": project.name, "intake": project.intake,
+                  "has_ui": project.has_ui},
+        )  # fmt: skip
         _check(reply, "create the project")
         self.bus_id = reply.json()["bus_id"]
-        self.say(f"[bold]{self.project_id}[/] created from {INTAKE.name}")
+        self.say(f"[bold]{self.project_id}[/] created from the intake of {project.name}")
         follower = asyncio.create_task(self._follow())
         try:
             async with asyncio.timeout(timeout_s):
@@ -388,25 +413,30 @@ def bring_up(console: Console) -> System:
     raise DemoFailed(msg)
 
 
-def run_demo(*, yes: bool, timeout_s: float, console: Console) -> dict[str, Any]:
-    """Bring the system up, walk the demo project to G9, print the summary; returns it."""
+def run_demo(
+    *, yes: bool, timeout_s: float, console: Console, project: str = DEFAULT_PROJECT
+) -> dict[str, Any]:
+    """Bring the system up, walk the shipped `project` to G9, print the summary; returns it."""
+    chosen = shipped(project)
     system = bring_up(console)
     try:
-        return asyncio.run(_walk(system, yes=yes, timeout_s=timeout_s, console=console))
+        return asyncio.run(_walk(system, chosen, yes=yes, timeout_s=timeout_s, console=console))
     finally:
         system.stop()
 
 
-async def _walk(system: System, *, yes: bool, timeout_s: float, console: Console) -> dict[str, Any]:
+async def _walk(
+    system: System, project: Shipped, *, yes: bool, timeout_s: float, console: Console
+) -> dict[str, Any]:
     # Its own token lives as long as the walk may take, plus a minute for the summary.
     lifetime_s = int(timeout_s) + 60
     token = os.environ.get("LAYERCAKE_TOKEN") or create_token(
         jwt_secret(system.home), LOCAL_USER, lifetime_s
     )
-    project_id = f"tally-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    project_id = f"{project.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=system.api_url, headers=headers, timeout=30) as client:
-        demo = Demo(client, project_id, system.home, yes, console)
+        demo = Demo(client, project_id, system.home, yes, console, project=project)
         if not yes:
             console.print(
                 "the demo waits for your approvals: in another terminal, "

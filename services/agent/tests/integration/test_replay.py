@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from layercake.demo import INTAKE
+from layercake.demo import shipped
 from layercake_agent.app import create_provider
 from layercake_agent.errors import RecordingsInvalid
 from layercake_agent.settings import ProviderName, Settings
@@ -65,7 +65,7 @@ async def test_the_designers_recorded_answer_yields_three_html_files_the_parser_
     three self-contained pages."""
     settings = Settings()
     assert settings.chosen_provider() is ProviderName.REPLAY
-    service = await replaying(make_service, settings, "tally", INTAKE.read_text())
+    service = await replaying(make_service, settings, "tally", shipped().intake)
     outcome = await service.answer(designer(), blobs)
     assert isinstance(outcome, CodeGenerated)
     assert (outcome.model, outcome.usage) == ("replay", Usage())
@@ -98,7 +98,7 @@ async def test_a_missing_recording_fails_naming_the_key_and_the_path(
 ):
     """The demo's set has no attempt-2: AgentFailed names designer/G4/attempt-2 and its file."""
     settings = Settings(replay_dir=recordings)
-    service = await replaying(make_service, settings, "tally", INTAKE.read_text())
+    service = await replaying(make_service, settings, "tally", shipped().intake)
     outcome = await service.answer(designer(attempt=2), blobs)
     assert isinstance(outcome, AgentFailed)
     assert outcome.retryable is False

@@ -8,7 +8,9 @@ answers only a project whose intake has that digest. Any other project gets
 `NoRecording` at once, not retryable: a user's own project must never be
 answered, silently, with another project's answers (a project whose intake the
 agent has not seen yet gets it retryable). Adding a recorded demo is adding a folder and
-its manifest. Playing an answer costs nothing, so its usage is zero.
+its manifest; a set that keeps its intake as `intake.md` (of that digest) and says
+`has_ui` is one `layercake demo --project NAME` can start. Playing an answer costs
+nothing, so its usage is zero.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 NAME = "replay"
 MANIFEST = "manifest.toml"
+INTAKE = "intake.md"
 
 
 class Manifest(BaseModel):
@@ -42,6 +45,7 @@ class Manifest(BaseModel):
 
     project: str = Field(min_length=1)
     intake_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    has_ui: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,13 @@ class RecordingSet:
 
     folder: Path
     manifest: Manifest
+
+    def intake(self) -> str:
+        """The intake the set was recorded for (`intake.md`); `RecordingsInvalid` if it has none."""
+        try:
+            return (self.folder / INTAKE).read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise RecordingsInvalid(self.folder, f"no {INTAKE}: the set keeps no intake") from exc
 
 
 class ReplayProvider:
@@ -95,12 +106,33 @@ def load_sets(root: Path) -> Mapping[str, RecordingSet]:
     for folder in folders:
         found = RecordingSet(folder, _manifest(folder))
         digest = found.manifest.intake_sha256
+        _check_intake(found)
         if digest in sets:
             raise RecordingsInvalid(
                 folder, f"answers the same intake ({digest}) as {sets[digest].folder}"
             )
         sets[digest] = found
     return sets
+
+
+def recorded_set(root: Path, name: str) -> RecordingSet:
+    """The set under `root` recorded for project `name`; `RecordingsInvalid` names the known."""
+    sets = {s.manifest.project: s for s in load_sets(root).values()}
+    if name not in sets:
+        known = ", ".join(sorted(sets)) or "none"
+        raise RecordingsInvalid(root / name, f"no set records project {name!r} (sets: {known})")
+    return sets[name]
+
+
+def _check_intake(found: RecordingSet) -> None:
+    path = found.folder / INTAKE
+    if not path.exists():
+        return
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != found.manifest.intake_sha256:
+        raise RecordingsInvalid(
+            found.folder, f"{INTAKE} has sha256 {digest}, the manifest says another intake"
+        )
 
 
 def _manifest(folder: Path) -> Manifest:
