@@ -64,6 +64,7 @@ ROLES: Mapping[str, Role] = {
             "ArtifactRecorded",
             "OptionSelected",
             "AnswerGiven",
+            "BuildSucceeded",
         ),
         writes_blobs=True,
     ),

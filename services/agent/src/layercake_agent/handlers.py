@@ -8,6 +8,7 @@ from layercake_contracts.events import (
     AgentRequested,
     AnswerGiven,
     ArtifactRecorded,
+    BuildSucceeded,
     HealRequested,
     OptionSelected,
     ProjectCreated,
@@ -55,4 +56,8 @@ def register(
 
     @runtime.subscribe(runtime.broker, OptionSelected)
     async def on_option_selected(event: OptionSelected) -> None:
+        await service.remember(event)
+
+    @runtime.subscribe(runtime.broker, BuildSucceeded)
+    async def on_build_succeeded(event: BuildSucceeded) -> None:
         await service.remember(event)

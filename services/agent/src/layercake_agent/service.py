@@ -23,7 +23,13 @@ from layercake_agent.core.fit import ARCHITECTURE, product_kind
 from layercake_agent.core.heal import heal_files
 from layercake_agent.core.outcome import Answer, failed, generated
 from layercake_agent.core.prompt import build_prompt
-from layercake_agent.core.record import builds_in_view, documents_in_view, remember, spend
+from layercake_agent.core.record import (
+    Remembered,
+    builds_in_view,
+    documents_in_view,
+    remember,
+    spend,
+)
 from layercake_agent.errors import AgentError, BudgetExceeded
 from layercake_contracts.events import HealRequested
 
@@ -38,10 +44,7 @@ if TYPE_CHECKING:
     from layercake_contracts.events import (
         AgentFailed,
         AgentRequested,
-        ArtifactRecorded,
         CodeGenerated,
-        OptionSelected,
-        ProjectCreated,
     )
 
 log = structlog.get_logger(__name__)
@@ -88,7 +91,7 @@ class AgentService:
             self._store.keep(request.event_id, outcome)
             return outcome
 
-    async def remember(self, event: ProjectCreated | ArtifactRecorded | OptionSelected) -> None:
+    async def remember(self, event: Remembered) -> None:
         """Add what `event` says to its project's record."""
         async with self._locks[event.project_id]:
             record = self._store.record(event.project_id)

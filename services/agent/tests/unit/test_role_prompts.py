@@ -16,11 +16,22 @@ from layercake_agent.service import assemble_prompt
 from layercake_contracts.events import (
     AgentRequested,
     ArtifactRecorded,
+    BuildSucceeded,
     HealRequested,
     OptionSelected,
     ProjectCreated,
 )
-from layercake_contracts.values import FileEntry, Gate, Manifest, Role
+from layercake_contracts.values import (
+    FaultCause,
+    FileEntry,
+    Gate,
+    InfrastructureFault,
+    Manifest,
+    Role,
+    Step,
+    StepResult,
+    TestCounts,
+)
 
 PRD = "# PRD: notes\n\n## US-1 Add a note\n\nGiven a title, When I save, Then it is listed.\n"
 DESIGN_A = "<!doctype html><title>A</title><p>calm and dense direction</p>\n"
@@ -144,20 +155,35 @@ async def test_qa_sees_the_prd_whose_acceptance_criteria_it_tests(templates):
 
 
 async def test_a_role_after_a_build_is_told_its_result(templates):
-    """What the record holds of a passing build and its coverage is in the prompt."""
+    """What the builder said of the passing builds (tests, coverage, an audit that could not run)
+    is in a later role's prompt, and an audit that did not run is not called one that did."""
+    tests = StepResult(
+        step=Step.TEST,
+        command=("pytest",),
+        exit_code=0,
+        duration_s=1,
+        tests=TestCounts(passed=12, failed=0, skipped=1),
+        coverage_percent=91.46,
+    )
+    audit = StepResult(
+        step=Step.AUDIT,
+        command=("npm audit",),
+        exit_code=1,
+        duration_s=1,
+        fault=InfrastructureFault(cause=FaultCause.ADVISORY, detail="npm audit: 405"),
+    )
     events = (
-        lambda p, _: ArtifactRecorded.follow(
-            p, gate=Gate.G5, kind="build", name="backend_developer",
-            facts={"role": "backend_developer", "attempt": 2},
-        ),
-        lambda p, _: ArtifactRecorded.follow(
-            p, gate=Gate.G6, kind="coverage", name="qa_engineer",
-            facts={"coverage_percent": 91.5},
+        lambda p, _: BuildSucceeded.follow(
+            p, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=2, manifest=Manifest(),
+            results=(tests, audit),
         ),
     )  # fmt: skip
     prompt = await prompt_for(templates, Role.SECURITY_ENGINEER, Gate.G7, events=events)
     assert "G5 build (backend_developer): passed; attempt=2" in prompt.context
+    assert "test tests=12 passed, 0 failed, 1 skipped" in prompt.context
     assert "coverage_percent=91.5" in prompt.context
+    assert "audit=could not run (advisory): npm audit: 405" in prompt.context
+    assert "No dependency audit has run yet" in prompt.task
 
 
 async def test_a_rework_leads_with_the_persons_reason(templates):

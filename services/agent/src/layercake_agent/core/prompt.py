@@ -17,6 +17,7 @@ from layercake_agent.core.budget import estimate_tokens
 from layercake_agent.core.context import render_context
 from layercake_agent.core.fit import gate_task, role_values
 from layercake_agent.core.heal import render_heal, what_failed
+from layercake_agent.core.record import audited
 from layercake_agent.errors import TemplateInvalid
 from layercake_contracts.events import HealRequested
 from layercake_contracts.values import Gate, Role
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 TASK = "task"
 HEAL = "heal"
-AUDIT = "audit"
 REJECTED = "Rejected by "  # how the ledger's rework request begins
 
 
@@ -117,8 +117,9 @@ def build_prompt(
             },
         )
     else:
-        audited = any(b.kind == AUDIT for b in context.builds)
-        todo = gate_task(role, gate, selected_design=context.selected_design, audited=audited)
+        todo = gate_task(
+            role, gate, selected_design=context.selected_design, audited=audited(context.builds)
+        )
         task = fill(
             TASK,
             templates.task,

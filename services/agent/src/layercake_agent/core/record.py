@@ -1,8 +1,9 @@
 """What the agent remembers of a project: intake, documents, builds, chosen design, spending.
 
 The agent sees only the requests addressed to it, so it keeps this record from
-the events it also follows (ProjectCreated, ArtifactRecorded, OptionSelected)
-and from its own model calls. Updating is pure and idempotent: the same event
+the events it also follows (ProjectCreated, ArtifactRecorded, OptionSelected,
+BuildSucceeded: the builder's own account of what passed) and from its own
+model calls. Updating is pure and idempotent: the same event
 remembered twice gives the same record.
 """
 
@@ -10,8 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from layercake_contracts.events import ArtifactRecorded, OptionSelected, ProjectCreated
-from layercake_contracts.values import Gate, Role, Sha256, Usage
+from layercake_contracts.events import (
+    ArtifactRecorded,
+    BuildSucceeded,
+    OptionSelected,
+    ProjectCreated,
+)
+from layercake_contracts.values import Gate, Role, Sha256, Step, Usage
 
 DESIGN_OPTION = "design_option"
 # The artifacts a build proves, facts without a text: a role after one is told of it.
@@ -29,6 +35,7 @@ READS: dict[Role, frozenset[str]] = {
     Role.USER: frozenset(),
 }
 Facts = dict[str, str | int | float | bool]
+AUDIT_RAN = "ran"
 
 
 @dataclass(frozen=True)
@@ -64,24 +71,59 @@ class ProjectRecord:
     usage: Usage = field(default_factory=Usage)
 
 
-def remember(
-    record: ProjectRecord, event: ProjectCreated | ArtifactRecorded | OptionSelected
-) -> ProjectRecord:
+Remembered = ProjectCreated | ArtifactRecorded | OptionSelected | BuildSucceeded
+
+
+def remember(record: ProjectRecord, event: Remembered) -> ProjectRecord:
     """The record after `event`; an artifact replaces one of the same gate, kind and name."""
     if isinstance(event, ProjectCreated):
         return replace(record, name=event.name, intake=event.intake, has_ui=event.has_ui)
     if isinstance(event, OptionSelected):
         return replace(record, selected_design=event.option)
-    same = (event.gate, event.kind, event.name)
+    if isinstance(event, BuildSucceeded):
+        return _with_build(record, BuildResult(event.gate, "build", event.role, _facts(event)))
     if event.blob is None:
         if event.kind not in BUILD_KINDS:
             return record  # facts only, and none a role needs
-        build = BuildResult(event.gate, event.kind, event.name, dict(event.facts))
-        kept_builds = tuple(b for b in record.builds if (b.gate, b.kind, b.name) != same)
-        return replace(record, builds=(*kept_builds, build))
+        return _with_build(
+            record, BuildResult(event.gate, event.kind, event.name, dict(event.facts))
+        )
+    same = (event.gate, event.kind, event.name)
     document = Document(event.gate, event.kind, event.name, event.blob)
     kept = tuple(d for d in record.documents if (d.gate, d.kind, d.name) != same)
     return replace(record, documents=(*kept, document))
+
+
+def _with_build(record: ProjectRecord, build: BuildResult) -> ProjectRecord:
+    same = (build.gate, build.kind, build.name)
+    kept = tuple(b for b in record.builds if (b.gate, b.kind, b.name) != same)
+    return replace(record, builds=(*kept, build))
+
+
+def _facts(event: BuildSucceeded) -> Facts:
+    """What a role after a passing build is told of it: its steps, tests, coverage, faults."""
+    facts: Facts = {"attempt": event.attempt}
+    for result in event.results:
+        step = result.step.value
+        if result.fault is not None:
+            facts[step] = f"could not run ({result.fault.cause}): {result.fault.detail[:160]}"
+            continue
+        if result.tests is not None:
+            t = result.tests
+            facts[f"{step} tests"] = f"{t.passed} passed, {t.failed} failed, {t.skipped} skipped"
+        if result.coverage_percent is not None:
+            facts["coverage_percent"] = round(result.coverage_percent, 1)
+        if result.step is Step.AUDIT:
+            facts[step] = f"{AUDIT_RAN}: {len(result.diagnostics)} finding(s)"
+    return facts
+
+
+def audited(builds: tuple[BuildResult, ...]) -> bool:
+    """Whether a dependency audit ran in one of `builds` (not merely was tried)."""
+    return any(
+        b.kind == "audit" or str(b.facts.get(Step.AUDIT.value, "")).startswith(AUDIT_RAN)
+        for b in builds
+    )
 
 
 def spend(record: ProjectRecord, usage: Usage) -> ProjectRecord:
