@@ -231,3 +231,16 @@ def test_a_refused_answer_is_named_as_refused_and_an_empty_one_as_empty():
     empty = refused.model_copy(update={"rejected": (), "warnings": ("no file came out",)})
     assert "No build ran: the parser refused" in what_failed(refused)
     assert what_failed(empty) == "No build ran: no file came out."
+
+
+async def test_the_roles_that_write_code_are_told_how_the_factory_builds_it(templates):
+    """A live model guessed which commands run and from where: the developers are told, the
+    product manager (who writes no code) is not."""
+    backend = await prompt_for(templates, Role.BACKEND_DEVELOPER, Gate.G5)
+    frontend = await prompt_for(templates, Role.FRONTEND_DEVELOPER, Gate.G5)
+    prd = await prompt_for(templates, Role.PRODUCT_MANAGER, Gate.G2, tree={})
+    for prompt in (backend, frontend):
+        assert "in the folder that holds its manifest" in prompt.task
+        assert "`dev`/`test` extras" in prompt.task
+    assert "How the factory builds" not in prd.task
+    assert "Vitest), and make" not in frontend.system, "no test runner imposed over the architect"

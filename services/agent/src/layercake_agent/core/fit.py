@@ -149,8 +149,32 @@ _TASKS: Mapping[tuple[Role, Gate], str] = {
 }
 
 
+# What every role that decides or writes code must know of the build that judges it (a live
+# model guessed which commands run, from which folder, and which files they read).
+HOW_IT_IS_BUILT = (
+    "\n\nHow the factory builds your work: each toolchain in the folder that holds its "
+    "manifest, at the root or in a sub-folder (`backend/`, `frontend/`). A `pyproject.toml` (or "
+    "`requirements.txt`) is installed with its `dev`/`test` extras and dependency groups, "
+    "compiled, linted with ruff or mypy when configured, and tested with pytest and coverage "
+    "(run from that folder). A `package.json` is installed with its devDependencies, then its "
+    "`build` and `lint` scripts run if it has them (`tsc` when configured) and its `test` script "
+    "(`node --test`, Jest or Vitest). Then the dependencies are audited. Only the installs reach "
+    "the network, and only the package registries."
+)
+_BUILT_BY = frozenset({
+    Role.ARCHITECT, Role.BACKEND_DEVELOPER, Role.FRONTEND_DEVELOPER, Role.QA_ENGINEER,
+    Role.SECURITY_ENGINEER, Role.DEVOPS_ENGINEER,
+})  # fmt: skip
+
+
 def gate_task(role: Role, gate: Gate, *, selected_design: str | None, audited: bool) -> str:
-    """What `role` is to do at `gate`, in a sentence or two."""
+    """What `role` is to do at `gate`, in a sentence or two, and how its work is built."""
+    return _task(role, gate, selected_design=selected_design, audited=audited) + (
+        HOW_IT_IS_BUILT if role in _BUILT_BY else ""
+    )
+
+
+def _task(role: Role, gate: Gate, *, selected_design: str | None, audited: bool) -> str:
     task = _TASKS.get((role, gate), f"Do your work for gate {gate}.")
     if role is Role.FRONTEND_DEVELOPER:
         task = (
