@@ -244,4 +244,5 @@ async def test_an_answer_that_writes_no_file_brings_the_heal_prompt_for_attempt_
         [heal] = await settle(second, within=60, interval=0.3)
         assert (heal["role"], heal["gate"], heal["attempt"]) == ("product_manager", "G1", 2)
         text = (await client.get("/projects/healme/prompts/2")).text
-        assert "This is attempt 2." in text
+        assert "This is attempt 2 at gate G1." in text
+        assert "it said: Nothing to write here." in text, "the next prompt says what came of it"
