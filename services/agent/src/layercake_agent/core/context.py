@@ -24,6 +24,8 @@ _MANIFESTS = ("package.json", "pyproject.toml", "requirements*.txt", "tsconfig*.
 _DECISIONS = ("docs/architecture*.md", "docs/*openapi*", "docs/*schema*")
 _FRONTEND = ("*.ts", "*.tsx", "*.js", "*.jsx", "*.vue", "*.svelte", "*.css", "*.html")
 _BACKEND = ("*.py", "*.go", "*.sql", "*.ts", "*.js")
+# What a container starts and the configuration it reads: the devops engineer needs them.
+_ENTRY_POINTS = ("*__main__.py", "*main.py", "*app.py", "*server.py", "*config*.py", "*server.js")
 _DEPLOY = ("Dockerfile*", "*compose*.y*ml", ".github/workflows/*", "Makefile", ".env.example")
 
 # Glob patterns (`*` crosses folders) of the files worth reading, most relevant first.
@@ -40,7 +42,7 @@ RELEVANT: dict[Role, tuple[str, ...]] = {
     Role.SECURITY_ENGINEER: (*_MANIFESTS, *_DEPLOY, *_DECISIONS, *_BACKEND, *_FRONTEND,
                              "docs/security-review.md"),
     Role.DEVOPS_ENGINEER: (*_DEPLOY, *_MANIFESTS, "docs/architecture*.md", "README.md",
-                           "docs/deployment*.md"),
+                           "docs/deployment*.md", *_ENTRY_POINTS),
     Role.USER: (),
 }  # fmt: skip
 NEVER_SHOWN = ("*lock.json", "*.lock", "*lock.yaml")
