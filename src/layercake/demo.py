@@ -79,13 +79,15 @@ class Shipped:
     name: str
     intake: str
     has_ui: bool
+    tests: tuple[str, ...]  # the shell commands that run the released repository's own tests
 
 
 def shipped(name: str = DEFAULT_PROJECT) -> Shipped:
     """The shipped project `name`, from the agent's recordings; `DemoFailed` if there is none."""
     try:
         found = recorded_set(AgentSettings().replay_dir, name)
-        return Shipped(name, found.intake(), has_ui=found.manifest.has_ui)
+        manifest = found.manifest
+        return Shipped(name, found.intake(), has_ui=manifest.has_ui, tests=manifest.tests)
     except RecordingsInvalid as exc:
         raise DemoFailed(str(exc)) from exc
 
@@ -470,6 +472,7 @@ async def _summary(demo: Demo) -> dict[str, Any]:
         "model_s": round(p.model_s, 2),
         "rest_s": round(max(0.0, wall - p.tools_s - p.model_s), 2),
         "repository": str(checkout),
+        "tests": list(demo.project.tests),
     }
 
 
@@ -483,12 +486,12 @@ def _print_summary(console: Console, s: dict[str, Any]) -> None:
         ("healed", ", ".join(f"{k} in {v} attempts" for k, v in healed.items()) or "nothing"),
         ("diagnostics fixed", str(s["diagnostics_fixed"])),
         ("commits", str(s["commits"])),
-        ("tokens", f"{s['tokens']} (recorded answers cost none)"),
+        ("tokens", f"{s['tokens']}" + (" (recorded or manual answers cost none)"
+                                        if not s["tokens"] else "")),
         ("time", (f"{s['wall_s']:.1f} s: tools {s['tools_s']:.1f} s, "
                   f"model {s['model_s']:.1f} s, the rest {s['rest_s']:.1f} s")),
         ("repository", s["repository"]),
-        ("its tests", (f"cd {s['repository']} && python3 -m venv .venv && "
-                       ".venv/bin/pip install -q -e . pytest && .venv/bin/pytest")),
+        *(("its tests", f"cd {s['repository']} && {command}") for command in s["tests"]),
     ]  # fmt: skip
     for name, value in rows:
         table.add_row(name, value)

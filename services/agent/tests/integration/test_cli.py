@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layercake.demo import INTAKE
 from layercake_agent.settings import SHIPPED_RECORDINGS
 
 LAYERCAKE = str(Path(sys.executable).parent / "layercake")
+TALLY_INTAKE = SHIPPED_RECORDINGS / "tally" / "intake.md"
 
 
 def ask(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +25,7 @@ def test_ask_replays_the_designer_for_the_demos_intake_and_prints_the_usage(tmp_
     """With --provider replay and the demo's intake, tally's recorded answer goes to stdout,
     the usage line to stderr."""
     done = ask(
-        tmp_path, "designer", "--prompt", "x", "--provider", "replay", "--intake", str(INTAKE)
+        tmp_path, "designer", "--prompt", "x", "--provider", "replay", "--intake", str(TALLY_INTAKE)
     )
     assert done.returncode == 0, done.stderr
     recorded = SHIPPED_RECORDINGS / "tally" / "designer" / "G4" / "attempt-1.md"
@@ -63,7 +63,7 @@ def test_ask_without_a_recording_exits_1_naming_the_path(tmp_path):
     """A missing recording is an error on stderr that names where it looked."""
     done = ask(
         tmp_path, "designer", "--prompt", "x", "--gate", "G9", "--provider", "replay",
-        "--intake", str(INTAKE),
+        "--intake", str(TALLY_INTAKE),
     )  # fmt: skip
     assert done.returncode == 1
     assert "no recorded answer for designer/G9/attempt-1" in done.stderr

@@ -46,6 +46,7 @@ class Manifest(BaseModel):
     project: str = Field(min_length=1)
     intake_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     has_ui: bool = False
+    tests: tuple[str, ...] = ()  # how a person runs the released repository's own tests
 
 
 @dataclass(frozen=True)
