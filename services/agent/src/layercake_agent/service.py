@@ -115,6 +115,7 @@ class AgentService:
             prompt.estimated_tokens,
             settings.max_tokens,
             price_of(settings.prices, settings.model),
+            continuations=settings.max_continuations,
         )
         if refusal is not None:
             raise BudgetExceeded(request.project_id, refusal)

@@ -17,16 +17,17 @@ def request(project_id: str = "shop") -> AgentRequested:
 async def test_a_budget_of_n_tokens_stops_the_request_that_would_pass_it(
     anthropic_provider, model_api, make_service, blobs
 ):
-    """2500 tokens: the first request fits; after it spent 1500, the next could pass 2500."""
+    """2500 tokens: the first request fits; after it spent 1500, the next could pass 2500.
+    (With no continuation allowed: each request is one call.)"""
     model_api.answer("first", input_tokens=1400, output_tokens=100)
     model_api.answer("never sent")
-    first = await make_service(anthropic_provider, project_token_limit=2500).answer(
-        request(), blobs
-    )
+    first = await make_service(
+        anthropic_provider, project_token_limit=2500, max_continuations=0
+    ).answer(request(), blobs)
     # A new service instance: the spending is kept on disk, per project.
-    second = await make_service(anthropic_provider, project_token_limit=2500).answer(
-        request(), blobs
-    )
+    second = await make_service(
+        anthropic_provider, project_token_limit=2500, max_continuations=0
+    ).answer(request(), blobs)
     assert isinstance(first, CodeGenerated)
     assert isinstance(second, AgentFailed)
     assert not second.retryable
@@ -58,7 +59,7 @@ async def test_one_projects_spending_leaves_another_projects_budget_whole(
     """Two projects each spend 1500 of their own 2500 tokens."""
     for _ in range(2):
         model_api.answer("done", input_tokens=1400, output_tokens=100)
-    service = make_service(anthropic_provider, project_token_limit=2500)
+    service = make_service(anthropic_provider, project_token_limit=2500, max_continuations=0)
     answered = [await service.answer(request(p), blobs) for p in ("shop", "blog")]
     assert [type(a) for a in answered] == [CodeGenerated, CodeGenerated]
     assert len(model_api.requests) == 2

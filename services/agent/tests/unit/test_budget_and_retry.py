@@ -53,6 +53,17 @@ def test_a_request_that_fits_the_token_limit_exactly_is_allowed():
     )
 
 
+def test_a_request_is_judged_over_every_continuation_a_cut_answer_may_take():
+    """Two continuations: three calls, each sending the prompt and the answer so far, each
+    answering up to max_tokens (3 x 500 + 0 + 500 + 1000 in, 3 x 500 out: 4500 tokens)."""
+    assert budget_refusal(Usage(), Limits(tokens=4500), 500, 500, SONNET, continuations=2) is None
+    refusal = budget_refusal(Usage(), Limits(tokens=4499), 500, 500, SONNET, continuations=2)
+    assert refusal is not None
+    assert "may take up to 4500 tokens (500 prompt + 500 answer tokens, over up to 3 calls)" in (
+        refusal
+    )
+
+
 def test_a_request_whose_worst_cost_passes_the_cost_limit_is_refused():
     """The worst case, the whole prompt as input and the longest answer, is what counts."""
     refusal = budget_refusal(Usage(cost_usd=0.5), Limits(cost_usd=0.51), 1000, 1000, SONNET)

@@ -61,16 +61,26 @@ class Limits:
     cost_usd: float | None = None
 
 
-def budget_refusal(
-    spent: Usage, limits: Limits, prompt_tokens: int, max_tokens: int, price: ModelPrice
+def budget_refusal(  # what was spent, the limits, and the request's three sizes
+    spent: Usage,
+    limits: Limits,
+    prompt_tokens: int,
+    max_tokens: int,
+    price: ModelPrice,
+    continuations: int = 0,
 ) -> str | None:
     """Why a request of `prompt_tokens` (answering up to `max_tokens`) may not be sent, or None.
 
     The request is judged at its worst: the whole prompt billed as input and
-    the longest answer allowed, so a request that is sent cannot pass the limit.
+    the longest answer allowed, on every call a cut answer may take (each
+    continuation sends the prompt again with the answer so far), so a request
+    that is sent cannot pass the limit.
     """
-    need = prompt_tokens + max_tokens
-    worst = priced(Usage(input_tokens=prompt_tokens, output_tokens=max_tokens), price).cost_usd
+    calls = continuations + 1
+    sent = calls * prompt_tokens + max_tokens * continuations * calls // 2
+    usage = Usage(input_tokens=sent, output_tokens=calls * max_tokens)
+    need = usage.total_tokens
+    worst = priced(usage, price).cost_usd
     checks: tuple[tuple[str, float, float | None, float, Callable[[float], str]], ...] = (
         ("token", spent.total_tokens, limits.tokens, need, lambda n: f"{n:.0f} tokens"),
         ("cost", spent.cost_usd, limits.cost_usd, worst, lambda usd: f"${usd:.4f}"),
@@ -80,6 +90,7 @@ def budget_refusal(
             return (
                 f"{name} budget exceeded: the project has spent {show(used)} of {show(limit)}, "
                 f"{show(max(limit - used, 0))} remain; this request may take up to {show(cost)} "
-                f"({prompt_tokens} prompt + {max_tokens} answer tokens)"
+                f"({prompt_tokens} prompt + {max_tokens} answer tokens"
+                + (f", over up to {calls} calls)" if calls > 1 else ")")
             )
     return None
