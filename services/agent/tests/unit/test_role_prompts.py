@@ -180,7 +180,7 @@ async def test_a_role_after_a_build_is_told_its_result(templates):
     )  # fmt: skip
     prompt = await prompt_for(templates, Role.SECURITY_ENGINEER, Gate.G7, events=events)
     assert "G5 build (backend_developer): passed; attempt=2" in prompt.context
-    assert "test tests=12 passed, 0 failed, 1 skipped" in prompt.context
+    assert "tests=12 passed, 0 failed, 1 skipped" in prompt.context
     assert "coverage_percent=91.5" in prompt.context
     assert "audit=could not run (advisory): npm audit: 405" in prompt.context
     assert "No dependency audit has run yet" in prompt.task
@@ -244,3 +244,32 @@ async def test_the_roles_that_write_code_are_told_how_the_factory_builds_it(temp
         assert "`dev`/`test` extras" in prompt.task
     assert "How the factory builds" not in prd.task
     assert "Vitest), and make" not in frontend.system, "no test runner imposed over the architect"
+
+
+async def test_two_toolchains_tests_add_up_in_what_a_later_role_is_told(templates):
+    """A backend's and a frontend's test runs in one build: both counted, not the last only."""
+    runs = tuple(
+        StepResult(step=Step.TEST, command=(c,), exit_code=0, duration_s=1,
+                   tests=TestCounts(passed=n))
+        for c, n in (("pytest", 66), ("node --test", 18))
+    )  # fmt: skip
+    events = (
+        lambda p, _: BuildSucceeded.follow(
+            p, role=Role.QA_ENGINEER, gate=Gate.G6, attempt=1, manifest=Manifest(), results=runs
+        ),
+    )
+    prompt = await prompt_for(templates, Role.SECURITY_ENGINEER, Gate.G7, events=events)
+    assert "tests=84 passed, 0 failed, 0 skipped (2 test runs)" in prompt.context
+
+
+async def test_the_manifests_in_a_toolchains_folder_are_shown_to_security_and_devops(templates):
+    """`backend/pyproject.toml` and `frontend/package.json`: the roles asked to edit them see them."""
+    tree = {
+        "backend/pyproject.toml": '[project]\nname = "shelf"\ndependencies = ["flask>=3"]\n',
+        "frontend/package.json": '{"name": "shelf-web", "scripts": {"test": "node --test"}}\n',
+        **{f"backend/tests/test_{n}.py": "def test():\n    pass\n" * 40 for n in range(30)},
+    }
+    for role, gate in ((Role.SECURITY_ENGINEER, Gate.G7), (Role.DEVOPS_ENGINEER, Gate.G8)):
+        prompt = await prompt_for(templates, role, gate, tree=tree)
+        assert 'dependencies = ["flask>=3"]' in prompt.context, role
+        assert '"test": "node --test"' in prompt.context, role

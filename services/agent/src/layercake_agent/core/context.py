@@ -19,7 +19,13 @@ from layercake_agent.core.fit import Kind
 from layercake_agent.core.record import DESIGN_OPTION, BuildResult, Document
 from layercake_contracts.values import Role
 
-_MANIFESTS = ("package.json", "pyproject.toml", "requirements*.txt", "tsconfig*.json")
+# At the root or in a toolchain's folder (`backend/pyproject.toml`): a live walk's security and
+# devops roles, asked to edit the manifests, were shown none of them.
+_MANIFESTS = tuple(
+    pattern
+    for name in ("package.json", "pyproject.toml", "requirements*.txt", "tsconfig*.json")
+    for pattern in (name, f"*/{name}")
+)
 # The architect's written decisions come before any role's defaults.
 _DECISIONS = ("docs/architecture*.md", "docs/*openapi*", "docs/*schema*")
 _FRONTEND = ("*.ts", "*.tsx", "*.js", "*.jsx", "*.vue", "*.svelte", "*.css", "*.html")

@@ -101,20 +101,29 @@ def _with_build(record: ProjectRecord, build: BuildResult) -> ProjectRecord:
 
 
 def _facts(event: BuildSucceeded) -> Facts:
-    """What a role after a passing build is told of it: its steps, tests, coverage, faults."""
+    """What a role after a passing build is told of it: tests, coverage, audits.
+
+    A tree of two toolchains has two test steps: their counts add up (a live
+    walk's later roles saw only the backend's).
+    """
     facts: Facts = {"attempt": event.attempt}
-    for result in event.results:
-        step = result.step.value
-        if result.fault is not None:
-            facts[step] = f"could not run ({result.fault.cause}): {result.fault.detail[:160]}"
-            continue
-        if result.tests is not None:
-            t = result.tests
-            facts[f"{step} tests"] = f"{t.passed} passed, {t.failed} failed, {t.skipped} skipped"
-        if result.coverage_percent is not None:
-            facts["coverage_percent"] = round(result.coverage_percent, 1)
-        if result.step is Step.AUDIT:
-            facts[step] = f"{AUDIT_RAN}: {len(result.diagnostics)} finding(s)"
+    counted = [r.tests for r in event.results if r.tests is not None]
+    if counted:
+        passed, failed, skipped = (sum(getattr(t, n) for t in counted)
+                                   for n in ("passed", "failed", "skipped"))  # fmt: skip
+        runs = f" ({len(counted)} test runs)" if len(counted) > 1 else ""
+        facts["tests"] = f"{passed} passed, {failed} failed, {skipped} skipped{runs}"
+    coverage = [r.coverage_percent for r in event.results if r.coverage_percent is not None]
+    if coverage:
+        facts["coverage_percent"] = round(min(coverage), 1)
+    audits = [r for r in event.results if r.step is Step.AUDIT]
+    unavailable = [r.fault for r in audits if r.fault is not None]
+    if unavailable:
+        facts["audit"] = "; ".join(
+            f"could not run ({f.cause}): {f.detail[:160]}" for f in unavailable
+        )
+    elif audits:
+        facts["audit"] = f"{AUDIT_RAN}: {sum(len(r.diagnostics) for r in audits)} finding(s)"
     return facts
 
 
