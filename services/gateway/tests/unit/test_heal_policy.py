@@ -108,6 +108,23 @@ def test_a_build_failed_at_test_with_no_diagnostics_asks_a_heal_with_the_step_co
     assert "test failed (exit 4)" in earlier.outcome
 
 
+def test_a_heal_carries_the_failed_steps_diagnostics_not_an_unavailable_audits_notes():
+    """A live walk's heal listed pip-audit's "not audited" note beside mypy's errors: the heal
+    carries what failed, and the audit that could not run is no part of it."""
+    lint = StepResult(step=Step.LINT, command=("mypy .",), exit_code=1, duration_s=1.0,
+                      output="1 error", diagnostics=(BOOM,))  # fmt: skip
+    note = Diagnostic.model_validate({"tool": "pip-audit", "severity": "info",
+                                      "code": "not-audited", "message": "14 package(s) not audited"})  # fmt: skip
+    audit = StepResult(step=Step.AUDIT, command=("pip-audit",), exit_code=1, duration_s=1.0,
+                       diagnostics=(note,),
+                       fault=InfrastructureFault(cause=FaultCause.ADVISORY, detail="no lookups"))  # fmt: skip
+    event = BuildFailed.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=1, manifest=TREE,
+                               results=(lint, audit), failed_step=Step.LINT)  # fmt: skip
+    [heal] = announced(react(at(Gate.G5), event, Policy()))
+    assert isinstance(heal, HealRequested)
+    assert [d.message for d in heal.diagnostics] == [BOOM.message]
+
+
 def test_a_files_rejected_after_a_heal_keeps_the_base_and_the_diagnostics_for_the_next_heal():
     """Attempt 2's answer gave no file: heal 3 keeps attempt 1's tree, diagnostics and step, and says why."""
     project = at(Gate.G5)
