@@ -273,3 +273,18 @@ async def test_the_manifests_in_a_toolchains_folder_are_shown_to_security_and_de
         prompt = await prompt_for(templates, role, gate, tree=tree)
         assert 'dependencies = ["flask>=3"]' in prompt.context, role
         assert '"test": "node --test"' in prompt.context, role
+
+
+async def test_security_reads_the_code_not_its_tests_or_styles(templates):
+    """The security review reads sources and manifests; tests and CSS are only listed."""
+    tree = {
+        "backend/shelf/app.py": "def create_app():\n    return None\n",
+        "backend/tests/test_api.py": "def test_secret_marker():\n    pass\n",
+        "frontend/tests/shelf.test.js": "test('marker_in_js_test', () => {});\n",
+        "frontend/style.css": ".marker_in_css { color: red }\n",
+    }
+    prompt = await prompt_for(templates, Role.SECURITY_ENGINEER, Gate.G7, tree=tree)
+    assert "def create_app" in prompt.context
+    for hidden in ("test_secret_marker", "marker_in_js_test", "marker_in_css"):
+        assert hidden not in prompt.context, hidden
+    assert "backend/tests/test_api.py" in prompt.context, "listed, not shown"

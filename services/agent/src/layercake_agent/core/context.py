@@ -52,6 +52,10 @@ RELEVANT: dict[Role, tuple[str, ...]] = {
     Role.USER: (),
 }  # fmt: skip
 NEVER_SHOWN = ("*lock.json", "*.lock", "*lock.yaml")
+_TESTS = ("*tests/*", "*test/*", "*test_*", "*_test.*", "*.test.*", "*.spec.*", "*conftest.py")
+# What a role never needs to read, though its patterns match it: a live walk's security prompt
+# reached 86k characters, most of it tests and styles.
+UNREAD: dict[Role, tuple[str, ...]] = {Role.SECURITY_ENGINEER: (*_TESTS, "*.css")}
 MAX_LISTED = 500
 # Only the designer reads every design option; the others read the selected one.
 DESIGN_FILES = "design/option-*"
@@ -63,6 +67,7 @@ _OWN_MANIFEST = {Role.BACKEND_DEVELOPER: "pyproject.toml", Role.FRONTEND_DEVELOP
 
 def _rank(role: Role, path: str, elsewhere: tuple[str, ...]) -> int | None:
     hidden = (*NEVER_SHOWN, DESIGN_FILES) if role is not Role.DESIGNER else NEVER_SHOWN
+    hidden = (*hidden, *UNREAD.get(role, ()))
     if any(fnmatchcase(path, pattern) for pattern in hidden) or path.startswith(elsewhere):
         return None
     return next((i for i, p in enumerate(RELEVANT[role]) if fnmatchcase(path, p)), None)
