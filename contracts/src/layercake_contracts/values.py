@@ -268,7 +268,6 @@ class EscalationKind(StrEnum):
     HEAL_LIMIT = "heal_limit"  # the heal rounds ran out
     AGENT = "agent"  # the agent cannot answer (model unreachable, budget, no recording)
     INFRASTRUCTURE = "infrastructure"  # a build could not run, again and again, for our reasons
-    PERSON = "person"  # a person's own files failed
 
 
 class RejectedPath(Frozen):
