@@ -277,8 +277,11 @@ class BuildFailed(EventBase):
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
-        """Every diagnostic of every step."""
-        return tuple(d for r in self.results for d in r.diagnostics)
+        """The diagnostics of the steps that failed for the project's reasons: a heal's subject.
+
+        Not the notes of an audit that could not run, which passed as far as it goes.
+        """
+        return tuple(d for r in self.results if not r.ok and r.fault is None for d in r.diagnostics)
 
 
 class HealRequested(EventBase):

@@ -151,14 +151,7 @@ def _failed(
             project.record_build_fault(event.gate, event.role, event.attempt, fault, manifest, at,
                                        policy.build_retries)  # fmt: skip
             return
-        # What failed, only: a live walk's heal prompt also listed the info of an audit that
-        # could not run (a step that passed as far as the project goes).
-        errors = [
-            _error(d.model_dump(mode="json"))
-            for r in event.results
-            if not r.ok and r.fault is None
-            for d in r.diagnostics
-        ]
+        errors = [_error(d.model_dump(mode="json")) for d in event.diagnostics]
         result = step_result(event.results, event.failed_step)
         build = build_facts(event.failed_step, result, errors)
         project.record_failure(event.gate, event.role, event.attempt, errors, at, manifest, build)
