@@ -38,7 +38,8 @@ def test_a_build_stopped_by_its_tree_fails_at_its_first_step_naming_the_error():
     )  # fmt: skip
     [result] = outcome.results
     assert result.exit_code is None
-    [diagnostic] = outcome.diagnostics
+    assert outcome.diagnostics == (), "ours, not the project's: nothing for a heal"
+    [diagnostic] = result.diagnostics
     assert (diagnostic.tool, diagnostic.code) == ("builder", "tree_unusable")
     assert diagnostic.message == (
         "the build stopped while materialising the tree: RecursionError: maximum recursion depth"
@@ -48,7 +49,7 @@ def test_a_build_stopped_by_its_tree_fails_at_its_first_step_naming_the_error():
 def test_a_build_stopped_by_the_sandbox_says_so():
     """The sandbox's failure has its own code, so a person can tell it from the tree's."""
     outcome = crashed(request(), Step.TEST, Crash.SANDBOX, PermissionError(13, "denied"))
-    [diagnostic] = outcome.diagnostics
+    [diagnostic] = outcome.results[0].diagnostics
     assert diagnostic.code == "sandbox_failed"
     assert "running the steps: PermissionError" in diagnostic.message
 
