@@ -123,6 +123,7 @@ def sample_events(project_id: str) -> list[ev.EventBase]:
             files_changed=2,
             trailer=f"LayerCake-Event: {uuid.uuid4()}",
         ),
+        ev.CommitSkipped.follow(root, gate=Gate.G5, sha="c" * 40, branch="g5"),
         ev.ExportRequested.follow(root, remote_url="file:///srv/x.git", branch="main"),
         ev.PushCompleted.follow(root, remote_url="file:///srv/x.git", branch="main", sha="d" * 40),
         ev.PushFailed.follow(

@@ -68,7 +68,9 @@ ROLES: Mapping[str, Role] = {
         ),
         writes_blobs=True,
     ),
-    "git": Role(("CommitCreated", "PushCompleted", "PushFailed"), ("flow",), answers=True),
+    "git": Role(
+        ("CommitCreated", "CommitSkipped", "PushCompleted", "PushFailed"), ("flow",), answers=True
+    ),
     "gateway": Role(
         (
             "ProjectCreated",

@@ -325,6 +325,18 @@ class CommitCreated(EventBase):
     trailer: str
 
 
+class CommitSkipped(EventBase):
+    """A build needed no commit: `sha`, on `branch` or main, holds its tree (a rework, a test run).
+
+    It answers the BuildSucceeded its `causation_id` names, which says whose build it was.
+    """
+
+    type: Literal["CommitSkipped"] = "CommitSkipped"
+    gate: Gate
+    branch: str
+    sha: str = Field(pattern=r"^[0-9a-f]{40}$")
+
+
 class ExportRequested(EventBase):
     """Push the project's repository to a release of its own or to an allowed remote.
 
@@ -416,6 +428,7 @@ Event: TypeAlias = Annotated[
     | HealRequested
     | EscalationRaised
     | CommitCreated
+    | CommitSkipped
     | ExportRequested
     | PushCompleted
     | PushFailed

@@ -59,6 +59,7 @@ PRODUCERS: Mapping[str, tuple[Service, ...]] = MappingProxyType({
     "HealRequested": _GATEWAY,
     "EscalationRaised": _GATEWAY,
     "CommitCreated": _GIT,
+    "CommitSkipped": _GIT,
     "ExportRequested": _GATEWAY,
     "PushCompleted": _GIT,
     "PushFailed": _GIT,

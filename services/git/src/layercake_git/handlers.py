@@ -1,6 +1,6 @@
 """The git service's bus edge: one ordered consumer for everything it handles.
 
-BuildSucceeded, ArtifactRecorded, GateApproved and ExportRequested arrive on
+BuildSucceeded, ArtifactRecorded, OptionSelected, GateApproved and ExportRequested arrive on
 one durable consumer (`git-flow`), in stream order, so an approval is handled
 after the builds and documents recorded before it, and an export after the
 approval that moved main. Other events are acknowledged and ignored.
@@ -21,6 +21,7 @@ from layercake_contracts.events import (
     EventBase,
     ExportRequested,
     GateApproved,
+    OptionSelected,
 )
 from layercake_contracts.rpc import HISTORY_SUBJECT, HistoryQuestion, answer_questions
 from layercake_contracts.runtime import Malformed
@@ -54,6 +55,8 @@ async def _answer(event: Event, runtime: ServiceRuntime, service: GitService) ->
             await service.record_artifact(event)
         case GateApproved():
             return await service.approve(event, await runtime.bus.blobs())
+        case OptionSelected():
+            await service.select(event)
         case ExportRequested():
             return await service.export(event)
     return None

@@ -17,18 +17,24 @@ import structlog
 
 from layercake_contracts.events import GateApproved
 from layercake_contracts.rpc import CommitEntry, HistoryAnswer
-from layercake_contracts.values import Role
+from layercake_contracts.values import Role, without_password
 from layercake_git.adapters.record import RecordFile
 from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.repository import Repository
-from layercake_git.core.checks import check_branch, check_tree_paths
+from layercake_git.core.checks import check_branch, check_tree_paths, shown_remote
+from layercake_git.core.designs import choice_for_build, unchosen_designs, without
 from layercake_git.core.history import (
     COMMITTER,
     approval_message,
     author_for,
     build_message,
 )
-from layercake_git.core.outcome import commit_created, push_completed, push_failed
+from layercake_git.core.outcome import (
+    commit_created,
+    commit_skipped,
+    push_completed,
+    push_failed,
+)
 from layercake_git.core.record import ProjectRecord
 from layercake_git.core.remotes import Address, Release, export_target
 from layercake_git.core.tree import (
@@ -61,7 +67,9 @@ if TYPE_CHECKING:
         ArtifactRecorded,
         BuildSucceeded,
         CommitCreated,
+        CommitSkipped,
         ExportRequested,
+        OptionSelected,
         PushCompleted,
         PushFailed,
     )
@@ -85,8 +93,14 @@ class GitService:
         self._exports = exports
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def commit_build(self, event: BuildSucceeded, blobs: BlobSource) -> CommitCreated:
-        """Commit `event`'s manifest exactly on its gate's branch, once however often it comes."""
+    async def commit_build(
+        self, event: BuildSucceeded, blobs: BlobSource
+    ) -> CommitCreated | CommitSkipped:
+        """Commit `event`'s manifest exactly on its gate's branch, once however often it comes.
+
+        A tree its branch (or main, for a new run) already holds is not committed
+        again: the answer is a CommitSkipped naming that commit.
+        """
         check_tree_paths(event.manifest)
         branch = short_name(branch_ref(event.gate))
         async with self._locks[event.project_id]:
@@ -103,10 +117,15 @@ class GitService:
                 **{path: (digest, 0o644) for path, digest in record.carried.items()},
                 **{path: (entry.sha256, entry.mode) for path, entry in event.manifest.items()},
             }
+            chosen = choice_for_build(record.chosen_design, event.gate)
+            files = without(files, unchosen_designs(files, chosen))
             fetched = await _fetch(blobs, (digest for digest, _ in files.values()), record)
             sha, count = await asyncio.to_thread(
                 _commit_build, repo, record_file, record, event, files, fetched
             )
+        if count is None:
+            log.info("commit_skipped", sha=sha, branch=branch)
+            return commit_skipped(event, sha=sha, branch=branch)
         log.info("commit_created", sha=sha, branch=branch, files=count)
         return commit_created(event, role=event.role, sha=sha, branch=branch, files=count)
 
@@ -123,11 +142,20 @@ class GitService:
                 _record_artifact, self._workspaces.record(event.project_id), event
             )
 
+    async def select(self, event: OptionSelected) -> None:
+        """Remember the design chosen at G4: only that one goes on from G4's approval."""
+        async with self._locks[event.project_id]:
+            record_file = self._workspaces.record(event.project_id)
+            record = await asyncio.to_thread(record_file.load)
+            await asyncio.to_thread(record_file.save, record.choosing(event))
+
     async def approve(self, event: GateApproved, blobs: BlobSource) -> CommitCreated | None:
         """Commit the gate's documents, merge its branch into main and tag it.
 
-        Returns the commit's event, or None when no commit was needed (no
-        documents, and main could simply move to the branch).
+        From G4 on, the designs not chosen are left out of main. The tag is also
+        pushed to each earlier export whose commit it marks (G9's approval comes
+        after its release was pushed, or before). Returns the commit's event, or
+        None when no commit was needed (main could simply move to the branch).
         """
         async with self._locks[event.project_id]:
             repo = self._workspaces.repository(event.project_id)
@@ -143,6 +171,7 @@ class GitService:
             fetched = {} if found else await _fetch(blobs, documents.values(), record)
             approval = _Approval(repo, record_file, record, event, documents)
             made = await asyncio.to_thread(approval.run, found, fetched)
+            await asyncio.to_thread(self._push_tag, repo, event, record.exports)
         if made is None:
             log.info("gate_merged_without_commit", gate=event.gate)
             return None
@@ -160,28 +189,55 @@ class GitService:
             return push_failed(event, str(exc))
         async with self._locks[event.project_id]:
             repo = self._workspaces.repository(event.project_id)
+            record_file = self._workspaces.record(event.project_id)
             try:
-                sha = await asyncio.to_thread(self._push, repo, event.project_id, target, branch)
+                sha = await asyncio.to_thread(self._export, repo, event.project_id, target, branch)
             except (Refused, GitFailed, RepositoryMissing, BranchMissing) as exc:
                 log.warning("push_failed", reason=str(exc))
                 return push_failed(event, str(exc))
+            record = await asyncio.to_thread(record_file.load)
+            remote = without_password(event.remote_url)  # no secret on disk
+            await asyncio.to_thread(record_file.save, record.exported(remote, sha))
         log.info("push_completed", sha=sha, branch=branch)
         return push_completed(event, sha)
 
-    def _push(self, repo: Repository, project_id: str, target: Release | str, branch: str) -> str:
+    def _export(self, repo: Repository, project_id: str, target: Release | str, branch: str) -> str:
         if not repo.exists:
             raise RepositoryMissing(project_id)
         ref = f"refs/heads/{branch}"
         sha = repo.resolve(ref)
         if sha is None:
             raise BranchMissing(branch)
-        refspecs = (f"{ref}:{ref}", "refs/tags/*:refs/tags/*")
+        self._push(repo, project_id, target, (f"{ref}:{ref}", "refs/tags/*:refs/tags/*"))
+        return sha
+
+    def _push_tag(self, repo: Repository, event: GateApproved, exports: Mapping[str, str]) -> None:
+        """Push the approval's tag to each export whose pushed commit holds the commit it marks.
+
+        A remote no longer allowed is skipped (retrying cannot change that); a
+        failed push raises, so the approval is delivered again.
+        """
+        ref = tag_ref(event.gate)
+        tagged = repo.resolve(ref) if exports else None
+        for remote, pushed in exports.items():
+            if tagged is None or not repo.is_ancestor(tagged, pushed):
+                continue
+            try:
+                target = export_target(remote, self._exports.remotes)
+            except Refused as exc:
+                log.warning("tag_not_pushed", remote=shown_remote(remote), reason=str(exc))
+                continue
+            self._push(repo, event.project_id, target, (f"{ref}:{ref}",))
+            log.info("tag_pushed", tag=ref, remote=shown_remote(remote))
+
+    def _push(
+        self, repo: Repository, project_id: str, target: Release | str, refspecs: tuple[str, ...]
+    ) -> None:
         if isinstance(target, Release):
             release = self._exports.releases.repository(project_id, target.name)
             repo.push_to_release(release, refspecs)
         else:
             repo.push(target, refspecs, self._exports.credentials(target))
-        return sha
 
 
 @dataclass(frozen=True)
@@ -250,9 +306,16 @@ def _commit(
     message: Callable[[int], str],
     author: Identity,
     when: datetime,
-) -> tuple[str, int]:
-    """Commit `tree` on `parents`; the count of files changed is against the first parent."""
+) -> tuple[str, int | None]:
+    """Commit `tree` on `parents`: its sha and the count of files changed against the first parent.
+
+    When `tree` is its only parent's, nothing is committed (an empty commit says
+    nothing): that parent's sha, and None. A merge is made even so, since it
+    records that the branch was brought in.
+    """
     count = count_changes(repo.tree(parents[0] if parents else None), tree)
+    if count == 0 and len(parents) == 1:
+        return parents[0], None
     sha = repo.commit(
         repo.write_tree(tree),
         parents,
@@ -271,7 +334,8 @@ def _commit_build(
     event: BuildSucceeded,
     files: Mapping[str, tuple[str, int]],
     fetched: Mapping[str, bytes],
-) -> tuple[str, int]:
+) -> tuple[str, int | None]:
+    """The build's commit and its file count; or the commit holding its tree already, and None."""
     gitignore = gitignore_for(event.manifest)
     record = _store(repo, record_file, record, fetched, gitignore)
     tree = layered(
@@ -292,7 +356,8 @@ def _commit_build(
         author_for(event.role),
         event.occurred_at,
     )
-    repo.update_refs([RefUpdate(ref, sha, tip)])
+    if count is not None:
+        repo.update_refs([RefUpdate(ref, sha, tip)])
     return sha, count
 
 
@@ -311,22 +376,35 @@ class _Approval:
         repo, gate = self.repo, self.event.gate
         main, tip, tag = (repo.resolve(ref) for ref in (MAIN_REF, branch_ref(gate), tag_ref(gate)))
         target: str | None
+        left_out = False
         if found is not None:
             made: tuple[str, int] | None = (found.sha, found.files)
             target = found.sha
         else:
             plan = plan_approval(main, tip, repo.relation(main, tip))
-            made = self._commit(plan, fetched) if self.documents or plan.merge else None
+            if self.documents or plan.parents:
+                made, left_out = self._commit(plan, fetched)
+            else:
+                made = None
             target = made[0] if made else plan.start
         if target is None:
             return None
         main_moves = target != main and (main is None or not repo.is_ancestor(target, main))
         repo.update_refs(
-            approval_updates(gate, target, main=main, tip=tip, tag=tag, main_moves=main_moves)
-        )
+            approval_updates(
+                gate, target, main=main, tip=tip, tag=tag, main_moves=main_moves,
+                branch_moves=not left_out,  # the gate's branch keeps what main leaves out
+            )
+        )  # fmt: skip
         return made
 
-    def _commit(self, plan: ApprovalPlan, fetched: Mapping[str, bytes]) -> tuple[str, int]:
+    def _commit(
+        self, plan: ApprovalPlan, fetched: Mapping[str, bytes]
+    ) -> tuple[tuple[str, int] | None, bool]:
+        """The approval's commit, and whether it left unchosen designs out.
+
+        No commit (None) when main may move to the plan's start as it is.
+        """
         repo = self.repo
         base = repo.tree(repo.merge_trees(*plan.parents) if plan.merge else plan.start)
         gitignore = gitignore_for(base)
@@ -334,11 +412,14 @@ class _Approval:
         documents = {
             path: TreeEntry(REGULAR, record.blob_ids[d]) for path, d in self.documents.items()
         }
-        return _commit(
+        tree = layered(_gitignore_layer(gitignore), base, documents)
+        unchosen = unchosen_designs(tree, self.record.chosen_design)
+        sha, count = _commit(
             repo,
-            layered(_gitignore_layer(gitignore), base, documents),
+            without(tree, unchosen),
             plan.parents,
             lambda n: approval_message(self.event, APPROVER, len(documents), n),
             author_for(APPROVER),
             self.event.occurred_at,
         )
+        return (None if count is None else (sha, count)), bool(unchosen)

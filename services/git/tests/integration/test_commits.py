@@ -137,3 +137,30 @@ async def test_unchanged_contents_are_not_fetched_again(service, build, blobs):
     event = build({"a.txt": b"a", "b.txt": b"b", "c.txt": b"c"}, attempt=2)
     await service.commit_build(event, blobs)
     assert asked == [event.manifest["c.txt"].sha256]
+
+
+async def test_a_rework_whose_build_changes_nothing_commits_nothing_and_names_the_head(
+    service, build, blobs, inspect, repo_path
+):
+    """A rejected gate's role works again, its tree as before: CommitSkipped at the branch's head."""
+    first = await service.commit_build(build({"app.py": APP}), blobs)
+    again = await service.commit_build(build({"app.py": APP}, attempt=2), blobs)
+    assert again.type == "CommitSkipped"
+    assert (again.sha, again.branch, again.gate) == (first.sha, "gate/g5", Gate.G5)
+    assert inspect(repo_path, "rev-list", "--all", "--count").strip() == "1"
+    assert inspect(repo_path, "rev-parse", "gate/g5").strip() == first.sha
+
+
+async def test_a_test_run_after_approval_commits_nothing_and_names_main(
+    service, build, approval, blobs, inspect, repo_path
+):
+    """`steps: ["test"]` on the approved tree passes: nothing committed, the answer is main's head."""
+    built = await service.commit_build(build({"app.py": APP}), blobs)
+    await service.approve(approval(Gate.G5), blobs)
+    event = build({"app.py": APP}, attempt=2)
+    tested = await service.commit_build(event, blobs)
+    again = await service.commit_build(event, blobs)
+    assert (tested.type, tested.sha) == ("CommitSkipped", built.sha)
+    assert again.model_dump(exclude={"occurred_at"}) == tested.model_dump(exclude={"occurred_at"})
+    assert inspect(repo_path, "rev-list", "--all", "--count").strip() == "1"
+    assert "(0 files changed)" not in inspect(repo_path, "log", "--all", "--format=%s")

@@ -46,6 +46,28 @@ async def test_a_push_to_a_release_gives_the_same_log_and_tags(
     assert inspect(release, "tag").split() == ["g2-approved", "g5-approved"]
 
 
+async def test_a_release_pushed_before_g9_is_approved_gets_its_tag_once_it_is(
+    service, export, approval, approved, inspect, releases, blobs
+):
+    """Export, then GateApproved(G9): the approval's tag follows the release it marks."""
+    pushed = await service.export(export("v1"))
+    await service.approve(approval(Gate.G9), blobs)
+    release = release_path(releases.root, "shop", "v1")
+    assert inspect(release, "tag").split() == ["g2-approved", "g5-approved", "g9-approved"]
+    assert inspect(release, "rev-parse", "g9-approved^{commit}").strip() == pushed.sha
+
+
+async def test_a_release_pushed_after_g9_is_approved_carries_its_tag(
+    service, export, approval, approved, inspect, releases, blobs
+):
+    """GateApproved(G9), then the export the ledger issues after it: g9-approved is pushed too."""
+    await service.approve(approval(Gate.G9), blobs)
+    pushed = await service.export(export("v1"))
+    release = release_path(releases.root, "shop", "v1")
+    assert inspect(release, "tag").split() == ["g2-approved", "g5-approved", "g9-approved"]
+    assert inspect(release, "rev-parse", "g9-approved^{commit}").strip() == pushed.sha
+
+
 async def test_a_release_repository_is_bare_private_with_our_config_and_no_hooks(
     service, export, approved, inspect, releases
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layercake_contracts.events import OptionSelected
 from layercake_contracts.values import Gate, Role
 
 APP = b"print('hello')\n"
@@ -135,3 +136,50 @@ async def test_an_event_named_in_a_message_is_not_taken_for_its_commit(
     created = await service.commit_build(event, blobs)
     assert inspect(repo_path, "rev-list", "--all", "--count").strip() == "2"
     assert inspect(repo_path, "rev-parse", "gate/g5").strip() == created.sha
+
+
+DESIGNS = {f"design/option-{x}.html": f"<p>{x}</p>\n".encode() for x in "abc"}
+
+
+async def test_only_the_chosen_design_reaches_main_and_its_branch_keeps_all_three(
+    service, build, approval, project, blobs, inspect, repo_path
+):
+    """G4 approved after option-b was chosen: main holds option-b; gate/g4 still holds a, b, c."""
+    designed = await service.commit_build(build(DESIGNS, gate=Gate.G4, role=Role.DESIGNER), blobs)
+    await service.select(OptionSelected.follow(project, gate=Gate.G4, option="option-b", by="ada"))
+    approved = await service.approve(approval(Gate.G4), blobs)
+    assert approved is not None
+    assert approved.files_changed == 2
+    assert inspect(repo_path, "ls-tree", "-r", "--name-only", "main").split() == [
+        ".gitignore", "design/option-b.html",
+    ]  # fmt: skip
+    assert refs(inspect, repo_path)["refs/heads/gate/g4"] == designed.sha
+    assert refs(inspect, repo_path)["refs/tags/g4-approved"] == approved.sha
+    assert len(inspect(repo_path, "ls-tree", "--name-only", "gate/g4:design").split()) == 3
+
+
+async def test_a_later_build_does_not_bring_the_unchosen_designs_back(
+    service, build, approval, project, blobs, inspect, repo_path
+):
+    """G5's tree started from G4's (all three designs): its commit and main keep only option-b."""
+    await service.commit_build(build(DESIGNS, gate=Gate.G4, role=Role.DESIGNER), blobs)
+    await service.select(OptionSelected.follow(project, gate=Gate.G4, option="option-b", by="ada"))
+    await service.approve(approval(Gate.G4), blobs)
+    built = await service.commit_build(build({**DESIGNS, "app.py": APP}), blobs)
+    await service.approve(approval(Gate.G5), blobs)
+    listing = [".gitignore", "app.py", "design/option-b.html"]
+    assert inspect(repo_path, "ls-tree", "-r", "--name-only", built.sha).split() == listing
+    assert inspect(repo_path, "ls-tree", "-r", "--name-only", "main").split() == listing
+
+
+async def test_a_gates_documents_stay_where_its_role_wrote_them(
+    service, build, approval, blobs, inspect, repo_path
+):
+    """The product manager's docs/prd.md is on main at docs/prd.md after G2: no docs/g2/ copy."""
+    await service.commit_build(
+        build({"docs/prd.md": b"# PRD\n"}, gate=Gate.G2, role=Role.PRODUCT_MANAGER), blobs
+    )
+    assert await service.approve(approval(Gate.G2), blobs) is None
+    assert inspect(repo_path, "ls-tree", "-r", "--name-only", "g2-approved").split() == [
+        ".gitignore", "docs/prd.md",
+    ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -10,6 +11,7 @@ from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import (
     BuildSucceeded,
     CommitCreated,
+    CommitSkipped,
     Event,
     ExportRequested,
     GateApproved,
@@ -26,7 +28,7 @@ from layercake_testing.waiting import eventually
 
 pytestmark = pytest.mark.nats
 
-ANSWERS = (CommitCreated, PushCompleted, PushFailed, ProcessingFailed)
+ANSWERS = (CommitCreated, CommitSkipped, PushCompleted, PushFailed, ProcessingFailed)
 
 
 @pytest.fixture
@@ -111,6 +113,45 @@ async def test_an_export_after_approval_pushes_main_to_a_release(
     release = release_path(tmp_path / "releases", project.project_id, "v1")
     assert inspect(release, "rev-parse", "main").strip() == created.sha
     assert inspect(release, "log", "main") == inspect(root / "shop.git", "log", "main")
+
+
+@pytest.mark.parametrize("export_first", [True, False], ids=["export-first", "approval-first"])
+async def test_the_release_carries_g9_approved_whichever_comes_first(
+    git_and_observer, project, inspect, tmp_path, export_first
+):
+    """GateApproved(G9) and the ExportRequested after it, in either order: the tag is released."""
+    observer, seen, _root = git_and_observer
+    g9 = GateApproved.follow(project, gate=Gate.G9, by="ada")
+    push = ExportRequested.follow(g9, remote_url="v1")
+    created, pushed = await answers(
+        observer,
+        seen,
+        2,
+        await build_succeeded(observer, project, {"app.py": b"x\n"}),
+        GateApproved.follow(project, gate=Gate.G5, by="ada"),
+        *((push, g9) if export_first else (g9, push)),
+    )
+    assert isinstance(pushed, PushCompleted)
+    release = release_path(tmp_path / "releases", project.project_id, "v1")
+
+    def tags() -> list[str]:
+        return inspect(release, "tag").split()
+
+    await eventually(lambda: "g9-approved" in tags())
+    assert tags() == ["g5-approved", "g9-approved"]
+    assert inspect(release, "rev-parse", "g9-approved^{commit}").strip() == created.sha
+
+
+async def test_a_build_that_changes_nothing_gives_commit_skipped(git_and_observer, project):
+    """The same tree built again (a rework, a test run): CommitSkipped names the head, no commit."""
+    observer, seen, _root = git_and_observer
+    first = await build_succeeded(observer, project, {"app.py": b"x\n"})
+    again = first.model_copy(update={"event_id": uuid.uuid4(), "attempt": 2})
+    created, skipped = await answers(observer, seen, 2, first, again)
+    assert isinstance(skipped, CommitSkipped)
+    assert (skipped.sha, skipped.branch, skipped.causation_id) == (
+        created.sha, "gate/g5", again.event_id,
+    )  # fmt: skip
 
 
 async def test_an_export_to_an_unreachable_remote_gives_push_failed(git_and_observer, project):

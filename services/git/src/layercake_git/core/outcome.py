@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from layercake_contracts.events import CommitCreated, PushCompleted, PushFailed
+from layercake_contracts.events import CommitCreated, CommitSkipped, PushCompleted, PushFailed
 from layercake_git.core.checks import shown_remote
 from layercake_git.core.history import trailer
 
@@ -32,14 +32,22 @@ def commit_created(
     """The answer to a request that made (or had made) commit `sha`."""
     return CommitCreated.follow(
         request,
-        event_id=outcome_id(request),
-        gate=request.gate,
+        **_about_commit(request, sha, branch),
         role=role,
-        sha=sha,
-        branch=branch,
         files_changed=files,
         trailer=trailer(request.event_id),
     )
+
+
+def commit_skipped(request: BuildSucceeded, *, sha: str, branch: str) -> CommitSkipped:
+    """The answer to a build whose tree commit `sha` already holds: nothing was committed."""
+    return CommitSkipped.follow(request, **_about_commit(request, sha, branch))
+
+
+def _about_commit(
+    request: BuildSucceeded | GateApproved, sha: str, branch: str
+) -> dict[str, object]:
+    return {"event_id": outcome_id(request), "gate": request.gate, "sha": sha, "branch": branch}
 
 
 def push_completed(request: ExportRequested, sha: str) -> PushCompleted:

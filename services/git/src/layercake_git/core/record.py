@@ -6,6 +6,9 @@
 - `carried`: the documents of approved gates; every later tree keeps them.
 - `blob_ids`: sha256 → git blob id of contents already in the repository, so a
   commit fetches only contents it has not seen.
+- `chosen_design`: the G4 option a person selected (see `core/designs.py`).
+- `exports`: where the project was pushed, and its branch's sha then, so a later
+  approval's tag follows the release it marks (G9's, approved after its push).
 Pure values; `adapters/record.py` reads and writes the file.
 """
 
@@ -21,7 +24,7 @@ from layercake_contracts.values import Frozen, Gate, Sha256
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from layercake_contracts.events import ArtifactRecorded
+    from layercake_contracts.events import ArtifactRecorded, OptionSelected
 
 # The designs a person did not choose; the chosen one is recorded again as
 # `selected_design` (the gateway's G4 proof), and that one is committed.
@@ -36,6 +39,8 @@ class ProjectRecord(Frozen):
     recorded: dict[Gate, dict[str, Sha256]] = Field(default_factory=dict)
     carried: dict[str, Sha256] = Field(default_factory=dict)
     blob_ids: dict[Sha256, str] = Field(default_factory=dict)
+    chosen_design: str | None = None
+    exports: dict[str, str] = Field(default_factory=dict)  # remote (no password) → sha pushed
 
     def with_artifact(self, event: ArtifactRecorded) -> ProjectRecord:
         """This record with `event`'s document, if it is one worth committing."""
@@ -54,6 +59,16 @@ class ProjectRecord(Frozen):
     def approving(self, gate: Gate) -> ProjectRecord:
         """This record with `gate`'s documents carried into every later tree."""
         return self.model_copy(update={"carried": {**self.carried, **self.documents(gate)}})
+
+    def choosing(self, event: OptionSelected) -> ProjectRecord:
+        """This record knowing the design a person chose at G4."""
+        if event.gate is not Gate.G4:
+            return self
+        return self.model_copy(update={"chosen_design": event.option})
+
+    def exported(self, remote: str, sha: str) -> ProjectRecord:
+        """This record knowing that `sha` was pushed to `remote`."""
+        return self.model_copy(update={"exports": {**self.exports, remote: sha}})
 
     def with_blob_ids(self, ids: Mapping[str, str]) -> ProjectRecord:
         """This record knowing more sha256 → blob id pairs."""

@@ -157,14 +157,15 @@ def approval_updates(
     tip: str | None,
     tag: str | None,
     main_moves: bool,
+    branch_moves: bool = True,
 ) -> tuple[RefUpdate, ...]:
-    """The refs an approval moves: main, the gate branch and its tag, or only a missing tag."""
+    """The refs an approval moves: main, the gate branch and its tag, or only a missing tag.
+
+    The branch stays where it is when `branch_moves` is false (main left some of it out).
+    """
     if main_moves:
-        return (
-            RefUpdate(MAIN_REF, target, main),
-            RefUpdate(branch_ref(gate), target, tip),
-            RefUpdate(tag_ref(gate), target, tag),
-        )
+        branch = (RefUpdate(branch_ref(gate), target, tip),) if branch_moves else ()
+        return (RefUpdate(MAIN_REF, target, main), *branch, RefUpdate(tag_ref(gate), target, tag))
     if tag is None:
         return (RefUpdate(tag_ref(gate), target, None),)
     return ()
