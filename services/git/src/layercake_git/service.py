@@ -224,10 +224,10 @@ class GitService:
                 continue
             try:
                 target = export_target(remote, self._exports.remotes)
+                self._push(repo, event.project_id, target, (f"{ref}:{ref}",))
             except Refused as exc:
                 log.warning("tag_not_pushed", remote=shown_remote(remote), reason=str(exc))
                 continue
-            self._push(repo, event.project_id, target, (f"{ref}:{ref}",))
             log.info("tag_pushed", tag=ref, remote=shown_remote(remote))
 
     def _push(
@@ -418,7 +418,13 @@ class _Approval:
             repo,
             without(tree, unchosen),
             plan.parents,
-            lambda n: approval_message(self.event, APPROVER, len(documents), n),
+            lambda n: approval_message(
+                self.event,
+                APPROVER,
+                len(documents),
+                n,
+                chosen=self.record.chosen_design if unchosen else None,
+            ),
             author_for(APPROVER),
             self.event.occurred_at,
         )

@@ -156,6 +156,9 @@ async def test_only_the_chosen_design_reaches_main_and_its_branch_keeps_all_thre
     assert refs(inspect, repo_path)["refs/heads/gate/g4"] == designed.sha
     assert refs(inspect, repo_path)["refs/tags/g4-approved"] == approved.sha
     assert len(inspect(repo_path, "ls-tree", "--name-only", "gate/g4:design").split()) == 3
+    assert inspect(repo_path, "log", "-1", "--format=%s", "main").strip() == (
+        "G4 approved by ada: 0 document(s), 2 files changed, only option-b of the designs"
+    )
 
 
 async def test_a_later_build_does_not_bring_the_unchosen_designs_back(

@@ -69,10 +69,17 @@ def build_message(event: BuildSucceeded, files: int) -> str:
     )
 
 
-def approval_message(event: GateApproved, role: Role, documents: int, files: int) -> str:
-    """The message of an approval's commit: who approved, how many documents it adds."""
+def approval_message(
+    event: GateApproved, role: Role, documents: int, files: int, *, chosen: str | None = None
+) -> str:
+    """The message of an approval's commit: who approved, how many documents it adds.
+
+    `chosen`: the design kept when the others were left out.
+    """
     by = _CONTROL.sub(" ", event.by).strip() or "someone"  # free text: no forged trailers
     subject = f"{event.gate} approved by {by}: {documents} document(s), {_files(files)} changed"
+    if chosen is not None:
+        subject += f", only {_CONTROL.sub(' ', chosen)} of the designs"
     trailers = {GATE_TRAILER: event.gate.value, ROLE_TRAILER: role.value, FILES_TRAILER: str(files)}
     return _message(subject, trailers, event.event_id)
 
