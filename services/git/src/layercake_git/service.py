@@ -17,7 +17,7 @@ import structlog
 
 from layercake_contracts.events import GateApproved
 from layercake_contracts.rpc import CommitEntry, HistoryAnswer
-from layercake_contracts.values import Role, without_password
+from layercake_contracts.values import Role
 from layercake_git.adapters.record import RecordFile
 from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.repository import Repository
@@ -147,7 +147,9 @@ class GitService:
         async with self._locks[event.project_id]:
             record_file = self._workspaces.record(event.project_id)
             record = await asyncio.to_thread(record_file.load)
-            await asyncio.to_thread(record_file.save, record.choosing(event))
+            chosen = record.choosing(event)
+            if chosen != record:
+                await asyncio.to_thread(record_file.save, chosen)
 
     async def approve(self, event: GateApproved, blobs: BlobSource) -> CommitCreated | None:
         """Commit the gate's documents, merge its branch into main and tag it.
@@ -195,9 +197,8 @@ class GitService:
             except (Refused, GitFailed, RepositoryMissing, BranchMissing) as exc:
                 log.warning("push_failed", reason=str(exc))
                 return push_failed(event, str(exc))
-            record = await asyncio.to_thread(record_file.load)
-            remote = without_password(event.remote_url)  # no secret on disk
-            await asyncio.to_thread(record_file.save, record.exported(remote, sha))
+            record = await asyncio.to_thread(record_file.load)  # a RemoteUrl holds no password
+            await asyncio.to_thread(record_file.save, record.exported(event.remote_url, sha))
         log.info("push_completed", sha=sha, branch=branch)
         return push_completed(event, sha)
 

@@ -68,6 +68,20 @@ async def test_a_release_pushed_after_g9_is_approved_carries_its_tag(
     assert inspect(release, "rev-parse", "g9-approved^{commit}").strip() == pushed.sha
 
 
+async def test_an_earlier_release_gets_no_tag_of_work_it_does_not_hold(
+    service, build, document, approval, export, inspect, releases, blobs
+):
+    """Exported after G2; G5 is approved later: the release keeps g2-approved only, main unmoved."""
+    await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
+    g2 = await service.approve(approval(Gate.G2), blobs)
+    await service.export(export("v1"))
+    await service.commit_build(build({"app.py": APP}), blobs)
+    await service.approve(approval(Gate.G5), blobs)
+    release = release_path(releases.root, "shop", "v1")
+    assert inspect(release, "tag").split() == ["g2-approved"]
+    assert inspect(release, "rev-parse", "main").strip() == g2.sha
+
+
 async def test_a_release_repository_is_bare_private_with_our_config_and_no_hooks(
     service, export, approved, inspect, releases
 ):
