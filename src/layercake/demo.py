@@ -42,6 +42,7 @@ from layercake_contracts.events import (
     BuildSucceeded,
     CodeGenerated,
     CommitCreated,
+    CommitSkipped,
     EscalationRaised,
     EventBase,
     FilesRejected,
@@ -297,6 +298,8 @@ class Demo:
                 p.commits += 1
                 self.say(f"{event.gate}: commit {event.sha[:10]} on {event.branch} "
                          f"({event.files_changed} file(s))")  # fmt: skip
+            case CommitSkipped():
+                self.say(f"{event.gate}: nothing to commit, {event.sha[:10]} holds this tree")
             case PushCompleted():
                 p.released = True
                 self.say(f"G9: released {event.sha[:10]} to {event.remote_url}")
