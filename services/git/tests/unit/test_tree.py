@@ -101,3 +101,11 @@ def test_an_approval_moves_main_branch_and_tag_or_only_adds_a_missing_tag():
         RefUpdate("refs/tags/g5-approved", "n", None),
     )
     assert approval_updates(Gate.G5, "n", main="m", tip="t", tag="x", main_moves=False) == ()
+
+
+def test_an_approval_that_leaves_files_out_keeps_the_branch_where_it_is():
+    """G4's approval left the unchosen designs out: main and the tag move, gate/g4 does not."""
+    moved = approval_updates(
+        Gate.G4, "n", main="m", tip="t", tag=None, main_moves=True, branch_moves=False
+    )
+    assert moved == (RefUpdate(MAIN_REF, "n", "m"), RefUpdate("refs/tags/g4-approved", "n", None))
