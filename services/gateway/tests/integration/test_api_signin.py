@@ -237,14 +237,17 @@ async def test_a_design_page_opened_by_cookie_keeps_its_sandbox(gateway, auth, d
 
 
 @pytest.mark.nats
-async def test_layercake_link_prints_a_url_that_signs_in_once_to_the_page(gateway, auth, tmp_path):
-    """`layercake link calc design/option-a` prints one URL (stdout) that leads to that page;
-    a project that is not yours is named, and no link is made."""
+async def test_layercake_link_prints_a_url_that_signs_in_once_to_the_page(
+    gateway, auth, secret, tmp_path
+):
+    """`layercake link calc design/option-a` beside `up`'s home (its key, no token of one's own)
+    prints one URL (stdout) that leads to that page; a project that is not yours is named."""
     _, client = gateway
-    await client.post("/projects", json={"project_id": "calc", **INTAKE}, headers=auth("ada"))
-    env = {k: v for k, v in os.environ.items() if k != "LAYERCAKE_JWT_SECRET"}
-    env |= {"LAYERCAKE_HOME": str(tmp_path), "LAYERCAKE_API_URL": str(client.base_url),
-            "LAYERCAKE_TOKEN": auth("ada")["Authorization"].removeprefix("Bearer ")}  # fmt: skip
+    await client.post("/projects", json={"project_id": "calc", **INTAKE}, headers=auth("local"))
+    (tmp_path / "jwt-secret").write_text(secret)
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"LAYERCAKE_JWT_SECRET", "LAYERCAKE_TOKEN"}}  # fmt: skip
+    env |= {"LAYERCAKE_HOME": str(tmp_path), "LAYERCAKE_API_URL": str(client.base_url)}
 
     def layercake(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603  # our own command
