@@ -37,6 +37,7 @@ from layercake_gateway.cli import (
     approve,
     audit,
     events,
+    link,
     prompt,
     prompts,
     reject,
@@ -53,7 +54,7 @@ from layercake_parser.cli import parse
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
-    "answer",
+    "answer", "link",
 }  # fmt: skip
 # The token a local command signs for itself: it needs it for seconds (`events --follow`
 # authenticates once, at the start), so a copy found later is soon worthless.
@@ -73,7 +74,7 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
-for command in (approve, reject, accept, select, events, prompts, prompt, answer):
+for command in (approve, reject, accept, select, events, prompts, prompt, answer, link):
     app.command()(command)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)

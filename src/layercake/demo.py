@@ -2,8 +2,9 @@
 
 The demo is a client like any other: it creates a project, follows the
 project's events (Server-Sent Events) and, at each gate that awaits a person,
-approves (with `--yes`) or says which command would. At G4 it selects the
-first design option; at G9 it exports the repository to the project's release
+approves (with `--yes`) or says which command would. At G4 it prints a
+one-time sign-in link to each design option (to see it in a browser) and
+selects the first; at G9 it exports the repository to the project's release
 `release` (a bare repository the git service makes in its release folder),
 which it then clones for you to look at. Each shipped project is a set of
 recordings (`services/agent/recordings/<name>/`: its intake, whether it has a
@@ -189,18 +190,30 @@ class Demo:
             return
 
     async def _select(self) -> None:
+        if "G4-links" not in self._told:
+            await self._design_links()
         if not self.yes:
-            pages = ", ".join(
-                f"{self.client.base_url}/projects/{self.project_id}/design/option-{k}"
-                for k in "abc"
-            )
             command = f"layercake select {self.project_id} option-b"
-            self._tell_once("G4-select", f"G4: look at {pages}; then [bold]{command}[/] (a to c)")
+            self._tell_once("G4-select", f"G4: then choose one: [bold]{command}[/] (a to c)")
             return
         reply = await self.client.post(
             f"/projects/{self.project_id}/design", json={"option": DESIGN_CHOICE}
         )
         _check(reply, "select a design")
+
+    async def _design_links(self) -> None:
+        """A one-time sign-in link to each design option, to open in a browser."""
+        self._told.add("G4-links")
+        self.say(
+            "G4: the design options, each a sign-in link for a browser (it opens once, within "
+            f"2 minutes; [bold]layercake link {self.project_id} design/option-a[/] makes another):"
+        )
+        for option in ("option-a", "option-b", "option-c"):
+            page = f"/projects/{self.project_id}/design/{option}"
+            reply = await self.client.post("/signin-links", json={"next": page})
+            _check(reply, f"make a sign-in link to {option}")
+            # Not wrapped by us: a line break inside the URL would break it when copied.
+            self.console.print(f"  {option}: {reply.json()['url']}", soft_wrap=True, markup=False)
 
     async def _accept(self, findings: list[str]) -> None:
         listed = "; ".join(f.removeprefix(FINDING) for f in findings)

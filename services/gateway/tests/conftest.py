@@ -12,8 +12,11 @@ import psycopg
 import pytest
 
 from layercake.natsd import free_port
+from layercake_contracts.events import FilesWritten
+from layercake_contracts.values import FileEntry, Gate, Manifest, Role
 from layercake_gateway.api import create_token
 from layercake_gateway.app import create_runtime
+from layercake_gateway.core.names import bus_id
 from layercake_gateway.settings import Settings
 
 SECRET = "test-secret-for-the-api-tests-only-32b"  # noqa: S105  # a test key
@@ -107,3 +110,20 @@ def auth():
 def secret():
     """The key the test gateways sign tokens with."""
     return SECRET
+
+
+@pytest.fixture
+def design_option():
+    """Publish a G4 design option of ada's `calc` as the designer wrote it: `await publish(runtime,
+    page)` (the ledger records it when it reads the event)."""
+
+    async def publish(runtime, page: bytes, option: str = "option-a") -> None:
+        path = f"design/{option}.html"
+        digest = await (await runtime.bus.blobs()).put(page)
+        await runtime.bus.publish(
+            FilesWritten(project_id=bus_id("ada", "calc"), role=Role.DESIGNER, gate=Gate.G4,
+                         attempt=1, manifest=Manifest({path: FileEntry(sha256=digest,
+                         size=len(page))}), changed=(path,))
+        )  # fmt: skip
+
+    return publish

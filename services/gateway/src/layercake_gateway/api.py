@@ -13,12 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
-import jwt
 import structlog
 from fastapi import FastAPI, Header, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -62,15 +60,10 @@ from layercake_gateway.core.project import (
     MissingArtifacts,
     Project,
 )
-from layercake_gateway.core.tokens import (
-    DEFAULT_TOKEN_TTL_S,
-    TokenClaims,
-    claims_for,
-    valid_claims,
-)
+from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
 from layercake_gateway.dependencies import User, owned_project
-from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, JWT_ALGORITHM, BodyGuard
-from layercake_gateway.routes import prompts
+from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, BodyGuard, create_token, issue_token
+from layercake_gateway.routes import prompts, session
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -80,6 +73,8 @@ if TYPE_CHECKING:
     from layercake_contracts.bus import Bus
     from layercake_gateway.adapters.ledger import Ledger
 
+# The tokens are signed in `guard.py`; the CLI and the tests have always signed them here.
+__all__ = ["create_api", "create_token", "issue_token", "openapi_document"]
 _A = TypeVar("_A", bound=BaseModel)
 log = structlog.get_logger(__name__)
 QUESTION_TIMEOUT_S = 10.0
@@ -208,20 +203,6 @@ class Selection(BaseModel):
     option: str = Field(min_length=1, max_length=200)
 
 
-def issue_token(
-    secret: str, user: str, lifetime_s: int = DEFAULT_TOKEN_TTL_S
-) -> tuple[str, TokenClaims]:
-    """A bearer token for `user`, valid from now for `lifetime_s` seconds, and what it says."""
-    now = int(time.time())
-    claims = claims_for(user, uuid.uuid4().hex, now, lifetime_s)
-    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), valid_claims(claims, now)
-
-
-def create_token(secret: str, user: str, lifetime_s: int = DEFAULT_TOKEN_TTL_S) -> str:
-    """A bearer token for `user`, valid from now for `lifetime_s` seconds."""
-    return issue_token(secret, user, lifetime_s)[0]
-
-
 def create_api(  # noqa: C901, PLR0915  # one closure per route
     ledger: Ledger,
     secret: str,
@@ -229,12 +210,13 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     runs_per_minute: int = 30,
     relay: Callable[[], Awaitable[object]] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    session_ttl_s: int = DEFAULT_TOKEN_TTL_S,
 ) -> FastAPI:
     """The HTTP API over `ledger`, tokens checked with `secret`, events to and from `bus`.
 
     `relay` publishes what a decision announces at once (else the relay's loop does, later).
     A request body is read only from a caller with a valid token, and only up to
-    `max_body_bytes` (413 past it).
+    `max_body_bytes` (413 past it). A sign-in link's session lasts `session_ttl_s`.
     """
     api = FastAPI(title="LayerCake gateway", version="0.1.0", responses=BODY_RESPONSES)
 
@@ -243,8 +225,9 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         return ledger.is_revoked(jti)
 
     api.state.jwt_secret, api.state.revoked = secret, revoked
-    api.state.ledger, api.state.bus = ledger, bus
+    api.state.ledger, api.state.bus, api.state.session_ttl_s = ledger, bus, session_ttl_s
     api.include_router(prompts.router)
+    api.include_router(session.router)
     # Added before `count`, so it runs inside it: its refusals are counted too.
     api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes, revoked=revoked)
     registry = CollectorRegistry()

@@ -63,6 +63,7 @@ class GatewayRuntime(ServiceRuntime):
                 settings.runs_per_minute,
                 self.relay.run_once,
                 settings.http_max_body_bytes,
+                settings.token_ttl_s,
             )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_level="warning"

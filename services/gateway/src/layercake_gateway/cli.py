@@ -248,6 +248,24 @@ def select(
     typer.echo(f"selected {option}")
 
 
+def link(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    path: Annotated[
+        str | None, typer.Argument(help="A page of it, e.g. design/option-a (else the project).")
+    ] = None,
+) -> None:
+    """Print a one-time sign-in URL that opens PROJECT (or its PATH) in a browser.
+
+    The URL alone goes to stdout; when it expires to stderr. It signs in once, for
+    two minutes; the browser then keeps a session cookie, not the URL's code.
+    """
+    _call("GET", f"/projects/{project}")  # a project that is not yours is named, not linked to
+    page = f"/projects/{project}" + (f"/{path.lstrip('/')}" if path else "")
+    made = _call("POST", "/signin-links", {"next": page})
+    typer.echo(made["url"])
+    typer.echo(f"opens {page} once, until {made['expires_at']}", err=True)
+
+
 def events(
     project: Annotated[str, typer.Argument(help="The project id.")],
     follow: Annotated[bool, typer.Option("--follow", help="Keep printing new events.")] = False,

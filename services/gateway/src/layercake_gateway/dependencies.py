@@ -10,29 +10,43 @@ import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from layercake_contracts.bus import Bus
 from layercake_gateway.adapters.ledger import Ledger, UnknownProject
 from layercake_gateway.core.names import bus_id
+from layercake_gateway.core.session import SESSION_COOKIE, CrossSiteRefused
 from layercake_gateway.core.tokens import Unauthenticated
-from layercake_gateway.guard import authenticate
+from layercake_gateway.guard import authenticate, caller_token
 
 if TYPE_CHECKING:
     from layercake_gateway.core.project import Project
 
+# Declared for the OpenAPI document; the token itself is read by `caller_token`.
 _bearer = HTTPBearer(auto_error=False)
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="set by GET /signin; a write with it needs the gateway's own Origin",
+)
 
 
 def current_user(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    # Both read again by `caller_token`, which alone decides which one counts.
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],  # noqa: ARG001
+    cookie: Annotated[str | None, Depends(_cookie)],  # noqa: ARG001
 ) -> str:
-    """The user a valid bearer token names; 401 saying why for any other (see `authenticate`)."""
+    """The user a valid bearer token (or session cookie) names; 401 saying why for any other.
+
+    A state-changing request signed in by cookie from another origin is a 403.
+    """
     # A sync dependency: FastAPI runs it in a thread, where the deny list is read.
-    token = credentials.credentials if credentials is not None else None
     try:
+        token = caller_token(request.method, request.headers, request.url.scheme)
         return authenticate(token, request.app.state.jwt_secret, request.app.state.revoked)
+    except CrossSiteRefused as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.reason) from exc
     except Unauthenticated as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
 

@@ -12,7 +12,7 @@ import pytest
 from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import BuildRequested, BuildSucceeded, FilesWritten, parse_event
 from layercake_contracts.rpc import PARSE_SUBJECT, ParseAnswer, ParseQuestion, Unanswered, ask
-from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
+from layercake_contracts.values import Gate, Role, Step
 from layercake_gateway.core.names import bus_id
 from layercake_git.app import create_runtime as create_git
 from layercake_git.settings import Settings as GitSettings
@@ -165,19 +165,16 @@ async def test_commit_validates_first_and_history_is_read_from_the_git_service(s
     assert limited.status_code == 422
 
 
-async def test_a_design_option_is_served_as_html_that_cannot_run_scripts(services, auth):
+async def test_a_design_option_is_served_as_html_that_cannot_run_scripts(
+    services, auth, design_option
+):
     """The designer's option page comes back whole, under a sandboxing CSP; others are 404."""
     runtime, client = services
     await client.post(
         "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
     )
     page = b"<!doctype html><h1>Option A</h1><script>steal()</script>"
-    digest = await (await runtime.bus.blobs()).put(page)
-    manifest = Manifest({"design/option-a.html": FileEntry(sha256=digest, size=len(page))})
-    await runtime.bus.publish(
-        FilesWritten(project_id=bus_id("ada", "calc"), role=Role.DESIGNER, gate=Gate.G4, attempt=1,
-                     manifest=manifest, changed=("design/option-a.html",))
-    )  # fmt: skip
+    await design_option(runtime, page)
 
     async def shown():
         reply = await client.get("/projects/calc/design/option-a", headers=auth("ada"))

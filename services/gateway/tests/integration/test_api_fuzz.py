@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 
-from layercake.natsd import free_port
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.api import create_api, create_token
 from layercake_gateway.core.policy import Policy
+from layercake_testing.serving import serving
 
 DOCUMENT = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 SECRET = "schemathesis-secret-of-thirty-two-b"  # noqa: S105  # a test key
@@ -27,25 +24,11 @@ schema = schemathesis.openapi.from_path(DOCUMENT)
 def base_url():
     """The API on a free port (no bus: routes that need it answer 503, which is fine)."""
     ledger = Ledger(f"sqlite:///{tempfile.mkdtemp()}/ledger.db", Policy())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_api(ledger, SECRET), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"{url}/openapi.json", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    headers = {"Authorization": f"Bearer {create_token(SECRET, 'ada')}"}
-    httpx.post(f"{url}/projects", json={"project_id": "p1", "name": "n", "intake": "i"},
-               headers=headers, timeout=5)  # fmt: skip
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_api(ledger, SECRET)) as url:
+        headers = {"Authorization": f"Bearer {create_token(SECRET, 'ada')}"}
+        httpx.post(f"{url}/projects", json={"project_id": "p1", "name": "n", "intake": "i"},
+                   headers=headers, timeout=5)  # fmt: skip
+        yield url
 
 
 @schema.parametrize()

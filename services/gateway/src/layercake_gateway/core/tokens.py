@@ -27,16 +27,25 @@ DEFAULT_TOKEN_TTL_S = 12 * 3600
 # more than this was not made by a clock we trust.
 CLOCK_LEEWAY_S = 30
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti")
+# A sign-in code travels in a URL (browser history, logs): it is marked as one, lives
+# seconds, opens once, and is never a bearer token; a bearer token is never a code.
+SIGNIN_USE = "signin"
+SIGNIN_CODE_TTL_S = 120
+MAX_SIGNIN_CODE_TTL_S = 600
 _Y10K = 253_402_300_800  # 10000-01-01T00:00:00Z, past what `datetime` holds
 REVOCATIONS_ID = uuid.UUID("3c6e2a9d-51f4-4b8e-a7d0-9e2f1c4b6a83")
 
 
-class Unauthenticated(LedgerError):
-    """A request without a valid bearer token; `reason` says what was wrong with it."""
+class Refused(LedgerError):
+    """A request the gateway's door refuses; `reason` says why, to the one who asked."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Unauthenticated(Refused):
+    """A request without a valid bearer token (or session); `reason` says what was wrong."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,33 @@ def claims_for(user: str, jti: str, now: int, lifetime_s: int) -> dict[str, obje
     return {"sub": user, "jti": jti, "iat": now, "exp": now + lifetime_s}
 
 
+def signin_code_claims(
+    user: str, jti: str, now: int, lifetime_s: int = SIGNIN_CODE_TTL_S
+) -> dict[str, object]:
+    """The claims of a one-time sign-in code for `user`, made at `now`."""
+    return {**claims_for(user, jti, now, lifetime_s), "use": SIGNIN_USE}
+
+
 def valid_claims(claims: Mapping[str, object], now: float) -> TokenClaims:
-    """The claims of a token whose signature was checked, if they are valid at `now`."""
+    """The claims of a bearer token whose signature was checked, if they are valid at `now`."""
+    if "use" in claims:
+        raise Unauthenticated("a sign-in code is not a bearer token (open its link instead)")
+    return _valid(claims, now)
+
+
+def valid_code(claims: Mapping[str, object], now: float) -> TokenClaims:
+    """The claims of a sign-in code whose signature was checked, if it may sign in at `now`."""
+    if claims.get("use") != SIGNIN_USE:
+        msg = "not a sign-in code (a bearer token never goes in a URL; mint a sign-in link)"
+        raise Unauthenticated(msg)
+    valid = _valid(claims, now)
+    if valid.expires_at - valid.issued_at > MAX_SIGNIN_CODE_TTL_S:
+        msg = f"a sign-in code lives at most {MAX_SIGNIN_CODE_TTL_S} s; this one lives longer"
+        raise Unauthenticated(msg)
+    return valid
+
+
+def _valid(claims: Mapping[str, object], now: float) -> TokenClaims:
     for name in REQUIRED_CLAIMS:
         if name not in claims:
             need = ", ".join(REQUIRED_CLAIMS)
