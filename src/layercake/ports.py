@@ -34,6 +34,14 @@ class PortTaken(Exception):
         )
 
 
+class PortUnusable(Exception):
+    """An address `up` cannot listen on at all (not this machine's, say)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        self.host, self.port = host, port
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+
+
 @dataclass(frozen=True)
 class Process:
     """A process on this machine, as far as this user may see it."""
@@ -57,7 +65,10 @@ class Process:
 
 
 def is_taken(host: str, port: int) -> bool:
-    """Whether binding `host:port` fails because the address is in use."""
+    """Whether binding `host:port` fails because the address is in use.
+
+    `PortUnusable` if it fails for another reason: the host is not this machine's, say.
+    """
     with socket.socket() as sock:
         # As the servers bind: a socket in TIME_WAIT does not count as taken.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -66,7 +77,7 @@ def is_taken(host: str, port: int) -> bool:
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 return True
-            raise
+            raise PortUnusable(host, port, exc.strerror or str(exc)) from exc
     return False
 
 
