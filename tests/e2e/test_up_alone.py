@@ -168,6 +168,8 @@ def test_ctrl_c_with_a_live_event_stream_stops_up_in_seconds_and_the_gateway_by_
         assert "killing it" not in said
         gateway_log = (system.state_home / "logs" / "gateway.log").read_text()
         assert "service_stopped" in gateway_log, gateway_log[-3000:]
+        for log in (system.state_home / "logs").glob("*.log"):  # idle pulls are no errors
+            assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
         rest, _ = follower.communicate(timeout=10)
         assert follower.returncode == 0, rest
         assert "Traceback" not in rest
