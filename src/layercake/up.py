@@ -7,9 +7,11 @@ holds each service to what it produces and consumes; see `natsauth`), each
 service's store (and the git service's release folder, the only local place it
 pushes to), a log per process under `logs/`, the key the API signs tokens with,
 and `up.json`, which says what runs (read by `layercake status` and the demo).
-A process that exits is started again after a backoff that grows while it keeps
-failing; SIGINT or SIGTERM stops the services first (they drain), then the
-nats-server.
+Before it starts anything it refuses a port another process holds, naming it
+(see `ports`). A process that exits is started again after a backoff that grows
+while it keeps failing; a nats-server that fails a few times in a row stops `up`
+with the end of its log. SIGINT or SIGTERM stops the services first (they drain),
+then the nats-server.
 """
 
 from __future__ import annotations
@@ -380,13 +382,15 @@ def holder_of(port: int) -> str:
     owner = layercake_up_of(found)
     if owner is None:
         return holder
-    home = _home_of(owner)
-    where = f"from {home}, API {state['api_url']}" if home and (state := read_state(home)) else ""
-    return f"{holder}, part of the layercake up (pid {owner.pid}) that runs {where}".rstrip()
+    holder = f"{holder}, part of the layercake up (pid {owner.pid})"
+    if (running := _state_of(owner)) is None:
+        return holder
+    home, state = running
+    return f"{holder} that runs from {home}, API {state['api_url']}"
 
 
-def _home_of(up: Process) -> Path | None:
-    """The home folder of a running `layercake up`: the one whose `up.json` names it."""
+def _state_of(up: Process) -> tuple[Path, dict[str, object]] | None:
+    """The home folder of a running `layercake up`, the one whose `up.json` names it; that."""
     candidates = []
     for child in children(up.pid):  # its nats-server stores under the home's `nats/jetstream`
         arguments = dict(zip(child.argv, child.argv[1:], strict=False))
@@ -398,7 +402,7 @@ def _home_of(up: Process) -> Path | None:
     for home in candidates:
         state = read_state(home)
         if state is not None and state.get("pid") == up.pid:
-            return home
+            return home, state
     return None
 
 
