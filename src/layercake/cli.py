@@ -12,11 +12,13 @@ from rich.table import Table
 
 from layercake.demo import DEFAULT_PROJECT, DemoFailed, run_demo
 from layercake.natsauth import CredentialsRefused
+from layercake.ports import PortTaken, PortUnusable
 from layercake.up import (
     LOCAL_USER,
     SECRET_FILE,
     SERVER_CONFIG,
     AlreadyUp,
+    NatsFailed,
     Supervisor,
     UpSettings,
     alive,
@@ -107,7 +109,7 @@ def up() -> None:
     console = Console()
     try:
         Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}")).run()
-    except AlreadyUp as exc:
+    except (AlreadyUp, PortTaken, PortUnusable, NatsFailed) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
 

@@ -107,6 +107,14 @@ class NatsServer:
         log = self.store_dir / "server.log"
         return log.read_bytes().count(b"Reloaded server configuration")
 
+    def log_tail(self, lines: int) -> str:
+        """The last `lines` lines of the server's log (why it would not start, or exited)."""
+        try:
+            text = (self.store_dir / "server.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL) and wait for it."""
         if self.process is None:

@@ -7,9 +7,11 @@ holds each service to what it produces and consumes; see `natsauth`), each
 service's store (and the git service's release folder, the only local place it
 pushes to), a log per process under `logs/`, the key the API signs tokens with,
 and `up.json`, which says what runs (read by `layercake status` and the demo).
-A process that exits is started again after a backoff that grows while it keeps
-failing; SIGINT or SIGTERM stops the services first (they drain), then the
-nats-server.
+Before it starts anything it refuses a port another process holds, naming it
+(see `ports`). A process that exits is started again after a backoff that grows
+while it keeps failing; a nats-server that fails a few times in a row stops `up`
+with the end of its log. SIGINT or SIGTERM stops the services first (they drain),
+then the nats-server.
 """
 
 from __future__ import annotations
@@ -30,11 +32,22 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import nats
+import nats.errors
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from layercake.natsauth import ADMIN, Credentials, integrator_grant
 from layercake.natsd import NatsServer
+from layercake.ports import (
+    PortTaken,
+    Process,
+    children,
+    environment_of,
+    folder_of,
+    is_taken,
+    layercake_up_of,
+    listener,
+)
 from layercake_contracts.bus import ensure_stream
 from layercake_contracts.runtime import inbox_prefix
 
@@ -52,6 +65,9 @@ LOCAL_USER = "local"
 _BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 _HEALTHY_AFTER_S = 30.0  # a process that ran this long starts its backoff afresh
 _DRAIN_S = 20.0
+# A nats-server that fails this many times in a row, each within _HEALTHY_AFTER_S, stops `up`.
+_NATS_QUICK_FAILURES = 4
+_NATS_LOG_TAIL = 8
 
 
 class UpSettings(BaseSettings):
@@ -146,6 +162,14 @@ class AlreadyUp(Exception):
         )
 
 
+class NatsFailed(Exception):
+    """The nats-server would not start, or kept exiting: `up` stops, with the server's words."""
+
+    def __init__(self, reason: str, log_tail: str) -> None:
+        self.reason, self.log_tail = reason, log_tail
+        super().__init__(f"nats-server {reason}; the end of its log:\n{log_tail}")
+
+
 @dataclass
 class Child:
     """One supervised process: how to start it, and how it has been doing."""
@@ -202,11 +226,15 @@ class Supervisor:
             for name in SERVICES
         ]
         self._stopping = False
+        self._nats_started_at = 0.0
+        self._nats_failures = 0
+        self._nats_due_at = 0.0
 
     def run(self) -> None:
         """Run until SIGINT or SIGTERM; `AlreadyUp` if another `up` runs from this home."""
         if (state := read_state(self.home)) is not None:
             raise AlreadyUp(self.home, state)
+        self._check_ports()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop_soon)
         self.nats.store_dir.mkdir(parents=True, exist_ok=True)
@@ -224,24 +252,39 @@ class Supervisor:
         finally:
             self._stop_all()
 
+    def _check_ports(self) -> None:
+        """Refuse, before anything starts, a port that another process (another `up`) holds."""
+        wanted = (
+            ("127.0.0.1", self.nats.port, "the nats-server's", "LAYERCAKE_NATS_URL"),
+            (self.settings.http_host, self.settings.http_port, "the API's", "LAYERCAKE_HTTP_PORT"),
+        )
+        for host, port, purpose, setting in wanted:
+            if is_taken(host, port):
+                raise PortTaken(port, purpose, holder_of(port), setting)
+
     def _start_nats(self) -> None:
         """Start the server and bring the event stream to our config, as the admin.
 
         The services may only create the stream as it is: a changed config (a new
         version's) is applied here, since no service is granted STREAM.UPDATE.
+        `NatsFailed` if it does not start, or does not take the stream.
         """
-        self.nats.start()
-        asyncio.run(_declare_stream(self.settings.nats_url, self.credentials.seed_file(ADMIN)))
+        try:
+            self.nats.start()
+            asyncio.run(_declare_stream(self.settings.nats_url, self.credentials.seed_file(ADMIN)))
+        except (RuntimeError, OSError, nats.errors.Error) as exc:
+            self.nats.stop()
+            raise NatsFailed(
+                str(exc) or type(exc).__name__, self.nats.log_tail(_NATS_LOG_TAIL)
+            ) from exc
+        self._nats_started_at = time.monotonic()
 
     def _stop_soon(self, _signum: int, _frame: object) -> None:
         self._stopping = True
 
     def _watch(self) -> None:
         now = time.monotonic()
-        if self.nats.process is not None and self.nats.process.poll() is not None:
-            self._say("nats-server exited; starting it again")
-            self._start_nats()
-            self._write_state()
+        self._watch_nats(now)
         for child in self.children:
             code = child.exited()
             if code is None:
@@ -260,17 +303,48 @@ class Supervisor:
                 self._say(f"{child.name} started again (pid {child.pid})")
                 self._write_state()
 
+    def _watch_nats(self, now: float) -> None:
+        """Start an exited server again after a backoff; `NatsFailed` once it keeps failing."""
+        process = self.nats.process
+        if process is not None and (code := process.poll()) is not None:
+            self.nats.process = None
+            self._nats_failed(
+                now, NatsFailed(f"exited with {code}", self.nats.log_tail(_NATS_LOG_TAIL))
+            )
+        if self.nats.process is None and now >= self._nats_due_at:
+            try:
+                self._start_nats()
+            except NatsFailed as exc:
+                self._nats_failed(now, exc)
+            else:
+                pid = self.nats.process.pid if self.nats.process else None
+                self._say(f"nats-server started again (pid {pid})")
+                self._write_state()
+
+    def _nats_failed(self, now: float, failure: NatsFailed) -> None:
+        if now - self._nats_started_at >= _HEALTHY_AFTER_S:
+            self._nats_failures = 0
+        self._nats_failures += 1
+        if self._nats_failures >= _NATS_QUICK_FAILURES:
+            raise NatsFailed(
+                f"failed {self._nats_failures} times in a row ({failure.reason})", failure.log_tail
+            )
+        delay = _BACKOFF_S[min(self._nats_failures - 1, len(_BACKOFF_S) - 1)]
+        self._say(f"nats-server {failure.reason}; starting it again in {delay:g} s")
+        self._nats_due_at = now + delay
+
     def _stop_all(self) -> None:
         self._say("stopping: the services drain, then the nats-server")
-        running = [c.process for c in self.children if c.process is not None]
-        for process in running:
+        running = [(c.name, c.process) for c in self.children if c.process is not None]
+        for _, process in running:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + _DRAIN_S
-        for process in running:
+        for name, process in running:
             try:
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                self._say(f"{name} did not stop within {_DRAIN_S:g} s; killing it")
                 process.kill()
                 process.wait()
         self.nats.stop()
@@ -297,6 +371,39 @@ async def _declare_stream(url: str, seed: Path) -> None:
         await ensure_stream(connection.jetstream())
     finally:
         await connection.close()
+
+
+def holder_of(port: int) -> str:
+    """Who listens on `port`, for a message: its pid and command, and the `up` it belongs to."""
+    found = listener(port)
+    if found is None:
+        return "a process this user cannot see"
+    holder = f"pid {found.pid} ({found.command})"
+    owner = layercake_up_of(found)
+    if owner is None:
+        return holder
+    holder = f"{holder}, part of the layercake up (pid {owner.pid})"
+    if (running := _state_of(owner)) is None:
+        return holder
+    home, state = running
+    return f"{holder} that runs from {home}, API {state['api_url']}"
+
+
+def _state_of(up: Process) -> tuple[Path, dict[str, object]] | None:
+    """The home folder of a running `layercake up`, the one whose `up.json` names it; that."""
+    candidates = []
+    for child in children(up.pid):  # its nats-server stores under the home's `nats/jetstream`
+        arguments = dict(zip(child.argv, child.argv[1:], strict=False))
+        if "-sd" in arguments:
+            candidates.append(Path(arguments["-sd"]).parent.parent)
+    variables = {name.upper(): value for name, value in environment_of(up.pid).items()}
+    if (folder := folder_of(up.pid)) is not None:
+        candidates.append(folder / variables.get("LAYERCAKE_HOME", ".layercake"))
+    for home in candidates:
+        state = read_state(home)
+        if state is not None and state.get("pid") == up.pid:
+            return home, state
+    return None
 
 
 def read_state(home: Path) -> dict[str, object] | None:

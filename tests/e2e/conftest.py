@@ -122,21 +122,29 @@ class System:
 
 
 @contextmanager
-def running(**settings: str):
-    """A started system (`settings`: more of its environment), stopped (cleanly: `up` exits 0)
-    and removed afterwards."""
+def launched(**settings: str):
+    """A started system (`settings`: more of its environment), killed if it still runs, and
+    removed afterwards; the test stops it."""
     home = Path(tempfile.mkdtemp(prefix="lc-whole-"))
     home.chmod(0o755)
     system = System(home)
     system.env.update(settings)
-    system.start()
     try:
+        system.start()
         yield system
-        assert system.stop() == 0, system.logs()
     finally:
         if system.process is not None and system.process.poll() is None:
             system.process.kill()
+            system.process.wait()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def running(**settings: str):
+    """A started system, stopped (cleanly: `up` exits 0) and removed afterwards."""
+    with launched(**settings) as system:
+        yield system
+        assert system.stop() == 0, system.logs()
 
 
 @pytest.fixture

@@ -135,7 +135,10 @@ class ServiceRuntime:
             subject,
             stream=EVENTS,
             durable=durable,
-            pull_sub=PullSub(batch_size=max_workers, timeout=1.0),
+            # One message a fetch; the workers give the concurrency. nats-py's batch fetch ends
+            # an idle wait with a bare asyncio.TimeoutError, which FastStream does not take for
+            # a timeout: it logs a traceback as ERROR and restarts the consumer, every few seconds.
+            pull_sub=PullSub(batch_size=1, timeout=1.0),
             config=ConsumerConfig(
                 durable_name=durable,
                 # Named, so the create names its filter and the server checks it against the grant.

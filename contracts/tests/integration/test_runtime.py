@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid  # noqa: TC003  # annotations are evaluated by nobody, but kept readable
 
 import pytest
@@ -178,3 +179,27 @@ async def test_several_workers_handle_messages_at_the_same_time(nats_server, run
         await runtime.bus.publish(GateOpened(project_id=f"p{n}", gate=Gate.G1))
     await eventually(lambda: len(peak) == 3 and not inside)
     assert max(peak) == 3
+
+
+async def test_idle_concurrent_consumers_log_no_error_while_waiting(nats_server, runtimes):
+    """Consumers with several workers and nothing to fetch wait through many fetch timeouts and log no error or traceback."""
+    runtime = ServiceRuntime("idle", nats_server.url, fast_policy())
+    for index in range(8):
+
+        @runtime.subscribe(runtime.broker, GateOpened, name=f"idle-{index}", max_workers=4)
+        async def on_gate_opened(event: GateOpened) -> None:
+            raise AssertionError(event)
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    faststream_log = logging.getLogger("faststream.access.nats")  # it does not propagate
+    faststream_log.addHandler(handler)
+    try:
+        await runtimes(runtime)
+        await asyncio.sleep(8.0)  # eight fetch timeouts per consumer, each a chance to fail
+    finally:
+        faststream_log.removeHandler(handler)
+    assert any("waiting for messages" in r.getMessage() for r in records), "the log was read"
+    errors = [r for r in records if r.levelno >= logging.ERROR or r.exc_info]
+    assert errors == [], [r.getMessage() for r in errors]

@@ -226,6 +226,9 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
 
     api.state.jwt_secret, api.state.revoked = secret, revoked
     api.state.ledger, api.state.bus, api.state.session_ttl_s = ledger, bus, session_ttl_s
+    # The live event streams, ended by `end_streams` when the server stops.
+    streams: set[JetStreamContext.PushSubscription] = set()
+    api.state.streams = streams
     api.include_router(prompts.router)
     api.include_router(session.router)
     # Added before `count`, so it runs inside it: its refusals are counted too.
@@ -504,7 +507,8 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         subscription = await jetstream().subscribe(
             subject, ordered_consumer=True, config=ConsumerConfig(**start)
         )
-        return StreamingResponse(_sse(subscription), media_type="text/event-stream")
+        streams.add(subscription)
+        return StreamingResponse(_sse(subscription, streams), media_type="text/event-stream")
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -536,15 +540,30 @@ def openapi_document() -> str:
     return json.dumps(api.openapi(), indent=2, sort_keys=True) + "\n"
 
 
-async def _sse(subscription: JetStreamContext.PushSubscription) -> AsyncIterator[str]:
-    """Each message as an SSE frame whose id is its stream sequence."""
+async def end_streams(api: FastAPI) -> None:
+    """End every live event stream, as a finished response: a stopping server waits for those.
+
+    uvicorn lets open responses finish before it stops, and a live stream never does.
+    """
+    streams: set[JetStreamContext.PushSubscription] = api.state.streams
+    while streams:
+        await streams.pop().unsubscribe()  # which ends its loop in `_sse`
+
+
+async def _sse(
+    subscription: JetStreamContext.PushSubscription,
+    streams: set[JetStreamContext.PushSubscription],
+) -> AsyncIterator[str]:
+    """Each message as an SSE frame whose id is its stream sequence, until it is ended."""
     try:
         async for message in subscription.messages:
             sequence = message.metadata.sequence.stream
             event_type = message.subject.rsplit(".", 1)[-1]
             yield f"id: {sequence}\nevent: {event_type}\ndata: {message.data.decode()}\n\n"
     finally:
-        await subscription.unsubscribe()
+        if subscription in streams:  # else `end_streams` has ended it
+            streams.discard(subscription)
+            await subscription.unsubscribe()
 
 
 def _summary(project: Project) -> dict[str, Any]:

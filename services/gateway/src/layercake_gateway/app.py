@@ -15,9 +15,11 @@ from layercake_contracts.runtime import ServiceRuntime
 from layercake_gateway import handlers
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.adapters.relay import Relay
-from layercake_gateway.api import create_api
+from layercake_gateway.api import create_api, end_streams
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from layercake_gateway.settings import Settings
 
 SERVICE = "gateway"
@@ -44,6 +46,7 @@ class GatewayRuntime(ServiceRuntime):
         self._interval = settings.relay_interval_s
         self._catch_up: asyncio.Task[None] | None = None
         self._http: uvicorn.Server | None = None
+        self._api: FastAPI | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._settings = settings
         handlers.register(self, self.ledger, self.relay)
@@ -68,13 +71,21 @@ class GatewayRuntime(ServiceRuntime):
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_level="warning"
             )
+            self._api = api
             self._http = uvicorn.Server(config)
             self._http_task = asyncio.create_task(self._http.serve())
 
     async def stop(self) -> None:
-        """Stop relaying, then drain the consumers."""
-        if self._http is not None and self._http_task is not None:
+        """Stop serving and relaying, then drain the consumers.
+
+        The live event streams are ended: the server waits for every open response.
+        """
+        if self._http is not None and self._http_task is not None and self._api is not None:
             self._http.should_exit = True
+            # Until the server has stopped: a stream may open before it stops listening.
+            while not self._http_task.done():
+                await end_streams(self._api)
+                await asyncio.wait({self._http_task}, timeout=0.1)
             await self._http_task
         if self._catch_up is not None:
             self._catch_up.cancel()
