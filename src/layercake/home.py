@@ -1,13 +1,16 @@
 """Which LayerCake home a command works on, found the way git finds its repository.
 
 In order: `LAYERCAKE_HOME`; else the nearest `.layercake/` from the current folder
-upwards; else the home of the `up` that runs for this user (its record under
-`$XDG_STATE_HOME/layercake/`, else `~/.local/state/layercake/`, written when `up`
-starts and removed when it stops; a record whose pid is dead is ignored); else, for
-the commands that make one (`up`, `demo`, `creds`), `./.layercake`. Each answer says
-where it came from, and a search that finds nothing names every place it looked.
+upwards that `up` made (it holds `jwt-secret` or `creds/`: a stray folder, such as
+the `/.layercake/ledger.db` an old parsing bug left at the root, is no home); else
+the home of the `up` that runs for this user (its record under `$XDG_STATE_HOME/
+layercake/`, else `~/.local/state/layercake/`, written when `up` starts and removed
+when it stops; a record whose pid is dead is ignored); else, for the commands that
+make one (`up`, `demo`, `creds`), `./.layercake`. Each answer says where it came
+from, and a search that finds nothing names every place it looked.
 
-Reads the disk and the given environment only: it never creates a home.
+It reads the disk and the given environment, and never makes a home; `recorded` writes
+the one file it owns, the user's record.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 FOLDER = ".layercake"
 RECORD = "running-up.json"
+MARKS = ("jwt-secret", "creds")  # what `up` (or `creds init`) writes into a home first
 FROM_ENV = "LAYERCAKE_HOME"
 UPWARDS = "upwards from cwd"
 RUNNING = "the running up"
@@ -58,7 +62,7 @@ def find_home(cwd: Path, env: Mapping[str, str], *, create: bool = False) -> Hom
         return Home((cwd / given).resolve(), FROM_ENV)
     cwd = cwd.resolve()
     for folder in (cwd, *cwd.parents):
-        if (folder / FOLDER).is_dir():
+        if any((folder / FOLDER / mark).exists() for mark in MARKS):
             return Home(folder / FOLDER, UPWARDS)
     record = record_path(env)
     if (running := running_home(record)) is not None:
@@ -66,7 +70,11 @@ def find_home(cwd: Path, env: Mapping[str, str], *, create: bool = False) -> Hom
     if create:
         return Home(cwd / FOLDER, CREATED)
     raise NoHome(
-        (f"{FROM_ENV} (unset)", f"{FOLDER}/ in {cwd} and each folder above", f"{record} (no up)")
+        (
+            f"{FROM_ENV} (unset)",
+            f"{FOLDER}/ holding {' or '.join(MARKS)} in {cwd} and each folder above",
+            f"{record} (no up)",
+        )
     )
 
 

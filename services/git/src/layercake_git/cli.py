@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,6 +20,9 @@ from layercake_git.settings import Settings
 
 if TYPE_CHECKING:
     from layercake_git.core.history import LogEntry
+
+_PADDING = 2  # what a column takes besides its text, in a SIMPLE_HEAD table
+_SUBJECT_MIN = 20
 
 app = typer.Typer(help="The git service (see its README).", no_args_is_help=True)
 
@@ -48,12 +52,30 @@ def log(
 
 
 def _show(project: str, entries: list[LogEntry]) -> None:
-    table = Table(title=f"{project}: {len(entries)} commit(s)")
-    for column in ("commit", "refs", "date", "gate", "role", "files", "event", "subject"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(
-            e.sha[:10], ", ".join(e.refs), e.date, e.gate or "", e.role or "",
-            str(e.files), e.event_id or "", e.subject,
-        )  # fmt: skip
-    Console().print(table)
+    """One line a commit, readable at 80 columns: the subject (refs first) is cut to fit.
+
+    The date is the month, day and time (UTC); `--json` has the year, the whole sha and event.
+    """
+    table = Table(
+        title=f"{project}: {len(entries)} commit(s) (the causing events: --json)",
+        box=box.SIMPLE_HEAD, pad_edge=False,
+    )  # fmt: skip
+    rows = [
+        (
+            e.sha[:7], e.date[5:16].replace("T", " "), e.gate or "", e.role or "", str(e.files),
+            (f"({', '.join(e.refs)}) " if e.refs else "") + e.subject,
+        )
+        for e in entries
+    ]  # fmt: skip
+    console = Console()
+    used = 0
+    for n, column in enumerate(("commit", "date", "gate", "role", "files")):
+        width = max([len(column), *(len(row[n]) for row in rows)])
+        table.add_column(column, no_wrap=True, min_width=width)
+        used += width + _PADDING
+    # Given its width: Rich, short of room, would rather drop whole columns than cut one.
+    room = max(console.width - used - _PADDING, _SUBJECT_MIN)
+    table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table, markup=False, highlight=False)
