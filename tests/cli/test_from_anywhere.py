@@ -49,7 +49,9 @@ class Clone:
 
 def git(*args: str, cwd: Path) -> str:
     env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1"}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)  # noqa: S603, S607
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )  # noqa: S603, S607
     return done.stdout.strip()
 
 
@@ -82,7 +84,7 @@ def clone(tmp_path):
 @pytest.fixture
 def sleeper():
     """A live process, to stand for a running `up`."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     yield process.pid
     process.kill()
     process.wait()
@@ -157,10 +159,8 @@ def test_every_api_command_with_up_stopped_says_so_in_one_line(clone, command):
 def test_status_with_a_home_but_no_up_names_the_home_and_how_it_was_found(clone):
     done = clone.run("status", cwd=clone.checkout)
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [
-        f"LayerCake is not running (home {clone.home} (found: upwards from cwd)):"
-        " start it with `layercake up`"
-    ]
+    expected = f"LayerCake is not running (home {clone.home} (found: upwards from cwd)): start"
+    assert done.stderr.splitlines() == [f"{expected} it with `layercake up`"]
 
 
 class _StreamThenStop(BaseHTTPRequestHandler):
@@ -171,7 +171,7 @@ class _StreamThenStop(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        body = b"event: GateOpened\ndata: {\"gate\": \"G0\"}\n\n"
+        body = b'event: GateOpened\ndata: {"gate": "G0"}\n\n'
         self.wfile.write(b"%x\r\n%s\r\n" % (len(body), body))
         self.wfile.flush()
         self.close_connection = True  # no closing chunk: the stream is cut, as when up stops
@@ -186,7 +186,7 @@ def test_events_follow_ends_with_one_clear_line_when_the_gateway_stops(clone):
     try:
         done = clone.run(
             "events", "calc", "--follow", cwd=clone.checkout,
-            LAYERCAKE_API_URL=f"http://127.0.0.1:{server.server_port}", LAYERCAKE_TOKEN="t",
+            LAYERCAKE_API_URL=f"http://127.0.0.1:{server.server_port}", LAYERCAKE_TOKEN="t",  # noqa: S106  # the stand-in reads none
         )  # fmt: skip
     finally:
         server.shutdown()
