@@ -333,14 +333,15 @@ def replay(
     if as_json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True))
         return
-    console = Console()
     table = Table(title=f"{project} at position {state.version}")
     for column in ("gate", "state", "missing"):
         table.add_column(column)
     for gate, gate_state in document["gates"].items():
         table.add_row(gate, gate_state, ", ".join(document["missing"][gate]))
-    console.print(table)
-    console.print(f"attempts: {document['attempts']}")
-    console.print(f"open errors: {sum(1 for e in document['errors'] if not e['resolved_at'])}")
-    for escalation in document["escalations"]:
-        console.print(f"escalation: {escalation}")
+    Console().print(table)
+    attempts = ", ".join(f"{key}: {count}" for key, count in document["attempts"].items())
+    typer.echo(f"attempts: {attempts or 'none'}")
+    typer.echo(f"open errors: {sum(1 for e in document['errors'] if not e['resolved_at'])}")
+    for number, escalation in enumerate(document["escalations"]):
+        facts = "; ".join(f"{k} {v}" for k, v in escalation.items() if v is not None)
+        typer.echo(f"escalation {number}: {facts}")

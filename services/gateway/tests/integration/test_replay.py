@@ -90,3 +90,5 @@ def test_replay_at_a_position_the_project_does_not_have_says_which_exist(tmp_pat
         text=True, check=True,
     )  # fmt: skip
     assert f"calc at position {last}" in at_last.stdout
+    assert "attempts: " in at_last.stdout
+    assert "{" not in at_last.stdout, "for a person: lines, no Python dict"

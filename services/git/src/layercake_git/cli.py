@@ -40,9 +40,10 @@ def log(
     """Show a project's history: each commit with its gate, role and the event that caused it."""
     if not re.fullmatch(PROJECT_ID_PATTERN, project):
         raise typer.BadParameter("not a project id", param_hint="PROJECT")
-    repo = create_workspaces(Settings()).repository(project)
+    workspaces = create_workspaces(Settings())
+    repo = workspaces.repository(project)
     if not repo.exists:
-        typer.echo(str(RepositoryMissing(project)), err=True)
+        typer.echo(f"{RepositoryMissing(project)} (in {workspaces.root})", err=True)
         raise typer.Exit(1)
     entries = repo.log()
     if as_json:
