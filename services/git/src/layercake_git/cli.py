@@ -53,9 +53,10 @@ def log(
 
 
 def _show(project: str, entries: list[LogEntry]) -> None:
-    """One line a commit, readable at 80 columns: the subject (refs first) is cut to fit.
+    """One line a commit, readable at 80 columns: the subject (refs after it) is cut to fit.
 
-    The date is the month, day and time (UTC); `--json` has the year, the whole sha and event.
+    The subject names the role, attempt and files; the date is the month, day and time (UTC);
+    `--json` has each field apart, the year, the whole sha and the causing event.
     """
     table = Table(
         title=f"{project}: {len(entries)} commit(s) (the causing events: --json)",
@@ -63,14 +64,14 @@ def _show(project: str, entries: list[LogEntry]) -> None:
     )  # fmt: skip
     rows = [
         (
-            e.sha[:7], e.date[5:16].replace("T", " "), e.gate or "", e.role or "", str(e.files),
-            (f"({', '.join(e.refs)}) " if e.refs else "") + e.subject,
+            e.sha[:7], e.date[5:16].replace("T", " "), e.gate or "",
+            e.subject + (f" ({', '.join(e.refs)})" if e.refs else ""),
         )
         for e in entries
     ]  # fmt: skip
     console = Console()
     used = 0
-    for n, column in enumerate(("commit", "date", "gate", "role", "files")):
+    for n, column in enumerate(("commit", "date", "gate")):
         width = max([len(column), *(len(row[n]) for row in rows)])
         table.add_column(column, no_wrap=True, min_width=width)
         used += width + _PADDING
