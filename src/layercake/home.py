@@ -106,10 +106,13 @@ def recorded(record: Path, home: Path) -> Iterator[None]:
     pid = os.getpid()
     ours = running_home(record) is None
     if ours:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        temporary = record.with_suffix(f".{pid}.tmp")
-        temporary.write_text(json.dumps({"home": str(home), "pid": pid}))
-        temporary.replace(record)
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            temporary = record.with_suffix(f".{pid}.tmp")
+            temporary.write_text(json.dumps({"home": str(home), "pid": pid}))
+            temporary.replace(record)
+        except OSError:
+            ours = False  # an unwritable state folder costs only the finding from elsewhere
     try:
         yield
     finally:

@@ -49,9 +49,8 @@ class Clone:
 
 def git(*args: str, cwd: Path) -> str:
     env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1"}
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )  # noqa: S603, S607
+    argv = ["git", *args]  # git from PATH, as a user's
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=True)  # noqa: S603
     return done.stdout.strip()
 
 

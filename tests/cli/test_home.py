@@ -121,3 +121,10 @@ def test_a_second_up_keeps_the_first_ones_record_and_removes_only_its_own(layout
         }
     assert not record.exists()
     assert find_home(outside, env, create=True).found == CREATED
+
+
+def test_an_unwritable_state_folder_does_not_stop_up_it_is_only_not_found_from_elsewhere(tmp_path):
+    (tmp_path / "state").write_text("a file where the folder should be")
+    record = tmp_path / "state" / "layercake" / "running-up.json"
+    with recorded(record, tmp_path / "home"):
+        assert running_home(record) is None
