@@ -9,6 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layercake.demo import DEFAULT_PROJECT, DemoFailed, run_demo
@@ -58,13 +59,13 @@ _OVER_THE_API = {
     "answer",
 }  # fmt: skip
 # What each command reads from the home, as the settings that stand in for one: without
-# a home and without them it stops at once. `up`, `demo` and `creds` make a home.
+# a home and without them it stops at once. `up`, `demo` and `creds` make a home; `token`
+# says which setting it lacks (a key to sign with, a ledger), and the rest need none.
 _STANDS_IN = {
     "replay": ("LAYERCAKE_LEDGER_URL",),
     "audit": ("LAYERCAKE_LEDGER_URL",),
     "log": ("LAYERCAKE_WORKSPACES_ROOT",),
-    **dict.fromkeys(_OVER_THE_API, ("LAYERCAKE_API_URL",)),
-    "token": ("LAYERCAKE_JWT_SECRET", "LAYERCAKE_LEDGER_URL"),
+    **dict.fromkeys(_OVER_THE_API - {"token"}, ("LAYERCAKE_API_URL",)),
 }
 _MAKES_ONE = {"up", "demo", "creds"}
 # The token a local command signs for itself: it needs it for seconds (`events --follow`
@@ -144,6 +145,7 @@ def up(context: typer.Context) -> None:
     """Start a nats-server and the five services (with the HTTP API); Ctrl-C stops them all."""
     console = Console()
     supervisor = Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}"))
+    console.print(f"[bold]up[/]: {escape(str(context.obj))}", highlight=False)
     try:
         with recorded(record_path(os.environ), supervisor.home):
             supervisor.run()

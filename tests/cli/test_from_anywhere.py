@@ -203,3 +203,12 @@ def test_the_suite_gives_each_test_a_home_of_its_own_never_the_clones():
     assert found.found == "LAYERCAKE_HOME"
     assert not found.path.is_relative_to(ROOT)
     assert not Path(os.environ["XDG_STATE_HOME"]).is_relative_to(Path.home() / ".local")
+
+
+def test_token_create_with_no_home_asks_for_the_key_it_lacks_and_signs_with_one_given(clone):
+    lacking = clone.run("token", "create", "ada", cwd=clone.elsewhere)
+    assert lacking.returncode == 2
+    assert "set LAYERCAKE_JWT_SECRET first" in lacking.stderr
+    given = clone.run("token", "create", "ada", cwd=clone.elsewhere, LAYERCAKE_JWT_SECRET="k" * 32)
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.count(".") == 2, "a JWT"
