@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layercake.demo import DEFAULT_PROJECT, DemoFailed, run_demo
+from layercake.home import Home, NoHome, alive, find_home, record_path, recorded
 from layercake.natsauth import CredentialsRefused
 from layercake.ports import PortTaken, PortUnusable
 from layercake.up import (
@@ -21,8 +24,8 @@ from layercake.up import (
     NatsFailed,
     Supervisor,
     UpSettings,
-    alive,
     environment,
+    home_stores,
     issue_reader,
     issue_services,
     jwt_secret,
@@ -58,6 +61,16 @@ _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
     "answer", "link",
 }  # fmt: skip
+# What each command reads from the home, as the settings that stand in for one: without
+# a home and without them it stops at once. `up`, `demo` and `creds` make a home; `token`
+# says which setting it lacks (a key to sign with, a ledger), and the rest need none.
+_STANDS_IN = {
+    "replay": ("LAYERCAKE_LEDGER_URL",),
+    "audit": ("LAYERCAKE_LEDGER_URL",),
+    "log": ("LAYERCAKE_WORKSPACES_ROOT",),
+    **dict.fromkeys(_OVER_THE_API - {"token"}, ("LAYERCAKE_API_URL",)),
+}
+_MAKES_ONE = {"up", "demo", "creds"}
 # The token a local command signs for itself: it needs it for seconds (`events --follow`
 # authenticates once, at the start), so a copy found later is soon worthless.
 LOCAL_TOKEN_TTL_S = 300
@@ -84,33 +97,63 @@ app.add_typer(creds, name="creds")
 
 
 @app.callback()
-def local_credentials(context: typer.Context) -> None:
-    """With `layercake up` on this machine, the API commands need no token of your own."""
-    if context.invoked_subcommand not in _OVER_THE_API:
+def find_the_home(context: typer.Context) -> None:
+    """Find the home once (see `layercake.home`); give the command the settings `up` gives.
+
+    Service commands get their stores under it, and with `layercake up` on this
+    machine the API commands need no token of your own. What the user set wins.
+    """
+    command = context.invoked_subcommand or ""
+    try:
+        home = find_home(Path.cwd(), os.environ, create=command in _MAKES_ONE)
+    except NoHome as exc:
+        if command in _STANDS_IN and not any(environment(n) for n in _STANDS_IN[command]):
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
+        context.obj = None
         return
-    settings = UpSettings()
-    given = environment("LAYERCAKE_JWT_SECRET")
-    if given is None and not (settings.home / SECRET_FILE).exists():
-        return
-    secret = jwt_secret(settings.home)
-    defaults = {
-        "LAYERCAKE_JWT_SECRET": secret,
-        "LAYERCAKE_TOKEN": create_token(secret, LOCAL_USER, LOCAL_TOKEN_TTL_S),
-        "LAYERCAKE_API_URL": settings.api_url,
-    }
+    context.obj = home
+    defaults = {"LAYERCAKE_HOME": str(home.path), **home_stores(home.path)}
+    if command in _OVER_THE_API:
+        defaults |= _local_credentials(home.path)
+    before = dict(os.environ)
     for name, value in defaults.items():
         if environment(name) is None:  # what the user set, in whatever case, wins
             os.environ[name] = value
+    # In-process callers (tests, Typer's runner) get their environment back afterwards.
+    context.call_on_close(lambda: _restore(before))
+
+
+def _local_credentials(home: Path) -> dict[str, str]:
+    """A short-lived token signed with the home's key, and the API of its running `up`."""
+    state = read_state(home)
+    url = str(state["api_url"]) if state is not None else UpSettings().api_url
+    if environment("LAYERCAKE_JWT_SECRET") is None and not (home / SECRET_FILE).exists():
+        return {"LAYERCAKE_API_URL": url}
+    secret = jwt_secret(home)
+    return {
+        "LAYERCAKE_JWT_SECRET": secret,
+        "LAYERCAKE_TOKEN": create_token(secret, LOCAL_USER, LOCAL_TOKEN_TTL_S),
+        "LAYERCAKE_API_URL": url,
+    }
+
+
+def _restore(before: dict[str, str]) -> None:
+    for name in set(os.environ) - set(before):
+        del os.environ[name]
 
 
 @app.command()
-def up() -> None:
+def up(context: typer.Context) -> None:
     """Start a nats-server and the five services (with the HTTP API); Ctrl-C stops them all."""
     console = Console()
+    supervisor = Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}"))
+    console.print(f"[bold]up[/]: {escape(str(context.obj))}", highlight=False)
     try:
-        Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}")).run()
+        with recorded(record_path(os.environ), supervisor.home):
+            supervisor.run()
     except (AlreadyUp, PortTaken, PortUnusable, NatsFailed) as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(f"{exc}; {context.obj}", err=True)
         raise typer.Exit(1) from exc
 
 
@@ -173,6 +216,7 @@ def demo(
 
 @app.command()
 def status(
+    context: typer.Context,
     project: Annotated[
         str | None, typer.Argument(help="A project id; without one, what `up` runs.")
     ] = None,
@@ -181,11 +225,13 @@ def status(
     if project is not None:
         project_status(project)
         return
-    settings = UpSettings()
-    state = read_state(settings.home.resolve())
+    home: Home | None = context.obj
+    state = None if home is None else read_state(home.path)
     if state is None:
-        typer.echo(f"layercake up is not running (home {settings.home.resolve()})")
+        where = home or "no home found"
+        typer.echo(f"LayerCake is not running ({where}): start it with `layercake up`", err=True)
         raise typer.Exit(1)
+    typer.echo(str(home))
     table = Table(title=f"layercake up (pid {state['pid']})")
     for column in ("process", "pid", "running", "restarts"):
         table.add_column(column)
@@ -195,13 +241,23 @@ def status(
         pid = facts["pid"]
         running = isinstance(pid, int) and alive(pid)
         table.add_row(name, str(pid), "yes" if running else "no", str(facts["restarts"]))
-    console = Console()
-    console.print(table)
+    Console().print(table)
+    api = str(state["api_url"])
+    typer.echo(f"NATS {state['nats_url']}; API {api}: {_health(api)}")
+
+
+def _health(url: str) -> str:
+    """What the API's /healthz says, in a few words."""
     try:
-        health = httpx.get(f"{state['api_url']}/healthz", timeout=5).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        health = {"status": f"unreachable: {exc}"}
-    console.print(f"NATS {state['nats_url']}; API {state['api_url']}: {health}")
+        answer = httpx.get(f"{url}/healthz", timeout=5)
+    except httpx.HTTPError as exc:
+        return f"unreachable ({exc})"
+    if answer.status_code == 200:  # noqa: PLR2004
+        return "ok (store and bus answer)"
+    try:
+        return f"{answer.status_code}: {answer.json()['detail']}"
+    except (ValueError, KeyError, TypeError):
+        return f"{answer.status_code}: {answer.text[:200]}"
 
 
 def main() -> None:

@@ -507,9 +507,14 @@ def _print_summary(console: Console, s: dict[str, Any]) -> None:
         ("time", (f"{s['wall_s']:.1f} s: tools {s['tools_s']:.1f} s, "
                   f"model {s['model_s']:.1f} s, the rest {s['rest_s']:.1f} s")),
         ("repository", s["repository"]),
-        *(("its tests", f"cd {s['repository']} && {command}") for command in s["tests"]),
     ]  # fmt: skip
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    # Outside the box, each on a line of its own: a wrapped cell copies with its `│`.
+    if s["tests"]:
+        console.print("run its tests:")
+    for command in s["tests"]:
+        console.print(f"  cd {s['repository']} && {command}", markup=False, highlight=False,
+                      soft_wrap=True)  # fmt: skip
     console.print(json.dumps(s), markup=False, highlight=False, soft_wrap=True)

@@ -36,6 +36,7 @@ import nats.errors
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layercake.home import alive, setting
 from layercake.natsauth import ADMIN, Credentials, integrator_grant
 from layercake.natsd import NatsServer
 from layercake.ports import (
@@ -88,7 +89,7 @@ class UpSettings(BaseSettings):
 
 def environment(name: str) -> str | None:
     """The variable `name` in any case, as the services' settings read it (pydantic-settings)."""
-    return next((value for key, value in os.environ.items() if key.upper() == name), None)
+    return setting(os.environ, name)
 
 
 def jwt_secret(home: Path) -> str:
@@ -144,13 +145,20 @@ def service_env(settings: UpSettings, home: Path) -> dict[str, str]:
         "LAYERCAKE_HTTP_HOST": settings.http_host,
         "LAYERCAKE_HTTP_PORT": str(settings.http_port),
         "LAYERCAKE_JWT_SECRET": jwt_secret(home),
+        **home_stores(home),
+    }
+    return {**defaults, **os.environ}
+
+
+def home_stores(home: Path) -> dict[str, str]:
+    """Where each service keeps its store under `home` (also what the umbrella CLI fills in)."""
+    return {
         "LAYERCAKE_LEDGER_URL": f"sqlite:///{home / 'ledger.db'}",
         "LAYERCAKE_WORKSPACES_ROOT": str(home / "workspaces"),
         "LAYERCAKE_GIT_RELEASE_ROOT": str(release_root(home)),
         "LAYERCAKE_AGENT_ROOT": str(home / "agent"),
         "LAYERCAKE_BUILDER_ROOT": str(home / "builder"),
     }
-    return {**defaults, **os.environ}
 
 
 class AlreadyUp(Exception):
@@ -258,9 +266,9 @@ class Supervisor:
             ("127.0.0.1", self.nats.port, "the nats-server's", "LAYERCAKE_NATS_URL"),
             (self.settings.http_host, self.settings.http_port, "the API's", "LAYERCAKE_HTTP_PORT"),
         )
-        for host, port, purpose, setting in wanted:
+        for host, port, purpose, variable in wanted:
             if is_taken(host, port):
-                raise PortTaken(port, purpose, holder_of(port), setting)
+                raise PortTaken(port, purpose, holder_of(port), variable)
 
     def _start_nats(self) -> None:
         """Start the server and bring the event stream to our config, as the admin.
@@ -414,17 +422,3 @@ def read_state(home: Path) -> dict[str, object] | None:
         return None
     pid = state.get("pid")
     return state if isinstance(pid, int) and alive(pid) else None
-
-
-def alive(pid: int) -> bool:
-    """Whether a process with this id runs (and is not a zombie)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
-        return fields[0] != "Z"
-    return True

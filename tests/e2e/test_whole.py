@@ -169,7 +169,8 @@ async def test_a_builder_killed_mid_build_builds_once_after_its_restart(system):
     rows = {line.split()[1]: line.split()[3:6] for line in shown.stdout.splitlines()
             if line.startswith("│") and line.split()[1] in {"parser", "builder", "gateway"}}  # fmt: skip
     assert rows["builder"] == [str(system.pid_of("builder")), "│", "yes"], shown.stdout
-    assert "'bus': 'ok'" in shown.stdout
+    assert ": ok (store and bus answer)" in shown.stdout
+    assert f"home {system.state_home} (found: LAYERCAKE_HOME)" in shown.stdout
     assert "build" in (system.state_home / "logs" / "builder.log").read_text()
 
 

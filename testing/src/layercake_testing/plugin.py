@@ -7,6 +7,10 @@ configures its own, from `nats_credentials` (an nkey and grant per service), wit
 one difference: a client without credentials is taken to be the admin, because
 an in-process test plays several services (and an observer) on one connection.
 `guarded_nats_server` is the same server without that: what `up` runs.
+
+Every test gets a LayerCake home of its own (`LAYERCAKE_HOME`) and a state folder
+of its own (`XDG_STATE_HOME`, where a running `up` is recorded): the suite never
+reads the user's home, nor the `.layercake/` a demo left in the clone (issue #16).
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ from layercake_contracts.bus import Bus, ensure_stream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
+
+
+@pytest.fixture(autouse=True)
+def own_layercake_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A home and a state folder for this test alone; a test may set its own instead."""
+    for name in [k for k in os.environ if k.upper() in {"LAYERCAKE_HOME", "XDG_STATE_HOME"}]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LAYERCAKE_HOME", str(tmp_path_factory.mktemp("layercake-home")))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture

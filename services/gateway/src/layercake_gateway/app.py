@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import structlog
 import uvicorn
 
 from layercake_contracts.runtime import ServiceRuntime
 from layercake_gateway import handlers
-from layercake_gateway.adapters.ledger import Ledger
+from layercake_gateway.adapters.ledger import Ledger, NoLedger, sqlite_path
 from layercake_gateway.adapters.relay import Relay
 from layercake_gateway.api import create_api, end_streams
 
@@ -26,11 +24,16 @@ SERVICE = "gateway"
 log = structlog.get_logger(__name__)
 
 
-def create_ledger(settings: Settings) -> Ledger:
-    """The ledger on the store these settings name (an SQLite file's folder is made)."""
-    parsed = urlparse(settings.ledger_url)
-    if parsed.scheme == "sqlite":
-        Path(parsed.path).parent.mkdir(parents=True, exist_ok=True)
+def create_ledger(settings: Settings, *, existing: bool = False) -> Ledger:
+    """The ledger on the store these settings name (an SQLite file's folder is made).
+
+    With `existing` (a command that only reads), an SQLite file that is not there is
+    `NoLedger` instead of a new, empty store.
+    """
+    if (path := sqlite_path(settings.ledger_url)) is not None:
+        if existing and not path.is_file():
+            raise NoLedger(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
     return Ledger(settings.ledger_url, settings.policy())
 
 

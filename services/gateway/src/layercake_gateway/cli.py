@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from layercake_contracts.runtime import run_worker
-from layercake_gateway.adapters.ledger import UnknownProject
+from layercake_gateway.adapters.ledger import Ledger, NoLedger, UnknownProject
 from layercake_gateway.api import issue_token
 from layercake_gateway.app import create_ledger, create_runtime
 from layercake_gateway.core.audit import project_document
+from layercake_gateway.core.project import LedgerError
 from layercake_gateway.core.tokens import utc_text
 from layercake_gateway.settings import Settings
 
@@ -36,8 +37,15 @@ audit = typer.Typer(help="Tamper evidence of the ledger.", no_args_is_help=True)
 def verify(
     project: Annotated[str | None, typer.Argument(help="One project; all when left out.")] = None,
 ) -> None:
-    """Walk each project's hash chain; name the first event edited, removed or reordered."""
-    broken = create_ledger(Settings()).verify(project)
+    """Walk each project's hash chain; name the first event edited, removed or reordered.
+
+    A store with no project, or a project it does not hold, is no proof: exit 1.
+    """
+    try:
+        broken = _ledger().verify(project)
+    except LedgerError as exc:
+        typer.echo(f"{exc} (the ledger at {Settings().ledger_url})", err=True)
+        raise typer.Exit(1) from exc
     if not broken:
         typer.echo(f"verified: {'project ' + project if project else 'every project'} is intact")
         return
@@ -77,10 +85,30 @@ def revoke_token_command(
     jti: Annotated[str, typer.Argument(help="The token's id, as `token create` printed it.")],
 ) -> None:
     """Refuse the token JTI from now on, on every gateway on the ledger (LAYERCAKE_LEDGER_URL)."""
-    if create_ledger(Settings()).revoke(jti, by=getpass.getuser()):
+    if _ledger().revoke(jti, by=getpass.getuser()):
         typer.echo(f"revoked token {jti}")
     else:
         typer.echo(f"token {jti} was revoked already")
+
+
+def _ledger() -> Ledger:
+    """The ledger a reading command works on; exit 1, naming the URL, if there is none."""
+    settings = Settings()
+    try:
+        return create_ledger(settings, existing=True)
+    except NoLedger as exc:
+        typer.echo(f"{exc} (LAYERCAKE_LEDGER_URL {settings.ledger_url})", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _not_running(settings: Settings) -> typer.Exit:
+    """Say, in one line, that the API does not answer; the exit to raise."""
+    home = f"home {settings.home}" if settings.home else "LAYERCAKE_HOME unset"
+    typer.echo(
+        f"LayerCake is not running at {settings.api_url} ({home}): start it with `layercake up`",
+        err=True,
+    )
+    return typer.Exit(2)
 
 
 def _client() -> httpx.Client:
@@ -103,8 +131,7 @@ def _answer(method: str, path: str, body: dict[str, str] | None = None) -> httpx
         try:
             response = client.request(method, path, json=body)
         except httpx.TransportError as exc:
-            typer.echo(f"cannot reach the gateway at {client.base_url}: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise _not_running(Settings()) from exc
     if response.status_code >= 400:  # noqa: PLR2004
         typer.echo(f"{response.status_code}: {response.text}", err=True)
         raise typer.Exit(1)
@@ -217,7 +244,9 @@ def approve(
 ) -> None:
     """Approve a gate."""
     result = _call("POST", f"/projects/{project}/gates/{gate}/approve")
-    typer.echo(f"{gate} approved; gates: {result['gates']}")
+    typer.echo(f"{gate} approved; gates now:")
+    for name, state in result["gates"].items():
+        typer.echo(f"  {name}  {state}")
 
 
 def reject(
@@ -270,21 +299,33 @@ def events(
     project: Annotated[str, typer.Argument(help="The project id.")],
     follow: Annotated[bool, typer.Option("--follow", help="Keep printing new events.")] = False,
 ) -> None:
-    """Print a project's events (type and body), one per line."""
+    """Print a project's events (type and body), one per line.
+
+    With `--follow`, until the gateway stops: then one line says so, and exit 1.
+    """
+    try:
+        _print_events(project, follow=follow)
+    except httpx.ReadTimeout:
+        return  # without --follow: what there is, then stop
+    except httpx.ConnectError as exc:
+        raise _not_running(Settings()) from exc
+    except httpx.TransportError as exc:
+        typer.echo(f"the event stream of {project} ended: the gateway stopped ({exc})", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _print_events(project: str, *, follow: bool) -> None:
     with _client() as client, client.stream("GET", f"/projects/{project}/events",
                                             timeout=None if follow else 3) as response:  # fmt: skip
         if response.status_code >= 400:  # noqa: PLR2004
             typer.echo(f"{response.status_code}: {response.read().decode()}", err=True)
             raise typer.Exit(1)
         event = ""
-        try:
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    event = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    typer.echo(f"{event} {line.removeprefix('data: ')}")
-        except httpx.ReadTimeout:
-            return  # without --follow: what there is, then stop
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                typer.echo(f"{event} {line.removeprefix('data: ')}")
 
 
 def replay(
@@ -295,23 +336,30 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole state as JSON.")] = False,
 ) -> None:
     """Rebuild a project from the ledger's events, now or as it stood at a position."""
-    ledger = create_ledger(Settings())
+    ledger = _ledger()
     try:
-        state = ledger.get(project, version=at)
+        state = ledger.get(project)
     except UnknownProject as exc:
-        raise typer.BadParameter(str(exc), param_hint="PROJECT") from exc
+        msg = f"{exc} in the ledger at {Settings().ledger_url}"
+        raise typer.BadParameter(msg, param_hint="PROJECT") from exc
+    if at is not None and not 1 <= at <= state.version:
+        msg = f"{project} has positions 1 to {state.version}, not {at}"
+        raise typer.BadParameter(msg, param_hint="--at")
+    if at is not None:
+        state = ledger.get(project, version=at)
     document = project_document(state)
     if as_json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True))
         return
-    console = Console()
     table = Table(title=f"{project} at position {state.version}")
     for column in ("gate", "state", "missing"):
         table.add_column(column)
     for gate, gate_state in document["gates"].items():
         table.add_row(gate, gate_state, ", ".join(document["missing"][gate]))
-    console.print(table)
-    console.print(f"attempts: {document['attempts']}")
-    console.print(f"open errors: {sum(1 for e in document['errors'] if not e['resolved_at'])}")
-    for escalation in document["escalations"]:
-        console.print(f"escalation: {escalation}")
+    Console().print(table)
+    attempts = ", ".join(f"{key}: {count}" for key, count in document["attempts"].items())
+    typer.echo(f"attempts: {attempts or 'none'}")
+    typer.echo(f"open errors: {sum(1 for e in document['errors'] if not e['resolved_at'])}")
+    for number, escalation in enumerate(document["escalations"]):
+        facts = "; ".join(f"{k} {v}" for k, v in escalation.items() if v is not None)
+        typer.echo(f"escalation {number}: {facts}")

@@ -27,6 +27,7 @@ class Settings(BusSettings):
     # For the CLI over the API (`layercake status`, `approve`, …):
     api_url: str = "http://127.0.0.1:8080"
     token: SecretStr | None = None
+    home: str | None = None  # named when the API does not answer (the umbrella CLI sets it)
 
     def policy(self) -> Policy:
         """The decision policy these settings describe."""

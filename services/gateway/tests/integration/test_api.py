@@ -460,3 +460,25 @@ async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth
     assert "G7 findings accepted (the advisory service is down" in accepted.stdout
     gates = (await client.get("/projects/calc/gates", headers=auth("ada"))).json()
     assert not [m for m in gates[7]["missing"] if m.startswith("accepted finding")]
+
+
+async def test_approve_over_the_api_prints_each_gate_on_a_line_of_its_own(gateway, auth):
+    """`layercake approve P G0` says what it did and lists the gates for a person, no dict."""
+    _, client = gateway
+    await client.post(
+        "/projects", json={"project_id": "calc", "name": "c", "intake": "i"}, headers=auth("ada")
+    )
+    token = auth("ada")["Authorization"].removeprefix("Bearer ")
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "layercake"), "approve", "calc", "G0"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "LAYERCAKE_TOKEN": token,
+             "LAYERCAKE_API_URL": str(client.base_url).rstrip("/")},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "G0 approved; gates now:"
+    assert "  G0  approved" in lines
+    assert len(lines) == 11
+    assert "{" not in shown.stdout

@@ -107,3 +107,39 @@ def test_layercake_audit_verify_exits_by_what_it_finds(tmp_path, tampered):
         assert "3" in done.stdout
     else:
         assert "verified" in done.stdout
+
+
+def audit_verify(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [LAYERCAKE, "audit", "verify", *args], env={**os.environ, "LAYERCAKE_LEDGER_URL": url},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_verifying_an_empty_store_says_there_is_nothing_to_verify_and_fails(tmp_path):
+    """A check of nothing is no proof: exit 1, naming the ledger."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger(url, Policy())
+    done = audit_verify(url)
+    assert done.returncode == 1
+    assert "holds no project: nothing to verify" in done.stderr
+    assert url in done.stderr
+    assert "intact" not in done.stdout
+
+
+def test_verifying_a_project_the_store_does_not_hold_fails_naming_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    record_flow(url)
+    done = audit_verify(url, "nosuchproject")
+    assert done.returncode == 1
+    assert "no project 'nosuchproject'" in done.stderr
+    assert "intact" not in done.stdout
+    assert audit_verify(url, "calc").returncode == 0
+
+
+def test_verifying_a_ledger_file_that_is_not_there_fails_and_makes_none(tmp_path):
+    """It used to create an empty store (a /.layercake/ledger.db at the root) and call it intact."""
+    done = audit_verify(f"sqlite:///{tmp_path / 'nowhere' / 'ledger.db'}")
+    assert done.returncode == 1
+    assert f"no ledger at {tmp_path / 'nowhere' / 'ledger.db'}" in done.stderr
+    assert not (tmp_path / "nowhere").exists()

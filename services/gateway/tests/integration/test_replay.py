@@ -71,3 +71,24 @@ def test_layercake_replay_prints_the_state_at_a_position_as_json(tmp_path):
     )
     assert unknown.returncode == 2
     assert "ghost" in unknown.stderr
+
+
+def test_replay_at_a_position_the_project_does_not_have_says_which_exist(tmp_path):
+    """0, a negative and a past-the-end position each exit 2 naming the range; the last one works."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    last = recorded_flow(Ledger(url, Policy()))[-1]["version"]
+    env = {**os.environ, "LAYERCAKE_LEDGER_URL": url}
+    for wrong in ("0", "-3", str(last + 1), "99999"):
+        done = subprocess.run(  # noqa: S603
+            [LAYERCAKE, "replay", "calc", "--at", wrong], env=env, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2, (wrong, done.stdout)
+        assert f"calc has positions 1 to {last}, not {wrong}" in done.stderr
+    at_last = subprocess.run(  # noqa: S603
+        [LAYERCAKE, "replay", "calc", "--at", str(last)], env=env, capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    assert f"calc at position {last}" in at_last.stdout
+    assert "attempts: " in at_last.stdout
+    assert "{" not in at_last.stdout, "for a person: lines, no Python dict"

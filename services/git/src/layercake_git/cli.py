@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,6 +20,9 @@ from layercake_git.settings import Settings
 
 if TYPE_CHECKING:
     from layercake_git.core.history import LogEntry
+
+_PADDING = 2  # what a column takes besides its text, in a SIMPLE_HEAD table
+_SUBJECT_MIN = 20
 
 app = typer.Typer(help="The git service (see its README).", no_args_is_help=True)
 
@@ -36,9 +40,10 @@ def log(
     """Show a project's history: each commit with its gate, role and the event that caused it."""
     if not re.fullmatch(PROJECT_ID_PATTERN, project):
         raise typer.BadParameter("not a project id", param_hint="PROJECT")
-    repo = create_workspaces(Settings()).repository(project)
+    workspaces = create_workspaces(Settings())
+    repo = workspaces.repository(project)
     if not repo.exists:
-        typer.echo(str(RepositoryMissing(project)), err=True)
+        typer.echo(f"{RepositoryMissing(project)} (in {workspaces.root})", err=True)
         raise typer.Exit(1)
     entries = repo.log()
     if as_json:
@@ -48,12 +53,31 @@ def log(
 
 
 def _show(project: str, entries: list[LogEntry]) -> None:
-    table = Table(title=f"{project}: {len(entries)} commit(s)")
-    for column in ("commit", "refs", "date", "gate", "role", "files", "event", "subject"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(
-            e.sha[:10], ", ".join(e.refs), e.date, e.gate or "", e.role or "",
-            str(e.files), e.event_id or "", e.subject,
-        )  # fmt: skip
-    Console().print(table)
+    """One line a commit, readable at 80 columns: the subject (refs after it) is cut to fit.
+
+    The subject names the role, attempt and files; the date is the month, day and time (UTC);
+    `--json` has each field apart, the year, the whole sha and the causing event.
+    """
+    table = Table(
+        title=f"{project}: {len(entries)} commit(s) (the causing events: --json)",
+        box=box.SIMPLE_HEAD, pad_edge=False,
+    )  # fmt: skip
+    rows = [
+        (
+            e.sha[:7], e.date[5:16].replace("T", " "), e.gate or "",
+            e.subject + (f" ({', '.join(e.refs)})" if e.refs else ""),
+        )
+        for e in entries
+    ]  # fmt: skip
+    console = Console()
+    used = 0
+    for n, column in enumerate(("commit", "date", "gate")):
+        width = max([len(column), *(len(row[n]) for row in rows)])
+        table.add_column(column, no_wrap=True, min_width=width)
+        used += width + _PADDING
+    # Given its width: Rich, short of room, would rather drop whole columns than cut one.
+    room = max(console.width - used - _PADDING, _SUBJECT_MIN)
+    table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table, markup=False, highlight=False)

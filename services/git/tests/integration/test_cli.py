@@ -58,14 +58,32 @@ def log_command(workspaces):
 async def test_log_prints_a_table_and_an_unknown_project_exits_one(
     service, build, blobs, log_command
 ):
-    """The table shows the gate and event; a project without a repository is named on stderr."""
+    """The table shows the gate and short commit; a project without a repository is named on stderr."""
     built = build({"app.py": b"x\n"})
     await service.commit_build(built, blobs)
     table = log_command("shop")
     assert table.exit_code == 0, table.output
-    assert "G5" in table.stdout
-    assert str(built.event_id) in table.stdout
+    assert "G5: backend developer build" in table.stdout
     missing = log_command("nothing-here")
     assert missing.exit_code == 1
     assert "project 'nothing-here' has no repository yet" in missing.stderr
     assert log_command("../etc").exit_code == 2
+
+
+async def test_at_80_columns_the_log_is_one_line_a_commit_with_short_sha_and_cut_subject(
+    service, build, blobs, workspaces
+):
+    """Nothing wraps: each commit is one row naming its short sha, gate and subject; the refs are cut."""
+    await service.commit_build(build({"app.py": b"x\n"}), blobs)
+    app = typer.Typer()
+    app.command()(log)
+    env = {"LAYERCAKE_WORKSPACES_ROOT": str(workspaces.root), "COLUMNS": "80"}
+    shown = CliRunner().invoke(app, ["shop", "--json"], env=env)
+    [commit] = json.loads(shown.stdout)
+    table = CliRunner().invoke(app, ["shop"], env=env)
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    [row] = [line for line in lines if commit["sha"][:7] in line]
+    assert "G5" in row
+    assert commit["subject"][:40] in row, "the subject comes first"
+    assert "(gate/g5)" not in row, "what does not fit is cut"

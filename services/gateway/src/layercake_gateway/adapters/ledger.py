@@ -9,6 +9,7 @@ bus edge calls it in a thread.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
@@ -32,6 +33,7 @@ STREAM_TRACKING = "LC_EVENTS"
 SNAPSHOT_INTERVAL = 100
 PROJECTS_CACHED = 1000
 _RETRIES_ON_CONFLICT = 5
+SQLITE_PREFIX = "sqlite:///"
 
 
 class ConcurrentChange(LedgerError):
@@ -56,6 +58,20 @@ class DenyListBusy(LedgerError):
     def __init__(self, jti: str) -> None:
         super().__init__(f"the deny list was changed concurrently; revoke {jti} again")
         self.jti = jti
+
+
+class NothingToVerify(LedgerError):
+    """The store holds no project: a check of nothing is no proof of anything."""
+
+    def __init__(self) -> None:
+        super().__init__("the ledger holds no project: nothing to verify")
+
+
+class NoLedger(LedgerError):
+    """A command that reads the ledger was pointed at an SQLite file that is not there."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no ledger at {path.absolute()}")
 
 
 class UnknownProject(LedgerError):
@@ -130,11 +146,21 @@ class LedgerApplication(Application[Any]):
         return link[1] if link else GENESIS
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite store URL; None for another kind of store."""
+    path = url.removeprefix(SQLITE_PREFIX)
+    return None if path in {url, ""} else Path(path)
+
+
 def store_env(url: str) -> dict[str, str]:
-    """Eventsourcing's settings for a store URL: `sqlite:///path` or `postgresql://…`."""
+    """Eventsourcing's settings for a store URL: `sqlite:///path` or `postgresql://…`.
+
+    SQLAlchemy's convention: `sqlite:///relative/path` is relative to the current
+    folder, `sqlite:////absolute/path` absolute (issue #16: the first was read at `/`).
+    """
+    if (path := sqlite_path(url)) is not None:
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": parsed.path}
     if parsed.scheme in {"postgres", "postgresql"}:
         schema = dict(p.split("=", 1) for p in parsed.query.split("&") if "=" in p).get(
             "schema", ""
@@ -266,11 +292,19 @@ class Ledger:
         return project
 
     def verify(self, project_id: str | None = None) -> dict[str, Break]:
-        """Each project whose chain is broken, with where; all projects when none is named."""
+        """Each project whose chain is broken, with where; all projects when none is named.
+
+        `UnknownProject` for a named project with no event, `NothingToVerify` for a store
+        with no project.
+        """
         originators = [Project.create_id(project_id)] if project_id else self._originators()
+        if not project_id and set(originators) <= {REVOCATIONS_ID}:
+            raise NothingToVerify
         broken = {}
         for originator in originators:
             stored = self.recorder.select_events(originator)
+            if not stored and project_id:
+                raise UnknownProject(project_id)
             found = first_break(
                 str(originator), ((e.originator_version, e.topic, e.state) for e in stored)
             )

@@ -1,0 +1,140 @@
+"""Which LayerCake home a command works on, found the way git finds its repository.
+
+In order: `LAYERCAKE_HOME`; else the nearest `.layercake/` from the current folder
+upwards that `up` made (it holds `jwt-secret` or `creds/`: a stray folder, such as
+the `/.layercake/ledger.db` an old parsing bug left at the root, is no home); else
+the home of the `up` that runs for this user (its record under `$XDG_STATE_HOME/
+layercake/`, else `~/.local/state/layercake/`, written when `up` starts and removed
+when it stops; a record whose pid is dead is ignored); else, for the commands that
+make one (`up`, `demo`, `creds`), `./.layercake`. Each answer says where it came
+from, and a search that finds nothing names every place it looked.
+
+It reads the disk and the given environment, and never makes a home; `recorded` writes
+the one file it owns, the user's record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+FOLDER = ".layercake"
+RECORD = "running-up.json"
+MARKS = ("jwt-secret", "creds")  # what `up` (or `creds init`) writes into a home first
+FROM_ENV = "LAYERCAKE_HOME"
+UPWARDS = "upwards from cwd"
+RUNNING = "the running up"
+CREATED = "new, in cwd"
+
+
+@dataclass(frozen=True)
+class Home:
+    """A home folder, and which rule found it."""
+
+    path: Path
+    found: str
+
+    def __str__(self) -> str:
+        return f"home {self.path} (found: {self.found})"
+
+
+class NoHome(Exception):
+    """No home anywhere a command looks; names each place."""
+
+    def __init__(self, looked_at: tuple[str, ...]) -> None:
+        self.looked_at = looked_at
+        super().__init__(
+            f"no LayerCake home found (looked at {'; '.join(looked_at)}): start one with"
+            " `layercake up`, or set LAYERCAKE_HOME"
+        )
+
+
+def find_home(cwd: Path, env: Mapping[str, str], *, create: bool = False) -> Home:
+    """The home to use from `cwd`; with `create`, `./.layercake` when none exists yet."""
+    if given := setting(env, FROM_ENV):
+        return Home((cwd / given).resolve(), FROM_ENV)
+    cwd = cwd.resolve()
+    for folder in (cwd, *cwd.parents):
+        if any((folder / FOLDER / mark).exists() for mark in MARKS):
+            return Home(folder / FOLDER, UPWARDS)
+    record = record_path(env)
+    if (running := running_home(record)) is not None:
+        return Home(running, RUNNING)
+    if create:
+        return Home(cwd / FOLDER, CREATED)
+    raise NoHome(
+        (
+            f"{FROM_ENV} (unset)",
+            f"{FOLDER}/ holding {' or '.join(MARKS)} in {cwd} and each folder above",
+            f"{record} (no up)",
+        )
+    )
+
+
+def record_path(env: Mapping[str, str]) -> Path:
+    """Where this user's running `up` is recorded."""
+    state = setting(env, "XDG_STATE_HOME") or str(
+        Path(setting(env, "HOME") or Path.home()) / ".local" / "state"
+    )
+    return Path(state) / "layercake" / RECORD
+
+
+def running_home(record: Path) -> Path | None:
+    """The home the record names, if the `up` that wrote it still runs."""
+    try:
+        facts = json.loads(record.read_text())
+        home, pid = Path(facts["home"]), facts["pid"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return home if isinstance(pid, int) and alive(pid) else None
+
+
+@contextlib.contextmanager
+def recorded(record: Path, home: Path) -> Iterator[None]:
+    """Record this process as the user's running `up` of `home` while inside.
+
+    A live record of another `up` is kept (the first one up is the one found), and
+    only our own record is removed.
+    """
+    pid = os.getpid()
+    ours = running_home(record) is None
+    if ours:
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            temporary = record.with_suffix(f".{pid}.tmp")
+            temporary.write_text(json.dumps({"home": str(home), "pid": pid}))
+            temporary.replace(record)
+        except OSError:
+            ours = False  # an unwritable state folder costs only the finding from elsewhere
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if ours and json.loads(record.read_text()).get("pid") == pid:
+                record.unlink()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs (and is not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        return fields[0] != "Z"
+    return True
+
+
+def setting(env: Mapping[str, str], name: str) -> str | None:
+    """`name` in any case, as pydantic-settings reads it; empty counts as unset."""
+    return next((value for key, value in env.items() if key.upper() == name and value), None)
