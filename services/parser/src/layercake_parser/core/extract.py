@@ -29,7 +29,12 @@ from layercake_parser.core.edits import (
     parse_patches,
     parse_search_replace,
 )
-from layercake_parser.core.paths import path_in_info, path_in_label, path_in_marker
+from layercake_parser.core.paths import (
+    path_in_info,
+    path_in_label,
+    path_in_marker,
+    unread_name_in_info,
+)
 from layercake_parser.core.scan import Fenced, Loose, Segment, Tagged, read, split_lines
 
 if TYPE_CHECKING:
@@ -206,6 +211,11 @@ def _unnamed(
     if guess is not None:
         unclosed = not block.closed
         inferred.append(Write(guess, _text(body), Source.INFERRED, block.line, unclosed=unclosed))
+    elif word := unread_name_in_info(block.info):
+        warnings.append(
+            f"the {language} block at line {block.line} has `{word}` after its language, "
+            "which is not read as a file path (it has no folder and no extension); not written"
+        )
     elif language and language not in SHELL_LANGUAGES | TEXT_LANGUAGES:
         warnings.append(f"the {language} block at line {block.line} names no file; not written")
 

@@ -5,7 +5,8 @@ normalises (`./`, backslashes, `a/../b`), then applies the rule every service
 shares (`layercake_contracts.paths`): nothing that could leave the project tree,
 touch git's own files or read differently on another filesystem.
 `path_in_label` reads the path out of the line a model writes before a block
-(`### File: src/a.ts`, `` `a.py`: ``).
+(`### File: src/a.ts`, `` `a.py`: ``), `path_in_info` out of a fence's info
+string, where a path with a folder needs no extension (`sh scripts/run`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,18 @@ def looks_like_path(token: str) -> bool:
     return bool(_EXTENSION.search(name))
 
 
+def looks_like_named_path(token: str) -> bool:
+    """`looks_like_path`, or a path with a folder, where a file's name goes (`scripts/run`).
+
+    In a fence's info string a word with a folder names a file even without an
+    extension; in prose (`and/or`) it need not.
+    """
+    if looks_like_path(token):
+        return True
+    name = token.rsplit("/", 1)[-1]
+    return "/" in token and bool(name) and "://" not in token and bool(_PATH_TOKEN.match(token))
+
+
 def path_in_label(line: str) -> str | None:
     """The path a label line names.
 
@@ -166,11 +179,24 @@ def path_in_info(info: str) -> tuple[str | None, str | None]:
         lang, _, path = first.partition(":")
         if path:
             return lang.lower() or None, path
-    if len(words) > 1 and looks_like_path(words[1]):
+    if len(words) > 1 and looks_like_named_path(words[1]):
         return first.lower(), words[1]
-    if looks_like_path(first):
+    if looks_like_named_path(first):
         return None, first
     return language, None
+
+
+def unread_name_in_info(info: str) -> str | None:
+    """The word after the language that may be meant as a file's name but is not read as one.
+
+    `sh run`: `run`, so a block that writes nothing can say what it did not take.
+    Flags (`-m`) and attributes are not names.
+    """
+    words = info.replace("{", " ").replace("}", " ").split()
+    if len(words) < 2 or _ATTRIBUTE.search(info) or path_in_info(info)[1] is not None:  # noqa: PLR2004  # the language, then the word
+        return None
+    word = words[1]
+    return word if _PATH_TOKEN.match(word) and not word.startswith("-") else None
 
 
 def _language_only(language: str | None) -> str | None:
