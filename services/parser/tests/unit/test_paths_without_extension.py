@@ -108,3 +108,25 @@ def test_an_answer_whose_only_block_is_git_config_is_files_rejected_naming_it():
     event = outcome(generated(Manifest()), result, {})
     assert isinstance(event, FilesRejected)
     assert [(r.path, "inside .git" in r.reason) for r in event.rejected] == [(".git/config", True)]
+
+
+@pytest.mark.parametrize("label", ["`scripts/run`:", "**`scripts/run`**", "### File: scripts/run"])
+def test_a_marked_label_names_a_path_with_a_folder_and_a_shebang_makes_a_shell_block_a_file(label):
+    """Backticks or `File:` mark the line as a name: `scripts/run`, whose `#!` is no session."""
+    result = extract(f"{label}\n```sh\n{SCRIPT}```\n")
+    assert [(f.path, f.content) for f in result.files] == [("scripts/run", SCRIPT)]
+
+
+def test_a_marked_label_naming_a_shell_session_is_not_written_and_says_so():
+    """`scripts/run` over a prompt's output: not that file, and the warning names it."""
+    result = extract("`scripts/run`:\n```sh\n$ ./scripts/run\nok\n```\n")
+    assert result.files == ()
+    assert any("scripts/run" in w and "not written" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("prose", ["and/or", "## CI/CD", "**Client/Server**", "Input/Output:"])
+def test_prose_with_a_slash_before_a_block_names_no_file(prose):
+    """A heading or a line of prose with a slash is no name: the block is warned of as unnamed."""
+    result = extract(f"{prose}\n```python\nx = 1\n```\n")
+    assert result.files == ()
+    assert "the python block at line 2 names no file; not written" in result.warnings

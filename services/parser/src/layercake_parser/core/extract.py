@@ -222,9 +222,9 @@ def _unnamed(
 
 def _may_be_file(language: str | None, path: str, body: tuple[str, ...]) -> bool:
     """Whether a block whose path came from prose may really be that file."""
-    if language in SHELL_LANGUAGES:
-        return path.endswith(SCRIPT_SUFFIXES)
     first = next((line for line in body if line.strip()), "")
+    if language in SHELL_LANGUAGES:  # a script says so by its name or its `#!`; a session not
+        return path.endswith(SCRIPT_SUFFIXES) or first.startswith("#!")
     return not (_CONSOLE_PROMPT.match(first) and not path.endswith(SCRIPT_SUFFIXES))
 
 

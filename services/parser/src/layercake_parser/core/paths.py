@@ -131,18 +131,23 @@ def path_in_label(line: str) -> str | None:
 
     Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`, numbered
     and bold headings (`### 2. `a.ts``, `**1. a.ts**`, `**File**: a.ts`, `a.ts (new)`).
+    A name in backticks or after `File:` may be a path with a folder and no
+    extension (`scripts/run`); prose may not (`## CI/CD`, `**Client/Server**`).
     """
     text = line.strip()
     if not text or len(text) > MAX_PATH_BYTES:
         return None
+    marked = "`" in text
     text = _HEADING.sub("", text).replace("**", "")  # no path holds `**`: it is emphasis
     text = _TRAILING_NOTE.sub("", _LIST_MARKER.sub("", text.strip()))
     trailing = _TRAILING_BACKTICKED.search(text)
     if trailing and text.count("`") == 2:  # noqa: PLR2004  # exactly one backticked token
         candidate = trailing.group(1)
-        return candidate if looks_like_path(candidate) else None
-    text = _unwrap(_LABEL_WORDS.sub("", _unwrap(text)))
-    return text if looks_like_path(text) else None
+        return candidate if looks_like_named_path(candidate) else None
+    unwrapped = _unwrap(text)
+    text = _unwrap(_LABEL_WORDS.sub("", unwrapped))
+    named = looks_like_named_path if marked or text != unwrapped else looks_like_path
+    return text if named(text) else None
 
 
 def _unwrap(text: str) -> str:
