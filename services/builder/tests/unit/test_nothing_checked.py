@@ -111,3 +111,16 @@ def test_a_folder_with_no_toolchain_given_to_the_cli_fails_even_with_documents_o
     failed = [r for r in results if not r.ok]
     [diagnostic] = failed[0].diagnostics
     assert diagnostic.message == f"no toolchain found in /home/ada/notes ({LOOKED_FOR})"
+
+
+def test_with_several_toolchains_the_reasons_nothing_was_checked_name_each_toolchain():
+    """A backend and a frontend, neither linting: the message says whose lint was skipped."""
+    files = {"web/package.json": '{"name": "web"}', "server/requirements.txt": ""}
+    plan = plan_build(list(files), files, (Step.LINT,))
+    results = assessed(plan, (ran(Step.INSTALL),), (Step.LINT,), "the tree")
+    [diagnostic] = finished(request(), results).diagnostics
+    assert diagnostic.message == (
+        "nothing was checked: every step asked for was skipped (lint of node:web: no lint script "
+        "in package.json; lint of python:server: no linter configured (ruff or mypy: [tool.ruff] "
+        "or [tool.mypy] in pyproject.toml, ruff.toml, mypy.ini))"
+    )

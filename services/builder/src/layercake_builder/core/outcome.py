@@ -125,7 +125,10 @@ def assessed(
     if any(p.step in asked for p in plan.steps) or not skipped:
         return tuple(results)
     if plan.toolchains:
-        reasons = "; ".join(f"{s.step}: {s.reason}" for s in plan.skipped)
+        several = len(plan.toolchains) > 1
+        reasons = "; ".join(
+            f"{s.step}{f' of {s.toolchain}' if several else ''}: {s.reason}" for s in plan.skipped
+        )
         code = Unchecked.EVERY_STEP_SKIPPED
         message = f"nothing was checked: every step asked for was skipped ({reasons})"
     elif plan.code or not documents_pass:
