@@ -124,3 +124,21 @@ def test_with_several_toolchains_the_reasons_nothing_was_checked_name_each_toolc
         "in package.json; lint of python:server: no linter configured (ruff or mypy: [tool.ruff] "
         "or [tool.mypy] in pyproject.toml, ruff.toml, mypy.ini))"
     )
+
+
+def test_a_toolchains_skipped_step_comes_before_anothers_that_ran_so_the_last_is_the_run():
+    """web's lint failed, server has no linter: the lint results end with web's, which a heal reads."""
+    files = {"web/package.json": '{"name": "web", "scripts": {"lint": "eslint ."}}',
+             "server/requirements.txt": ""}  # fmt: skip
+    plan = plan_build(list(files), files, (Step.LINT,))
+    failed = StepResult(step=Step.LINT, command=("npm run lint",), exit_code=1, duration_s=1)
+    results = assessed(plan, (ran(Step.INSTALL), ran(Step.INSTALL), failed), (Step.LINT,), "x")
+    assert [r.step for r in results][-2:] == [Step.LINT, Step.LINT]
+    assert results[-1] == failed
+    assert results[-2].skipped == (
+        "python:server: no linter configured (ruff or mypy: [tool.ruff] or [tool.mypy] in "
+        "pyproject.toml, ruff.toml, mypy.ini)"
+    )
+    outcome = finished(request(), results)
+    assert isinstance(outcome, BuildFailed)
+    assert outcome.failed_step is Step.LINT

@@ -116,16 +116,18 @@ def assessed(
     first of them follows it, whose diagnostic says why nothing was checked; `where` names the
     tree in it. A tree of documents only passes, unless `documents_pass` is off.
     """
+    several = len(plan.toolchains) > 1  # then each reason names its toolchain
     skipped = tuple(
-        StepResult(step=s.step, command=(), exit_code=None, duration_s=0, skipped=s.reason)
+        StepResult(step=s.step, command=(), exit_code=None, duration_s=0,
+                   skipped=f"{s.toolchain}: {s.reason}" if several else s.reason)
         for s in plan.skipped
-    )
+    )  # fmt: skip
     order = list(Step)
-    results = sorted((*ran, *skipped), key=lambda r: order.index(r.step))
+    # A step's skipped results first: the last result of a step is the one that ran (a heal's).
+    results = sorted((*skipped, *ran), key=lambda r: order.index(r.step))
     if any(p.step in asked for p in plan.steps) or not skipped:
         return tuple(results)
     if plan.toolchains:
-        several = len(plan.toolchains) > 1
         reasons = "; ".join(
             f"{s.step}{f' of {s.toolchain}' if several else ''}: {s.reason}" for s in plan.skipped
         )
