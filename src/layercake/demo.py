@@ -327,10 +327,13 @@ class Demo:
     def _built(self, event: BuildSucceeded | BuildFailed) -> None:
         p = self.progress
         began = p.builds.pop(f"{event.gate}/{event.role}/{event.attempt}", None)
-        if began is None:
-            return  # nothing to build (documents only)
-        p.tools_s += (event.occurred_at - began).total_seconds()
-        timings = ", ".join(f"{r.step.value} {r.duration_s:.1f} s" for r in event.results)
+        if began is None and isinstance(event, BuildSucceeded):
+            return  # nothing to build (documents only); code with no toolchain fails, and shows
+        p.tools_s += (event.occurred_at - began).total_seconds() if began else 0.0
+        timings = ", ".join(
+            f"{r.step.value} {'skipped' if r.skipped else f'{r.duration_s:.1f} s'}"
+            for r in event.results
+        )
         tests = next((r.tests for r in event.results if r.tests), None)
         coverage = next((r.coverage_percent for r in event.results if r.coverage_percent), None)
         extra = f"; {tests.passed} passed, {tests.failed} failed" if tests else ""

@@ -214,11 +214,14 @@ class StepResult(Frozen):
     # Set when the step could not run for a reason outside the project (see FaultCause);
     # an audit that could not run leaves the build passing, with this as G7's finding.
     fault: InfrastructureFault | None = None
+    # Set when the step did not run because nothing of the project's asks for it (no
+    # linter configured, no toolchain found): why. It has no command and no exit code.
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when the step exited 0 within its time."""
-        return self.exit_code == 0 and not self.timed_out
+        """True when the step exited 0 within its time, or was skipped (it failed nothing)."""
+        return self.skipped is not None or (self.exit_code == 0 and not self.timed_out)
 
 
 class Usage(Frozen):

@@ -13,10 +13,11 @@ from typing import Annotated
 import structlog
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layercake_builder.app import create_runner, create_runtime
-from layercake_builder.core.outcome import blocking
+from layercake_builder.core.outcome import Unchecked, assessed, blocking
 from layercake_builder.core.plan import cache_key, manifest_paths, plan_build
 from layercake_builder.service import toolchain_versions
 from layercake_builder.settings import Settings
@@ -58,11 +59,16 @@ def build(
     console = Console(stderr=True)
     with console.status(f"building {folder} in the sandbox"):
         results = asyncio.run(_build(folder.resolve(), wanted, settings))
+    failed = blocking(results)
+    # Why nothing was checked (no toolchain, every step skipped): said last, not in a table.
+    unchecked = [d for r in failed for d in r.diagnostics if d.code in set(Unchecked)]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
-    else:
+    elif not any(d.code == Unchecked.NO_TOOLCHAIN for d in unchecked):
         _show(results)
-    raise typer.Exit(0 if results and not blocking(results) else 1)
+    for d in unchecked:
+        console.print(d.message, style="red", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if failed or not results else 0)
 
 
 async def _build(
@@ -88,10 +94,12 @@ async def _build(
         (logs / f"{digest}.log").write_bytes(data)
         return digest
 
-    runner = create_runner(settings, store_log)
     plan = plan_build(list(files), texts, wanted)
-    key = cache_key(texts, toolchain_versions())
-    return await runner.run(plan, tree, cache, key, work / "own")
+    ran: tuple[StepResult, ...] = ()
+    if plan.steps:
+        key = cache_key(texts, toolchain_versions())
+        ran = await create_runner(settings, store_log).run(plan, tree, cache, key, work / "own")
+    return assessed(plan, ran, wanted, str(folder), documents_pass=False)
 
 
 def _show(results: tuple[StepResult, ...]) -> None:
@@ -101,17 +109,19 @@ def _show(results: tuple[StepResult, ...]) -> None:
         table.add_column(column)
     for r in results:
         verdict = "cached" if r.cached else ("ok" if r.ok else f"failed ({r.exit_code})")
+        verdict = "nothing checked" if not (r.ok or r.command) else verdict
+        verdict = f"skipped ({r.skipped})" if r.skipped else verdict
         verdict += f", not ours: {r.fault.cause}" if r.fault else ""
         tests = f"{r.tests.passed} passed, {r.tests.failed} failed" if r.tests else ""
         coverage = f"{r.coverage_percent:.0f}%" if r.coverage_percent is not None else ""
-        table.add_row(r.step, verdict, f"{r.duration_s:.1f}", tests, coverage)
+        table.add_row(r.step, escape(verdict), f"{r.duration_s:.1f}", tests, coverage)
     console.print(table)
-    diagnostics = [d for r in results for d in r.diagnostics]
+    diagnostics = [d for r in results for d in r.diagnostics if d.code not in set(Unchecked)]
     if diagnostics:
         found = Table(title="diagnostics")
         for column in ("tool", "severity", "where", "code", "message"):
             found.add_column(column)
         for d in diagnostics:
             where = f"{d.file or ''}:{d.line or ''}:{d.column or ''}".strip(":")
-            found.add_row(d.tool, d.severity, where, d.code or "", d.message[:200])
+            found.add_row(d.tool, d.severity, escape(where), d.code or "", escape(d.message[:200]))
         console.print(found)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_builder.adapters.own_files import read_regular, write_atomically
-from layercake_builder.core.outcome import Crash, crashed, finished, started
+from layercake_builder.core.outcome import Crash, assessed, crashed, finished, started
 from layercake_builder.core.plan import cache_key, manifest_paths, plan_build
 from layercake_contracts.errors import UnsafeTree
 from layercake_contracts.events import parse_event
@@ -96,7 +96,11 @@ class BuildService:
                 await bus.publish(started(request, plan))
                 where, step = Crash.SANDBOX, plan.steps[0].step if plan.steps else step
                 key = cache_key(texts, self._versions)
-                results = await self._runner.run(plan, tree, cache, key, folder / "own")
+                ran = (
+                    await self._runner.run(plan, tree, cache, key, folder / "own")
+                    if plan.steps
+                    else ()
+                )
             except _TREE_OR_SANDBOX as exc:
                 if isinstance(exc, _BUS):
                     raise  # the bus, not the tree: delivered again later
@@ -104,7 +108,7 @@ class BuildService:
                 log.exception("build_crashed", code=where.value, step=step.value)
                 await asyncio.to_thread(_forget_tree, volume)
                 return crashed(request, step, where, exc)
-        return finished(request, results)
+        return finished(request, assessed(plan, ran, steps, "the tree"))
 
     async def _materialise(self, manifest: Manifest, folder: Path, blobs: BlobStore) -> None:
         record = folder / "manifest.json"

@@ -270,3 +270,27 @@ async def test_three_thousand_nested_folders_a_step_left_never_stall_the_next_bu
         assert crash.message.startswith("the build stopped while")
     if crashes:  # the tree was made afresh: the next build runs its steps again
         assert [r.exit_code for r in third.results if r.step is Step.TEST] == [0], third.results
+
+
+async def test_a_tree_with_no_toolchain_fails_if_it_holds_code_and_passes_if_only_documents(
+    builder,
+):
+    """Code but no manifest: BuildFailed naming what was looked for; a PRD alone: skipped steps."""
+    observer, seen = builder
+    code = await files_written(observer, {"calc.py": b"x = 1\n", "docs/prd.md": b"# PRD\n"})
+    documents = await files_written(observer, {"docs/prd.md": b"# PRD\n"}, attempt=2)
+    for request in (code, documents):
+        payload = request.model_dump_json().encode()
+        await observer.broker.publish(payload, "lc.evt.calc.FilesWritten", stream=STREAM_NAME)
+    await eventually(lambda: len([e for e in seen if not isinstance(e, BuildStarted)]) == 2)
+    failed = next(e for e in seen if isinstance(e, BuildFailed))
+    passed = next(e for e in seen if isinstance(e, BuildSucceeded))
+    assert (failed.causation_id, passed.causation_id) == (code.event_id, documents.event_id)
+    assert (failed.failed_step, failed.fault) == (Step.INSTALL, None)
+    [diagnostic] = failed.diagnostics
+    assert diagnostic.message == (
+        "no toolchain found in the tree (looked for package.json, pyproject.toml, "
+        "requirements.txt); it holds code: calc.py"
+    )
+    assert [r.step for r in passed.results] == list(Step)
+    assert all(r.skipped and "documents only" in r.skipped for r in passed.results)

@@ -74,7 +74,8 @@ def encoded(files: dict[str, str]) -> dict[str, bytes]:
 
 
 def by_toolchain(outcome: BuildSucceeded | BuildFailed, step: Step) -> list:
-    return [r for r in outcome.results if r.step is step]
+    """The results of `step` that ran (a toolchain with nothing to run for it has a skipped one)."""
+    return [r for r in outcome.results if r.step is step and not r.skipped]
 
 
 async def test_a_backend_and_a_frontend_in_folders_each_build_where_their_manifest_is(builds):
@@ -100,6 +101,11 @@ async def test_a_backend_and_a_frontend_in_folders_each_build_where_their_manife
     assert {(d.file, d.code) for d in lint.diagnostics if d.file} == {
         ("web/src/app.mjs", "no-undef")
     }, lint.output
+    skipped = {(r.step, r.skipped.split(" (")[0]) for r in outcome.results if r.skipped}
+    assert skipped == {
+        (Step.BUILD, "node:web: no build script and no TypeScript"),
+        (Step.LINT, "python:server: no linter configured"),
+    }
 
 
 async def test_a_python_project_whose_tests_need_a_dependency_group_passes(builds):

@@ -18,6 +18,7 @@ from layercake_parser.adapters.tree import read_tree
 from layercake_parser.app import create_runtime
 from layercake_parser.core.answer import decode_answer
 from layercake_parser.core.extract import Extraction, extract
+from layercake_parser.core.outcome import file_mode
 from layercake_parser.service import as_answer
 from layercake_parser.settings import Settings
 
@@ -51,7 +52,7 @@ def parse(
     if write is not None:
         write_tree(
             write,
-            {f.path: (f.content.encode(), 0o644) for f in result.files},
+            {f.path: (f.content.encode(), file_mode(f.content)) for f in result.files},
             result.deleted,
         )
     if as_json:

@@ -83,3 +83,21 @@ def test_exit_status_one_when_nothing_came_out_and_two_on_bad_usage(tmp_path):
     missing = parse(str(tmp_path / "nope.md"))
     assert missing.returncode == 2
     assert "nope.md" in missing.stderr
+
+
+def test_a_script_named_without_an_extension_is_written_executable_and_git_config_is_refused(
+    tmp_path,
+):
+    """```` ```sh scripts/run ```` with a shebang: an executable file; ```` ```text .git/config ````:
+    refused, named in the table with why, and nothing under `.git/`."""
+    answer = "```sh scripts/run\n#!/bin/sh\necho run\n```\n\n```text .git/config\n[core]\n```\n"
+    target = tmp_path / "out"
+    target.mkdir()
+    done = parse("-", "--write", str(target), stdin=answer)
+    assert done.returncode == 0, done.stderr
+    script = target / "scripts/run"
+    assert script.read_text() == "#!/bin/sh\necho run\n"
+    assert script.stat().st_mode & 0o777 == 0o755
+    assert not (target / ".git").exists()
+    assert ".git/config" in done.stdout
+    assert "inside .git" in done.stdout.replace("\n", " ")

@@ -37,6 +37,10 @@ PATH = st.builds(
     st.lists(SEGMENT, max_size=3),
     SEGMENT,
     EXTENSION,
+) | st.builds(  # no extension, in a folder: a file only where an info string names it
+    lambda folders, name: "/".join([*folders, name]),
+    st.lists(SEGMENT, min_size=1, max_size=3),
+    SEGMENT,
 )
 LINE = st.text(
     alphabet=st.characters(
@@ -47,6 +51,7 @@ LINE = st.text(
 CONTENT = st.lists(LINE, max_size=12).filter(
     lambda lines: not any("<<<<<" in ln or ln.startswith(("--- ", "+++ ", "@@ ")) for ln in lines)
 )
+INFO_FORMATS = ("info_colon", "info_space", "title")
 FORMATS = ["info_colon", "info_space", "title", "label_bare", "label_backtick", "label_heading",
            "label_bold", "label_numbered", "label_numbered_heading", "label_bold_file", "tag",
            "search_replace", "marker_block"]  # fmt: skip
@@ -124,6 +129,8 @@ def test_files_rendered_in_any_format_parse_back_the_same(files, data):
             form = "info_colon"  # an empty SEARCH with empty REPLACE makes an empty file either way
         if form == "marker_block" and any(ln.lstrip().startswith(MARKER_STARTS) for ln in lines):
             form = "info_colon"  # a line that may be a marker would start another file
+        if "." not in path.rsplit("/", 1)[-1] and form not in INFO_FORMATS:
+            form = data.draw(st.sampled_from(INFO_FORMATS))  # prose never names such a path
         char = data.draw(st.sampled_from("`~"))
         if form == "marker_block":
             in_block.append((path, lines))
@@ -149,7 +156,8 @@ FRAGMENT = st.sampled_from(
         "# .git/config", "/* ..\\..\\x.css */", "1. **server/app.py**", "### 2. `../up.py`",
         "**File: .GIT/hooks/pre-commit**", "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE",
         "--- a/a.py", "+++ b/a.py", "@@ -1 +1 @@", "-x", "+y", " x", '<file path="../t.py">',
-        "</file>", "x", "", "    indented", "\t", "server/app.py (new)",
+        "</file>", "x", "", "    indented", "\t", "server/app.py (new)", "```sh scripts/run",
+        "```text .git/config", "```sh run", "#!/bin/sh",
     ]
 )  # fmt: skip
 

@@ -7,6 +7,11 @@ A step that failed for a reason outside the project carries its fault (see
 `faults.py`): an audit with one leaves the build passing (G7 shows it), any
 other fails it with that fault, which the ledger retries and never heals.
 
+A step a toolchain has nothing to run for (no linter configured) is a
+skipped result saying why; a build in which every step asked for was skipped
+checked nothing, and fails saying so (issue #16), unless its tree holds
+documents only (the gates before any code: nothing there to build).
+
 Event ids derive from the request's id, so a request handled twice (a
 redelivery, a restart) publishes the same events and the stream keeps one.
 """
@@ -18,6 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from layercake_builder.core.faults import fault_of
+from layercake_builder.core.plan import LOOKED_FOR
 from layercake_contracts.events import (
     BuildFailed,
     BuildRequested,
@@ -34,6 +40,8 @@ from layercake_contracts.values import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from layercake_builder.core.plan import Plan
 
 _NAMESPACE = uuid.UUID("b3c1a9d2-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
@@ -85,6 +93,63 @@ def finished(
 def blocking(results: tuple[StepResult, ...]) -> list[StepResult]:
     """The results that fail a build: every failed step but an audit its service could not run."""
     return [r for r in results if not r.ok and not (r.step is Step.AUDIT and r.fault)]
+
+
+class Unchecked(StrEnum):
+    """Why a build checked nothing it was asked to: its diagnostic's code."""
+
+    NO_TOOLCHAIN = "no_toolchain"
+    EVERY_STEP_SKIPPED = "nothing_checked"
+
+
+def assessed(
+    plan: Plan,
+    ran: tuple[StepResult, ...],
+    asked: Collection[Step],
+    where: str,
+    *,
+    documents_pass: bool = True,
+) -> tuple[StepResult, ...]:
+    """What the steps that ran did, with a skipped result for each the plan skipped, in order.
+
+    When the plan runs no step asked for (each was skipped), a failed result of the
+    first of them follows it, whose diagnostic says why nothing was checked; `where` names the
+    tree in it. A tree of documents only passes, unless `documents_pass` is off.
+    """
+    several = len(plan.toolchains) > 1  # then each reason names its toolchain
+    skipped = tuple(
+        StepResult(step=s.step, command=(), exit_code=None, duration_s=0,
+                   skipped=f"{s.toolchain}: {s.reason}" if several else s.reason)
+        for s in plan.skipped
+    )  # fmt: skip
+    order = list(Step)
+    # A step's skipped results first: the last result of a step is the one that ran (a heal's).
+    results = sorted((*skipped, *ran), key=lambda r: order.index(r.step))
+    if any(p.step in asked for p in plan.steps) or not skipped:
+        return tuple(results)
+    if plan.toolchains:
+        reasons = "; ".join(
+            f"{s.step}{f' of {s.toolchain}' if several else ''}: {s.reason}" for s in plan.skipped
+        )
+        code = Unchecked.EVERY_STEP_SKIPPED
+        message = f"nothing was checked: every step asked for was skipped ({reasons})"
+    elif plan.code or not documents_pass:
+        code, message = Unchecked.NO_TOOLCHAIN, f"no toolchain found in {where} ({LOOKED_FOR})"
+        message += f"; it holds code: {_few(plan.code)}" if plan.code else ""
+    else:
+        return tuple(results)
+    diagnostic = Diagnostic(tool="builder", severity=Severity.ERROR, code=code, message=message)
+    # After the first skipped step, which keeps its reason: the result a heal reads for that step.
+    results.insert(results.index(skipped[0]) + 1, StepResult(
+        step=skipped[0].step, command=(), exit_code=None, duration_s=0, output=message,
+        diagnostics=(diagnostic,),
+    ))  # fmt: skip
+    return tuple(results)
+
+
+def _few(paths: tuple[str, ...], shown: int = 5) -> str:
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]) + more
 
 
 class Crash(StrEnum):

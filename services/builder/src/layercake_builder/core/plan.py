@@ -90,6 +90,20 @@ LOCK_FILES = (
     "uv.lock",
 )
 MANIFESTS = {NODE: ("package.json",), PYTHON: ("pyproject.toml", "requirements.txt")}
+LOOKED_FOR = "looked for " + ", ".join(name for names in MANIFESTS.values() for name in names)
+# Files a build would compile or run: a tree with some and no manifest has code nothing builds.
+SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+# Why a toolchain has no command for a step (install and audit it always has).
+NOTHING_TO_RUN = {
+    (NODE, Step.BUILD): "no build script and no TypeScript (tsconfig.json) in package.json",
+    (NODE, Step.LINT): "no lint script in package.json",
+    (NODE, Step.TEST): "no test script in package.json",
+    (PYTHON, Step.LINT): (
+        "no linter configured (ruff or mypy: [tool.ruff] or [tool.mypy] in pyproject.toml, "
+        "ruff.toml, mypy.ini)"
+    ),
+    (PYTHON, Step.TEST): "no test files (test_*.py, *_test.py)",
+}
 # What a project declares for its tests: optional-dependency extras, PEP 735 groups.
 TEST_EXTRAS = ("dev", "test", "tests", "testing")
 TEST_GROUPS = ("dev", "test", "tests")
@@ -153,11 +167,26 @@ class StepPlan:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A step asked for that a toolchain (or, with none found, the tree: "") has nothing to run."""
+
+    step: Step
+    toolchain: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What a build of this tree runs, in order; after BUILD the steps run in parallel."""
+    """What a build of this tree runs, in order; after BUILD the steps run in parallel.
+
+    `skipped` names each step asked for that a toolchain has no command for;
+    `code` the files a build would compile or run when no toolchain was found.
+    """
 
     toolchains: tuple[str, ...]
     steps: tuple[StepPlan, ...]
+    skipped: tuple[Skipped, ...] = ()
+    code: tuple[str, ...] = ()
 
     def of(self, step: Step) -> tuple[StepPlan, ...]:
         """The plans for one step (one per toolchain that has it)."""
@@ -170,6 +199,11 @@ def plan_build(
     """The plan for a tree; `texts` holds the content of its manifests (`manifest_paths`)."""
     steps: list[StepPlan] = []
     chains = find_toolchains(paths)
+    if not chains:
+        code = tuple(sorted(p for p in paths if p.endswith(SOURCE_SUFFIXES)))
+        reason = f"no toolchain found ({LOOKED_FOR})"
+        reason += "" if code else ": documents only, nothing to build"
+        return Plan((), (), tuple(Skipped(s, "", reason) for s in Step if s in wanted), code)
     for chain in chains:
         local = _inside(paths, chain.folder)
         text = texts.get(posixpath.join(chain.folder, MANIFESTS[chain.kind][0]), "")
@@ -182,7 +216,14 @@ def plan_build(
     order = list(Step)
     chosen = [s for s in steps if s.step in wanted or s.step is Step.INSTALL]
     chosen.sort(key=lambda s: order.index(s.step))
-    return Plan(tuple(c.name for c in chains), tuple(chosen))
+    skipped = [
+        Skipped(step, chain.name, NOTHING_TO_RUN[chain.kind, step])
+        for step in Step
+        if step in wanted
+        for chain in chains
+        if not any(s.step is step and s.toolchain == chain.name for s in steps)
+    ]
+    return Plan(tuple(c.name for c in chains), tuple(chosen), tuple(skipped))
 
 
 def find_toolchains(paths: Collection[str]) -> tuple[Toolchain, ...]:

@@ -29,7 +29,12 @@ from layercake_parser.core.edits import (
     parse_patches,
     parse_search_replace,
 )
-from layercake_parser.core.paths import path_in_info, path_in_label, path_in_marker
+from layercake_parser.core.paths import (
+    path_in_info,
+    path_in_label,
+    path_in_marker,
+    unread_name_in_info,
+)
 from layercake_parser.core.scan import Fenced, Loose, Segment, Tagged, read, split_lines
 
 if TYPE_CHECKING:
@@ -206,15 +211,20 @@ def _unnamed(
     if guess is not None:
         unclosed = not block.closed
         inferred.append(Write(guess, _text(body), Source.INFERRED, block.line, unclosed=unclosed))
+    elif word := unread_name_in_info(block.info):
+        warnings.append(
+            f"the {language} block at line {block.line} has `{word}` after its language, "
+            "which is not read as a file path (it has no folder and no extension); not written"
+        )
     elif language and language not in SHELL_LANGUAGES | TEXT_LANGUAGES:
         warnings.append(f"the {language} block at line {block.line} names no file; not written")
 
 
 def _may_be_file(language: str | None, path: str, body: tuple[str, ...]) -> bool:
     """Whether a block whose path came from prose may really be that file."""
-    if language in SHELL_LANGUAGES:
-        return path.endswith(SCRIPT_SUFFIXES)
     first = next((line for line in body if line.strip()), "")
+    if language in SHELL_LANGUAGES:  # a script says so by its name or its `#!`; a session not
+        return path.endswith(SCRIPT_SUFFIXES) or first.startswith("#!")
     return not (_CONSOLE_PROMPT.match(first) and not path.endswith(SCRIPT_SUFFIXES))
 
 

@@ -6,7 +6,13 @@ import uuid
 from typing import TYPE_CHECKING
 
 from layercake_contracts.events import CodeGenerated, FilesRejected, FilesWritten
-from layercake_contracts.values import REGULAR_FILE_MODE, FileEntry, RejectedPath
+from layercake_contracts.values import (
+    EXECUTABLE_FILE_MODE,
+    REGULAR_FILE_MODE,
+    FileEntry,
+    FileMode,
+    RejectedPath,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,6 +30,13 @@ def outcome_id(request: CodeGenerated) -> uuid.UUID:
     return uuid.uuid5(_OUTCOME_NAMESPACE, f"parser:{request.event_id}")
 
 
+def file_mode(content: str, before: FileMode | None = None) -> FileMode:
+    """A written file's mode: executable when it opens with `#!`, else what it had (or 0644)."""
+    if content.startswith("#!"):
+        return EXECUTABLE_FILE_MODE
+    return REGULAR_FILE_MODE if before is None else before
+
+
 def outcome(
     request: CodeGenerated, result: Extraction, digests: Mapping[str, tuple[str, int]]
 ) -> FilesWritten | FilesRejected:
@@ -39,11 +52,12 @@ def outcome(
     if not result.files and not result.deleted:
         return FilesRejected.follow(request, **common, warnings=(*result.warnings, NOTHING_USABLE))
     base = request.base
+    contents = {f.path: f.content for f in result.files}
     changes = {
         path: FileEntry(
             sha256=sha256,
             size=size,
-            mode=base[path].mode if path in base else REGULAR_FILE_MODE,
+            mode=file_mode(contents[path], base[path].mode if path in base else None),
         )
         for path, (sha256, size) in digests.items()
     }

@@ -5,7 +5,8 @@ normalises (`./`, backslashes, `a/../b`), then applies the rule every service
 shares (`layercake_contracts.paths`): nothing that could leave the project tree,
 touch git's own files or read differently on another filesystem.
 `path_in_label` reads the path out of the line a model writes before a block
-(`### File: src/a.ts`, `` `a.py`: ``).
+(`### File: src/a.ts`, `` `a.py`: ``), `path_in_info` out of a fence's info
+string, where a path with a folder needs no extension (`sh scripts/run`).
 """
 
 from __future__ import annotations
@@ -113,23 +114,40 @@ def looks_like_path(token: str) -> bool:
     return bool(_EXTENSION.search(name))
 
 
+def looks_like_named_path(token: str) -> bool:
+    """`looks_like_path`, or a path with a folder, where a file's name goes (`scripts/run`).
+
+    In a fence's info string a word with a folder names a file even without an
+    extension; in prose (`and/or`) it need not.
+    """
+    if looks_like_path(token):
+        return True
+    name = token.rsplit("/", 1)[-1]
+    return "/" in token and bool(name) and "://" not in token and bool(_PATH_TOKEN.match(token))
+
+
 def path_in_label(line: str) -> str | None:
     """The path a label line names.
 
     Forms: `src/a.ts`, `` `a.ts` ``, `**a.ts**`, `### File: a.ts`, `a.ts:`, numbered
     and bold headings (`### 2. `a.ts``, `**1. a.ts**`, `**File**: a.ts`, `a.ts (new)`).
+    A name in backticks or after `File:` may be a path with a folder and no
+    extension (`scripts/run`); prose may not (`## CI/CD`, `**Client/Server**`).
     """
     text = line.strip()
     if not text or len(text) > MAX_PATH_BYTES:
         return None
+    marked = "`" in text
     text = _HEADING.sub("", text).replace("**", "")  # no path holds `**`: it is emphasis
     text = _TRAILING_NOTE.sub("", _LIST_MARKER.sub("", text.strip()))
     trailing = _TRAILING_BACKTICKED.search(text)
     if trailing and text.count("`") == 2:  # noqa: PLR2004  # exactly one backticked token
         candidate = trailing.group(1)
-        return candidate if looks_like_path(candidate) else None
-    text = _unwrap(_LABEL_WORDS.sub("", _unwrap(text)))
-    return text if looks_like_path(text) else None
+        return candidate if looks_like_named_path(candidate) else None
+    unwrapped = _unwrap(text)
+    text = _unwrap(_LABEL_WORDS.sub("", unwrapped))
+    named = looks_like_named_path if marked or text != unwrapped else looks_like_path
+    return text if named(text) else None
 
 
 def _unwrap(text: str) -> str:
@@ -166,11 +184,24 @@ def path_in_info(info: str) -> tuple[str | None, str | None]:
         lang, _, path = first.partition(":")
         if path:
             return lang.lower() or None, path
-    if len(words) > 1 and looks_like_path(words[1]):
+    if len(words) > 1 and looks_like_named_path(words[1]):
         return first.lower(), words[1]
-    if looks_like_path(first):
+    if looks_like_named_path(first):
         return None, first
     return language, None
+
+
+def unread_name_in_info(info: str) -> str | None:
+    """The word after the language that may be meant as a file's name but is not read as one.
+
+    `sh run`: `run`, so a block that writes nothing can say what it did not take.
+    Flags (`-m`) and attributes are not names.
+    """
+    words = info.replace("{", " ").replace("}", " ").split()
+    if len(words) < 2 or _ATTRIBUTE.search(info) or path_in_info(info)[1] is not None:  # noqa: PLR2004  # the language, then the word
+        return None
+    word = words[1]
+    return word if _PATH_TOKEN.match(word) and not word.startswith("-") else None
 
 
 def _language_only(language: str | None) -> str | None:
