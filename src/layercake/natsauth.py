@@ -61,6 +61,7 @@ ROLES: Mapping[str, Role] = {
             "AgentRequested",
             "HealRequested",
             "ProjectCreated",
+            "IntakeRevised",
             "ArtifactRecorded",
             "OptionSelected",
             "AnswerGiven",
@@ -72,6 +73,7 @@ ROLES: Mapping[str, Role] = {
     "gateway": Role(
         (
             "ProjectCreated",
+            "IntakeRevised",
             "GateOpened",
             "GateApproved",
             "GateRejected",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import event
@@ -25,6 +26,7 @@ from layercake_gateway.core.attempts import (
 )
 from layercake_gateway.core.gates import (
     GATE_ORDER,
+    REWORKS,
     ArtifactKind,
     GateState,
     missing_artifacts,
@@ -59,6 +61,42 @@ class MissingArtifacts(LedgerError):
         self.gate, self.missing = gate, missing
 
 
+class Resolution(StrEnum):
+    """What a person decides on an escalation."""
+
+    RETRY = "retry"
+    SKIP = "skip"
+    DECIDE = "decide"
+
+
+# What each resolution sets going, per kind of escalation (`layercake escalations` says it).
+RESOLUTIONS: dict[EscalationKind, dict[Resolution, str]] = {
+    EscalationKind.HEAL_LIMIT: {
+        Resolution.RETRY: "heal again from the last failure, with a fresh budget of attempts",
+        Resolution.SKIP: "mark the role done with the tree it has; the gate awaits approval "
+        "once its proof is complete",
+        Resolution.DECIDE: "the role works again, told your decision, with a fresh budget",
+    },
+    EscalationKind.AGENT: {
+        Resolution.RETRY: "ask the agent again, with a fresh budget of retries",
+        Resolution.SKIP: "mark the role done with the tree it has; the gate awaits approval "
+        "once its proof is complete",
+        Resolution.DECIDE: "record your decision; nothing runs",
+    },
+    EscalationKind.INFRASTRUCTURE: {
+        Resolution.RETRY: "build the same tree again, with a fresh budget of build retries",
+        Resolution.SKIP: "mark the role done with the tree it has; the gate awaits approval "
+        "once its proof is complete",
+        Resolution.DECIDE: "record your decision; nothing runs",
+    },
+    EscalationKind.PUSH: {
+        Resolution.RETRY: "push the release to its target again",
+        Resolution.SKIP: "leave the release unpushed (G9 stays approved)",
+        Resolution.DECIDE: "record your decision; nothing runs",
+    },
+}
+
+
 @dataclass(frozen=True)
 class HealDecision:
     """What the heal policy decided after a failed attempt."""
@@ -72,7 +110,7 @@ class Project(AwaitsAnswers):
     """One project, as its events say it is."""
 
     # The version of the state a snapshot holds; older snapshots are upcast when read.
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -84,6 +122,12 @@ class Project(AwaitsAnswers):
             agent = escalation["reason"].startswith("the agent cannot go on")
             kind = EscalationKind.AGENT if agent else EscalationKind.HEAL_LIMIT
             escalation.setdefault("kind", kind.value)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Before attempts kept counting across rounds: every round began at attempt 1."""
+        state.setdefault("first_attempts", {})
+        state.setdefault("release", None)
 
     @staticmethod
     def create_id(project_id: str) -> uuid.UUID:
@@ -113,6 +157,11 @@ class Project(AwaitsAnswers):
         self.artifacts: dict[str, list[dict[str, Any]]] = {g.value: [] for g in Gate}
         self.artifacts[Gate.G0.value].append({"kind": ArtifactKind.INTAKE.value, "name": "intake"})
         self.attempts: dict[str, int] = {}
+        # The attempt each role's current round began with (its heal budget counts from
+        # there); the numbers themselves keep counting across rounds.
+        self.first_attempts: dict[str, int] = {}
+        # Where the release goes (G9's proof): {"remote_url", "branch", "by"}.
+        self.release: dict[str, str] | None = None
         self.errors: list[dict[str, Any]] = []
         self.escalations: list[dict[str, Any]] = []
         self.selected_option: str | None = None
@@ -197,7 +246,7 @@ class Project(AwaitsAnswers):
         missing = self.missing(gate)
         if missing:
             raise MissingArtifacts(gate, missing)
-        self._approved(gate.value, by, announce)
+        self._approved(gate.value, by, announce, self.release if gate is Gate.G9 else None)
         following = next_gate(gate)
         if following is not None:
             roles = [r.value for r in roles_for(following, has_ui=self.has_ui)]
@@ -207,14 +256,66 @@ class Project(AwaitsAnswers):
     def reject(
         self, gate: Gate, by: str, reason: str, *, announce: bool = False
     ) -> tuple[Role, ...]:
-        """Send the gate's agents back to work with `reason`; returns who reworks."""
+        """Send the gate's agents back to work with `reason`; returns who reworks.
+
+        A gate with no agents of its own sends back the gate it `REWORKS` (G9: G8,
+        whose approval opens G9 again); G0 awaits a revised intake (`revise_intake`).
+        Attempt numbers go on counting: the rework is the next attempt.
+        """
         state = self.state_of(gate)
         if state is not GateState.AWAITING_APPROVAL:
             raise GateRuleBroken(gate, state, "awaiting_approval")
-        roles = roles_for(gate, has_ui=self.has_ui)
-        bases = {r.value: self.base_for(gate, r) for r in roles}
-        self._rejected(gate.value, by, reason, [r.value for r in roles], announce, bases)
+        rework = REWORKS.get(gate, gate)
+        roles = roles_for(rework, has_ui=self.has_ui)
+        bases = {r.value: self.base_for(rework, r) for r in roles}
+        attempts = {r.value: self.attempt_of(rework, r) + 1 for r in roles}
+        if not roles:
+            after = GateState.AWAITING_REVISION
+        else:
+            after = GateState.IN_PROGRESS if rework is gate else GateState.PENDING
+        self._rejected(gate.value, by, reason, [r.value for r in roles], announce, bases,
+                       rework.value, attempts, after.value)  # fmt: skip
         return roles
+
+    def revise_intake(self, intake: str, by: str) -> int:
+        """A person revises the intake before G0 is approved; returns the revision's number.
+
+        G0 then awaits approval again, with the new intake as its proof; the earlier
+        ones stay among its artifacts.
+        """
+        state = self.state_of(Gate.G0)
+        if state not in {GateState.AWAITING_REVISION, GateState.AWAITING_APPROVAL}:
+            raise GateRuleBroken(Gate.G0, state, "awaiting_revision or awaiting_approval")
+        if not intake.strip():
+            raise LedgerError("the intake is empty (only white space)")
+        intakes = [a for a in self.artifacts[Gate.G0.value] if a["kind"] == ArtifactKind.INTAKE]
+        revision = 1 + len(intakes)
+        self._intake_revised(intake, by, revision)
+        return revision
+
+    def ask_export(self, remote_url: str, branch: str, by: str) -> bool:
+        """Record where the release goes; True if it is pushed now, False if at G9's approval.
+
+        While G9 is open the target is G9's proof, and nothing is pushed before a person
+        approves G9 (then the ledger asks for the push). After the approval it is pushed
+        at once; before G9 opens there is no release to push.
+        """
+        state = self.state_of(Gate.G9)
+        if state not in {GateState.AWAITING_APPROVAL, GateState.IN_PROGRESS, GateState.APPROVED}:
+            raise GateRuleBroken(Gate.G9, state, "G9 open or approved (the release is G9's)")
+        push = state is GateState.APPROVED
+        self._export_asked(remote_url, branch, by, push)
+        return push
+
+    def record_push(self, remote_url: str, branch: str, sha: str, at: str) -> None:
+        """The release reached its remote (the git service's PushCompleted)."""
+        self._pushed(remote_url, branch, sha, at)
+
+    def record_push_failure(self, remote_url: str, branch: str, reason: str, at: str) -> None:
+        """The push did not happen: escalated, with the git service's reason."""
+        attempt = max(1, self.attempt_of(Gate.G8, Role.DEVOPS_ENGINEER))
+        self._push_failed(remote_url, branch, f"the push to {remote_url} failed: {reason}", at,
+                          attempt)  # fmt: skip
 
     def select_option(self, option: str, by: str, *, announce: bool = False) -> None:
         """Choose one of the G4 design options."""
@@ -276,7 +377,7 @@ class Project(AwaitsAnswers):
             answer = None  # an earlier answer's: this attempt's tree came from elsewhere
         entry = earlier_attempt(attempt, answer, build, build_outcome(build))
         history = [*self.history.get(key, []), entry]
-        heal, reason = self._heal_or_not(role, attempt)
+        heal, reason = self._heal_or_not(gate, role, attempt)
         tree = manifest or self.base_for(gate, role)  # a build that names no tree erases none
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, tree, build,
                      answer, history)  # fmt: skip
@@ -295,7 +396,7 @@ class Project(AwaitsAnswers):
                   for r in answer["rejected"]]  # fmt: skip
         entry = earlier_attempt(attempt, answer, None, no_edits_outcome(answer))
         history = [*self.history.get(key, []), entry]
-        heal, reason = self._heal_or_not(role, attempt)
+        heal, reason = self._heal_or_not(gate, role, attempt)
         base = self.base_for(gate, role)
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, base,
                      self.last_builds.get(key), answer, history)  # fmt: skip
@@ -333,16 +434,20 @@ class Project(AwaitsAnswers):
         if finding not in self._open_findings(gate.value):
             self._found(gate.value, finding, facts)
 
-    def _heal_or_not(self, role: Role, attempt: int) -> tuple[bool, str]:
+    def _heal_or_not(self, gate: Gate, role: Role, attempt: int) -> tuple[bool, str]:
+        """Heal while the round's budget lasts; a round begins at its first attempt."""
         if role is Role.USER:  # a person's own files: they mend them, no agent does
-            heal, reason = False, "the files a person wrote failed; they are theirs to mend"
-        else:
-            heal = attempt < self.heal_limit
-            reason = (
-                f"attempt {attempt} of {self.heal_limit} failed"
-                if heal
-                else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
-            )
+            return False, "the files a person wrote failed; they are theirs to mend"
+        first = self.first_attempts.get(_key(gate, role), 1)
+        used = attempt - first + 1
+        heal = used < self.heal_limit
+        count = f"attempt {attempt}" if first == 1 else f"attempt {attempt} ({used} this round)"
+        reason = (
+            f"{count} of {self.heal_limit} failed"
+            if heal
+            else f"{used} attempts failed{'' if first == 1 else f' since attempt {first}'}; "
+            f"the heal limit is {self.heal_limit}"
+        )
         return heal, reason
 
     def accept_findings(self, by: str, reason: str) -> None:
@@ -375,28 +480,67 @@ class Project(AwaitsAnswers):
         self._agent_failed(gate.value, role.value, attempt, why, retry, tries, at, base)
         return HealDecision(heal=retry, next_attempt=attempt, reason=why)
 
-    def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
-        """A person decided on an escalation.
+    def resolve_escalation(  # one person's decision
+        self, index: int, decision: str, by: str, at: str, action: Resolution | None = None
+    ) -> Resolution:
+        """A person decided on escalation `index`: retry, skip, or a decision in words.
 
-        "retry…" on an infrastructure escalation requests the same build again.
+        With no `action`, a decision that starts with "retry" or "skip" is that. What
+        follows is `RESOLUTIONS[kind][action]`; returns the action taken.
         """
         if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
             raise LedgerError(f"no open escalation number {index}")
         escalation = self.escalations[index]
-        rebuild = None
-        retry = decision.strip().lower().startswith("retry")
-        if retry and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
+        action = action or _action_of(decision)
+        rebuild, follow_up = None, None
+        if action is Resolution.RETRY and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
             key = f"{escalation['gate']}/{escalation['role']}"
             rebuild = {name: escalation[name] for name in ("gate", "role", "attempt")}
             rebuild["manifest"] = self.manifests.get(key, {})
-        self._escalation_resolved(index, decision, by, at, rebuild)
+        else:
+            follow_up = self._follow_up(escalation, action, f"{by}: {decision}")
+        self._escalation_resolved(index, decision, by, at, rebuild, follow_up, action.value)
+        return action
+
+    def _follow_up(
+        self, escalation: dict[str, Any], action: Resolution, decided: str
+    ) -> dict[str, Any] | None:
+        """What a resolution sets going (see `RESOLUTIONS`), as the outbox announces it."""
+        kind = EscalationKind(escalation["kind"])
+        gate, role = Gate(escalation["gate"]), Role(escalation["role"])
+        attempt: int = escalation["attempt"]
+        about = {"gate": gate.value, "role": role.value}
+        if kind is EscalationKind.PUSH:
+            retry = action is Resolution.RETRY and self.release is not None
+            return {"type": "export", **(self.release or {})} if retry else None
+        if action is Resolution.SKIP:
+            return {"type": "skip", **about}
+        key = _key(gate, role)
+        if action is Resolution.RETRY and kind is EscalationKind.HEAL_LIMIT:
+            errors = [e for e in self.errors if (e["gate"], e["role"], e["attempt"])
+                      == (gate.value, role.value, attempt)]  # fmt: skip
+            return {"type": "heal", **about, "attempt": attempt,
+                    "manifest": self.base_for(gate, role), "build": self.last_builds.get(key),
+                    "answer": self.answers.get(key), "history": self.history.get(key, []),
+                    "errors": errors}  # fmt: skip
+        if action is Resolution.RETRY:  # the agent could not answer: the same attempt again
+            return {"type": "agent", **about, "attempt": attempt, "base": self.base_for(gate, role),
+                    "instructions": f"Asked again by {decided}"}  # fmt: skip
+        if kind is EscalationKind.HEAL_LIMIT:  # the decision is the rework's reason
+            return {"type": "agent", **about, "attempt": attempt + 1,
+                    "base": self.base_for(gate, role),
+                    "instructions": f"Decided by {decided}"}  # fmt: skip
+        return None
 
     # -- state changes (these bodies run again on replay) -----------------------
 
     # `announce`: a decision made here (the API) is published; one read off the bus is not.
     # Decisions keep it as "here", so an audit shows where each was made.
     @event("GateApproved")
-    def _approved(self, gate: str, by: str, announce: bool) -> None:
+    def _approved(
+        self, gate: str, by: str, announce: bool, export: dict[str, str] | None = None
+    ) -> None:
+        del export  # recorded for the push it asks (G9's release target); no state to change
         self.gates[gate] = GateState.APPROVED.value
         self.decisions.append({"gate": gate, "decision": "approved", "by": by, "here": announce})
 
@@ -407,10 +551,10 @@ class Project(AwaitsAnswers):
             GateState.IN_PROGRESS.value if roles else GateState.AWAITING_APPROVAL.value
         )
         for role in roles:
-            self._start_over(f"{gate}/{role}")
+            self._start_over(f"{gate}/{role}", 1)
 
     @event("GateRejected")
-    def _rejected(  # the recorded facts of a rejection
+    def _rejected(  # noqa: PLR0913, PLR0917  # the recorded facts of a rejection
         self,
         gate: str,
         by: str,
@@ -418,15 +562,63 @@ class Project(AwaitsAnswers):
         roles: list[str],
         announce: bool,
         bases: dict[str, dict[str, Any]] | None = None,
+        rework: str | None = None,  # None: recorded when a gate reworked only itself
+        attempts: dict[str, int] | None = None,  # None: recorded when reworks began at 1
+        state: str | None = None,  # None: recorded when a gate of no agents stayed rejected
     ) -> None:
         del bases  # recorded for the announcement of the rework; no state to change
         self.decisions.append(
             {"gate": gate, "decision": "rejected", "by": by, "reason": reason, "here": announce}
         )
-        self.gates[gate] = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
-        self.done_roles[gate] = []
+        if state is None:
+            state = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
+        self.gates[gate] = state
+        rework = rework or gate
+        if rework != gate:  # the gate opens again after the rework: its proof is asked anew
+            self.gates[rework] = GateState.IN_PROGRESS.value
+            self.artifacts[gate] = []
+            if gate == Gate.G9.value:
+                self.release = None
+        self.done_roles[rework] = []
         for role in roles:
-            self._start_over(f"{gate}/{role}")
+            self._start_over(f"{rework}/{role}", (attempts or {}).get(role, 1))
+
+    @event("IntakeRevised")
+    def _intake_revised(self, intake: str, by: str, revision: int) -> None:
+        self.intake = intake
+        self.gates[Gate.G0.value] = GateState.AWAITING_APPROVAL.value
+        decision = f"revised the intake ({revision})"
+        self.decisions.append({"gate": Gate.G0.value, "decision": decision, "by": by,
+                               "here": True})  # fmt: skip
+        self._keep_artifact(Gate.G0.value, ArtifactKind.INTAKE.value, f"intake {revision}", None,
+                            {"revision": revision, "by": by, "chars": len(intake)})  # fmt: skip
+
+    @event("ExportAsked")
+    def _export_asked(self, remote_url: str, branch: str, by: str, push: bool) -> None:
+        del push  # recorded for the push it asks now (G9 approved); no state to change
+        self.release = {"remote_url": remote_url, "branch": branch, "by": by}
+        if self.gates[Gate.G9.value] != GateState.APPROVED.value:
+            facts = {"remote_url": remote_url, "branch": branch, "by": by, "pushed": False}
+            self._keep_artifact(Gate.G9.value, ArtifactKind.RELEASE.value, "release", None, facts)
+
+    @event("ReleasePushed")
+    def _pushed(self, remote_url: str, branch: str, sha: str, at: str) -> None:
+        facts = {"remote_url": remote_url, "branch": branch, "sha": sha, "pushed": True, "at": at}
+        self._keep_artifact(Gate.G9.value, ArtifactKind.RELEASE.value, "release", None, facts)
+        for entry in self.errors:
+            if entry.get("tool") == "git" and entry["resolved_at"] is None:
+                entry["resolved_at"] = at
+
+    @event("ReleasePushFailed")
+    def _push_failed(  # the recorded facts of a push that did not happen
+        self, remote_url: str, branch: str, reason: str, at: str, attempt: int
+    ) -> None:
+        role, gate = Role.DEVOPS_ENGINEER.value, Gate.G9.value
+        self.errors.append(
+            {"tool": "git", "message": reason, "remote_url": remote_url, "branch": branch,
+             "gate": gate, "role": role, "attempt": attempt, "at": at, "resolved_at": None}
+        )  # fmt: skip
+        self._escalate(gate, role, attempt, reason, at, EscalationKind.PUSH)
 
     @event("OptionSelected")
     def _selected(self, option: str, by: str, announce: bool) -> None:
@@ -469,9 +661,7 @@ class Project(AwaitsAnswers):
             self.manifests[f"{gate}/{role}"] = manifest
         if role not in self.done_roles[gate]:
             self.done_roles[gate].append(role)
-        for entry in self.errors:
-            if entry["gate"] == gate and entry["role"] == role and entry["resolved_at"] is None:
-                entry["resolved_at"] = at
+        self._resolve_errors(gate, role, at)
         self._await_if_complete(gate)
 
     @event("TreeWritten")
@@ -570,13 +760,34 @@ class Project(AwaitsAnswers):
             self._escalate(gate, role, attempt, reason, at, EscalationKind.AGENT)
 
     @event("EscalationResolved")
-    def _escalation_resolved(
-        self, index: int, decision: str, by: str, at: str, rebuild: dict[str, Any] | None = None
+    def _escalation_resolved(  # the recorded facts of a person's resolution
+        self,
+        index: int,
+        decision: str,
+        by: str,
+        at: str,
+        rebuild: dict[str, Any] | None = None,
+        follow_up: dict[str, Any] | None = None,  # see `_follow_up`
+        action: str | None = None,  # None: recorded before resolutions were actions
     ) -> None:
         escalation = self.escalations[index]
-        escalation.update(resolved_at=at, decision=decision, by=by)
+        escalation.update(resolved_at=at, decision=decision, by=by, action=action)
         if rebuild is not None:  # the build is asked again: its retries start over
             self.build_retries.pop(f"{rebuild['gate']}/{rebuild['role']}", None)
+        if follow_up is None or follow_up["type"] == "export":
+            return
+        gate, role = follow_up["gate"], follow_up["role"]
+        key = f"{gate}/{role}"
+        if follow_up["type"] == "skip":  # the role is done with what it has
+            if role not in self.done_roles[gate]:
+                self.done_roles[gate].append(role)
+            self._resolve_errors(gate, role, at)
+            self._await_if_complete(gate)
+            return
+        # The role works again with a fresh budget: retries and heals count from here.
+        attempt = follow_up["attempt"] + (follow_up["type"] == "heal")
+        self.agent_retries.pop(key, None)
+        self.attempts[key] = self.first_attempts[key] = attempt
 
     # -- helpers of the state changes (plain methods: no event of their own) ------
 
@@ -596,9 +807,15 @@ class Project(AwaitsAnswers):
         self.artifacts[gate] = kept
         self._await_if_complete(gate)
 
-    def _start_over(self, key: str) -> None:
-        """A role starts a gate afresh (opened, or rework): attempt 1, no history."""
-        self.attempts[key] = 1
+    def _resolve_errors(self, gate: str, role: str, at: str) -> None:
+        for entry in self.errors:
+            if entry["gate"] == gate and entry["role"] == role and entry["resolved_at"] is None:
+                entry["resolved_at"] = at
+
+    def _start_over(self, key: str, attempt: int) -> None:
+        """A role starts a round (opened, or rework) at `attempt`, with no history."""
+        self.attempts[key] = attempt
+        self.first_attempts[key] = attempt
         for kept in (self.answers, self.last_builds, self.history, self.build_retries):
             kept.pop(key, None)
 
@@ -619,3 +836,10 @@ class Project(AwaitsAnswers):
 
 def _key(gate: Gate, role: Role) -> str:
     return f"{gate.value}/{role.value}"
+
+
+def _action_of(decision: str) -> Resolution:
+    """The action a decision in words names: "retry…", "skip…", else a decision."""
+    word = decision.strip().lower()
+    return next((r for r in (Resolution.RETRY, Resolution.SKIP) if word.startswith(r)),
+                Resolution.DECIDE)  # fmt: skip
