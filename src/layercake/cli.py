@@ -36,11 +36,14 @@ from layercake_gateway.cli import (
     answer,
     approve,
     audit,
+    escalations,
     events,
     prompt,
     prompts,
     reject,
     replay,
+    resolve,
+    revise,
     select,
     token,
 )
@@ -53,7 +56,7 @@ from layercake_parser.cli import parse
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
-    "answer",
+    "answer", "escalations", "resolve", "revise",
 }  # fmt: skip
 # The token a local command signs for itself: it needs it for seconds (`events --follow`
 # authenticates once, at the start), so a copy found later is soon worthless.
@@ -73,7 +76,8 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
-for command in (approve, reject, accept, select, events, prompts, prompt, answer):
+for command in (approve, reject, accept, select, events, prompts, prompt, answer, escalations,
+                resolve, revise):  # fmt: skip
     app.command()(command)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)

@@ -162,6 +162,7 @@ BODIES = {"reject": {"reason": "not yet"}, "accept": {"reason": "ok"},
           "export": {"remote_url": "file:///srv/x.git"}, "parse": {"answer": "x"},
           "files": {"gate": "G5", "path": "a.py", "content": "x"},
           "commits": {"role": "backend_developer", "gate": "G5"}, "answer": {"text": "x"},
+          "intake": {"intake": "a better intake"},
           "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
 
 
@@ -315,10 +316,8 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway, au
     assert artifacts["G0"][0]["kind"] == "intake"
 
 
-async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
-    start_gateway, auth
-):
-    """202 with the event id for each accepted run; a build needs a tree (409); past the limit, 429."""
+async def test_agent_runs_and_builds_become_events_and_are_rate_limited(start_gateway, auth):
+    """202 with the event id for each accepted run (a gate in any case); a build needs a tree (409); past the limit, 429."""
     runtime, client = await start_gateway(runs_per_minute=2)
     await client.post(
         "/projects",
@@ -337,12 +336,10 @@ async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
         headers=auth("ada"),
     )
     assert no_tree.status_code == 409
-    export = await client.post(
-        "/projects/calc/export",
-        json={"remote_url": "file:///srv/calc.git"},
-        headers=auth("ada"),
+    again = await client.post(
+        "/projects/calc/agents/architect", json={"gate": "g3"}, headers=auth("ada")
     )
-    assert export.status_code == 202
+    assert again.status_code == 202, again.text
     limited = await client.post(
         "/projects/calc/agents/architect", json={"gate": "G3"}, headers=auth("ada")
     )
@@ -362,9 +359,7 @@ async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
         Gate.G3,
         "REST",
     )
-    assert any(
-        e.type == "ExportRequested" and e.remote_url == "file:///srv/calc.git" for e in events
-    )
+    assert [e.gate for e in events if e.type == "AgentRequested"] == [Gate.G3, Gate.G3]
 
 
 async def test_an_export_to_a_remote_with_a_password_is_422_and_reaches_no_event(gateway, auth):

@@ -7,7 +7,6 @@ import sys
 from datetime import datetime, timedelta
 
 import pytest
-
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 

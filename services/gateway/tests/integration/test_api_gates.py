@@ -1,0 +1,168 @@
+"""Gate decisions over the API and the CLI: each leads somewhere, and failures show.
+
+Real gateways (worker, relay, HTTP) on a real nats-server and SQLite; the CLI
+runs as a subprocess, as a person runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from layercake_contracts.bus import STREAM_NAME, Bus
+from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
+from layercake_contracts.values import Gate, Role
+from layercake_gateway.core.names import bus_id
+
+INTAKE = {"project_id": "calc", "name": "c", "intake": "a calculator"}
+
+
+async def stream(runtime) -> list:
+    """Every event on the stream, in order."""
+    js = runtime.broker.connection.jetstream()
+    last = (await js.stream_info(STREAM_NAME)).state.last_seq
+    return [parse_event((await js.get_msg(STREAM_NAME, n)).data) for n in range(1, last + 1)]
+
+
+async def until(check, what: str, seconds: float = 10.0):
+    """`await check()` once it is truthy; fails naming `what` after `seconds`."""
+    for _ in range(int(seconds * 10)):
+        if found := await check():
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {what} within {seconds:g} s")
+
+
+async def layercake(client, auth, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `layercake` CLI, as a person runs it against this gateway."""
+    token = auth("ada")["Authorization"].removeprefix("Bearer ")
+    return await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "layercake"), *args],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "LAYERCAKE_TOKEN": token, "COLUMNS": "200",
+             "LAYERCAKE_HOME": str(home), "LAYERCAKE_API_URL": str(client.base_url).rstrip("/")},
+    )  # fmt: skip
+
+
+async def test_an_intake_of_only_white_space_is_refused_naming_the_field(gateway, auth):
+    """422, and the error names `intake`; no project is made."""
+    _, client = gateway
+    made = await client.post("/projects", json={**INTAKE, "intake": " \n\t "}, headers=auth("ada"))
+    assert made.status_code == 422, made.text
+    [error] = made.json()["detail"]
+    assert error["loc"] == ["body", "intake"]
+    assert "white space" in error["msg"]
+    assert (await client.get("/projects/calc", headers=auth("ada"))).status_code == 404
+
+
+async def test_g0_rejected_in_lower_case_awaits_a_revised_intake_then_its_approval(gateway, auth):
+    """`g0` is G0; rejected, it awaits a revision; the revised intake is announced and G0 awaits."""
+    runtime, client = gateway
+    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    rejected = await client.post(
+        "/projects/calc/gates/g0/reject", json={"reason": "who is it for?"}, headers=auth("ada")
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["gates"]["G0"] == "awaiting_revision"
+    blank = await client.put("/projects/calc/intake", json={"intake": "  "}, headers=auth("ada"))
+    assert blank.status_code == 422
+    assert blank.json()["detail"][0]["loc"] == ["body", "intake"]
+    revised = await client.put(
+        "/projects/calc/intake", json={"intake": "a calculator for pupils"}, headers=auth("ada")
+    )
+    assert revised.status_code == 200, revised.text
+    assert revised.json() == {"project_id": "calc", "revision": 2, "gate": "G0",
+                              "state": "awaiting_approval"}  # fmt: skip
+    found = await until(lambda: _of_type(runtime, "IntakeRevised"), "IntakeRevised on the bus")
+    assert found[0].intake == "a calculator for pupils"
+    approved = await client.post("/projects/calc/gates/G0/approve", headers=auth("ada"))
+    assert approved.json()["gates"]["G1"] == "in_progress"
+
+
+async def _of_type(runtime, name: str) -> list:
+    return [e for e in await stream(runtime) if e.type == name]
+
+
+async def test_an_export_before_g9_opens_is_409_and_pushes_nothing(gateway, auth):
+    """The release is G9's: asked before, a 409 says what is expected; no ExportRequested."""
+    runtime, client = gateway
+    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    export = await client.post(
+        "/projects/calc/export", json={"remote_url": "v1"}, headers=auth("ada")
+    )
+    assert export.status_code == 409, export.text
+    assert "G9 open or approved" in export.json()["detail"]["expected"]
+    assert not await _of_type(runtime, "ExportRequested")
+
+
+async def test_a_missing_recording_escalates_shows_in_status_and_resolve_retry_runs_the_agent(
+    gateway, auth, tmp_path
+):
+    """The agent's AgentFailed (no recording): `status` shows the escalation and the error,
+    `escalations` says what to do, `resolve --retry` asks the agent again (AgentRequested)."""
+    runtime, client = gateway
+    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
+    failed = AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1,
+                                reason="no recording for this project", retryable=False)  # fmt: skip
+    await Bus(runtime.broker).publish(failed)
+
+    async def escalated() -> list:
+        return (await client.get("/projects/calc/escalations", headers=auth("ada"))).json()
+
+    await until(escalated, "escalation")
+    status = await layercake(client, auth, tmp_path, "status", "calc")
+    assert status.returncode == 0, status.stderr
+    assert "open escalation 0: agent at G5, backend_developer (attempt 1)" in status.stdout
+    assert "error at G5, backend_developer (attempt 1), agent: the agent cannot go on" in (
+        status.stdout
+    )
+    listed = await layercake(client, auth, tmp_path, "escalations", "calc")
+    assert "0. agent at G5, backend_developer (attempt 1): the agent cannot go on" in listed.stdout
+    assert (
+        "layercake resolve calc 0 --retry: ask the agent again, with a fresh budget of retries"
+    ) in listed.stdout
+    neither = await layercake(client, auth, tmp_path, "resolve", "calc", "0")
+    assert neither.returncode != 0
+    assert "give exactly one of --retry, --skip, --decision TEXT" in neither.stderr
+    retried = await layercake(client, auth, tmp_path, "resolve", "calc", "0", "--retry")
+    assert retried.returncode == 0, retried.stderr
+    assert "escalation 0 of calc (agent at G5, backend_developer) resolved: retry" in (
+        retried.stdout
+    )
+
+    async def asked_again() -> list:
+        events = await stream(runtime)
+        after = [e.event_id for e in events].index(failed.event_id)
+        return [e for e in events[after:] if e.type == "AgentRequested"]
+
+    [again] = await until(asked_again, "AgentRequested after the retry")
+    assert (again.gate, again.role, again.attempt) == (Gate.G5, Role.BACKEND_DEVELOPER, 1)
+    assert again.instructions == "Asked again by ada: retry"
+    after = await layercake(client, auth, tmp_path, "escalations", "calc")
+    assert after.stdout.strip() == "calc: no open escalation"
+
+
+async def test_revise_and_reject_g0_from_the_cli_say_what_follows(gateway, auth, tmp_path):
+    """`reject … G0` says a revision is awaited; `revise --intake -` records it; blank is refused."""
+    _, client = gateway
+    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    rejected = await layercake(client, auth, tmp_path, "reject", "calc", "g0", "--reason", "vague")
+    assert rejected.returncode == 0, rejected.stderr
+    assert "G0 awaits a revised intake: layercake revise calc --intake FILE" in rejected.stdout
+    blank = tmp_path / "blank.md"
+    blank.write_text("  \n")
+    refused = await layercake(client, auth, tmp_path, "revise", "calc", "--intake", str(blank))
+    assert refused.returncode != 0
+    assert "the intake is empty (only white space)" in refused.stderr
+    better = tmp_path / "intake.md"
+    better.write_text("a calculator for pupils, with fractions\n")
+    revised = await layercake(client, auth, tmp_path, "revise", "calc", "--intake", str(better))
+    assert revised.returncode == 0, revised.stderr
+    assert revised.stdout.strip() == (
+        "calc: intake revision 2 recorded; G0 is awaiting_approval: layercake approve calc G0"
+    )
