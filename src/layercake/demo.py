@@ -3,9 +3,10 @@
 The demo is a client like any other: it creates a project, follows the
 project's events (Server-Sent Events) and, at each gate that awaits a person,
 approves (with `--yes`) or says which command would. At G4 it selects the
-first design option; at G9 it exports the repository to the project's release
-`release` (a bare repository the git service makes in its release folder),
-which it then clones for you to look at. Each shipped project is a set of
+first design option; at G9 it names the project's release `release` as the
+target (a bare repository the git service makes in its release folder), approves
+G9, waits for the push that the approval asks for (PushCompleted), and then
+clones the release for you to look at. Each shipped project is a set of
 recordings (`services/agent/recordings/<name>/`: its intake, whether it has a
 UI, the answers); with no API key, the agents answer from that set, keyed by the
 intake's sha256. `tally` is the default; `--project NAME` starts another.
@@ -221,8 +222,8 @@ class Demo:
         reply = await self.client.post(
             f"/projects/{self.project_id}/export", json={"remote_url": RELEASE}
         )
-        _check(reply, "export the repository")
-        self.say(f"G9: exporting main to {self.remote}")
+        _check(reply, "name the release target")
+        self.say(f"G9: the release goes to {self.remote} once G9 is approved")
 
     async def _approve(self, gate: str) -> None:
         if not self.yes:
@@ -234,8 +235,6 @@ class Demo:
             return
         reply = await self.client.post(f"/projects/{self.project_id}/gates/{gate}/approve")
         _check(reply, f"approve {gate}")
-        if gate == "G9":
-            self.progress.done = True
 
     def _tell_once(self, key: str, line: str) -> None:
         if key not in self._told:
@@ -270,8 +269,6 @@ class Demo:
                 self.say(f"[bold cyan]{event.gate}[/] opened")
             case GateApproved():
                 self.say(f"[bold green]{event.gate} approved[/] by {event.by}")
-                if event.gate.value == "G9":
-                    p.done = True
             case OptionSelected():
                 self.say(f"G4: {event.option} selected by {event.by}")
             case CodeGenerated():
@@ -297,8 +294,8 @@ class Demo:
                 p.commits += 1
                 self.say(f"{event.gate}: commit {event.sha[:10]} on {event.branch} "
                          f"({event.files_changed} file(s))")  # fmt: skip
-            case PushCompleted():
-                p.released = True
+            case PushCompleted():  # G9's approval asked for it: the walk is done
+                p.released = p.done = True
                 self.say(f"G9: released {event.sha[:10]} to {event.remote_url}")
             case EscalationRaised() | PushFailed() | AgentFailed() | FilesRejected():
                 reason = getattr(event, "reason", None) or _rejections(event)
