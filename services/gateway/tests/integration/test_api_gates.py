@@ -12,9 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from layercake_contracts.bus import STREAM_NAME, Bus
-from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
-from layercake_contracts.values import Gate, Role
+from layercake_contracts.events import AgentFailed, BuildFailed, ProjectCreated, parse_event
+from layercake_contracts.values import Gate, Manifest, Role, Step, StepResult
 from layercake_gateway.core.names import bus_id
 
 INTAKE = {"project_id": "calc", "name": "c", "intake": "a calculator"}
@@ -166,3 +168,63 @@ async def test_revise_and_reject_g0_from_the_cli_say_what_follows(gateway, auth,
     assert revised.stdout.strip() == (
         "calc: intake revision 2 recorded; G0 is awaiting_approval: layercake approve calc G0"
     )
+
+
+RESOLVED_THEN = {  # action -> (the request that follows, its attempt, its instructions)
+    "retry": ("HealRequested", 4, None),
+    "decide": ("AgentRequested", 4, "Decided by ada: keep the API, drop the cache"),
+    "skip": (None, None, None),
+}
+
+
+@pytest.mark.parametrize("action", sorted(RESOLVED_THEN))
+async def test_a_heal_limit_escalation_resolved_on_the_ledger_sets_its_follow_up_going(
+    gateway, auth, action
+):
+    """Three failed builds escalate; retry heals (attempt 4), a decision reworks with it, skip runs nothing."""
+    runtime, client = gateway
+    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
+    tree = Manifest.model_validate({"calc.py": {"sha256": "a" * 64, "size": 3}})
+    result = StepResult(step=Step.TEST, command=("pytest",), exit_code=1, duration_s=0.1)
+    for attempt in (1, 2, 3):
+        await Bus(runtime.broker).publish(BuildFailed.follow(
+            root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=attempt, manifest=tree,
+            results=(result,), failed_step=Step.TEST))  # fmt: skip
+
+    async def escalated() -> list:
+        return (await client.get("/projects/calc/escalations", headers=auth("ada"))).json()
+
+    [escalation] = await until(escalated, "escalation")
+    assert escalation["kind"] == "heal_limit"
+    # The relay publishes in order: once the escalation is out, so are the heals before it.
+    await until(lambda: _of_type(runtime, "EscalationRaised"), "EscalationRaised on the bus")
+    before = len(await stream(runtime))
+    body = {
+        "action": action,
+        "decision": "keep the API, drop the cache" if action == "decide" else "",
+    }
+    resolved = await client.post(
+        "/projects/calc/escalations/0/resolve", json=body, headers=auth("ada")
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()[0]["action"] == action
+    kind, attempt, instructions = RESOLVED_THEN[action]
+    if kind is None:
+        await asyncio.sleep(1.0)  # what a relay would publish, it has by now
+        assert [e.type for e in (await stream(runtime))[before:]] == []
+        errors = await client.get("/projects/calc/errors?resolved=false", headers=auth("ada"))
+        assert errors.json() == [], "the role is done: its errors are resolved"
+        return
+
+    async def followed() -> list:
+        return [e for e in (await stream(runtime))[before:] if e.type == kind]
+
+    [request] = await until(followed, kind)
+    assert (request.gate, request.role, request.attempt) == (
+        Gate.G5,
+        Role.BACKEND_DEVELOPER,
+        attempt,
+    )
+    assert getattr(request, "instructions", None) == instructions
+    assert request.base == tree
