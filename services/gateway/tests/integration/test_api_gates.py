@@ -50,6 +50,15 @@ async def layercake(client, auth, home: Path, *args: str) -> subprocess.Complete
     )  # fmt: skip
 
 
+@pytest.fixture
+async def calc(gateway, auth):
+    """A gateway and its client, with ada's project `calc` created."""
+    _, client = gateway
+    made = await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    assert made.status_code == 201, made.text
+    return gateway
+
+
 async def test_an_intake_of_only_white_space_is_refused_naming_the_field(gateway, auth):
     """422, and the error names `intake`; no project is made."""
     _, client = gateway
@@ -61,10 +70,9 @@ async def test_an_intake_of_only_white_space_is_refused_naming_the_field(gateway
     assert (await client.get("/projects/calc", headers=auth("ada"))).status_code == 404
 
 
-async def test_g0_rejected_in_lower_case_awaits_a_revised_intake_then_its_approval(gateway, auth):
+async def test_g0_rejected_in_lower_case_awaits_a_revised_intake_then_its_approval(calc, auth):
     """`g0` is G0; rejected, it awaits a revision; the revised intake is announced and G0 awaits."""
-    runtime, client = gateway
-    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    runtime, client = calc
     rejected = await client.post(
         "/projects/calc/gates/g0/reject", json={"reason": "who is it for?"}, headers=auth("ada")
     )
@@ -89,10 +97,9 @@ async def _of_type(runtime, name: str) -> list:
     return [e for e in await stream(runtime) if e.type == name]
 
 
-async def test_an_export_before_g9_opens_is_409_and_pushes_nothing(gateway, auth):
+async def test_an_export_before_g9_opens_is_409_and_pushes_nothing(calc, auth):
     """The release is G9's: asked before, a 409 says what is expected; no ExportRequested."""
-    runtime, client = gateway
-    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    runtime, client = calc
     export = await client.post(
         "/projects/calc/export", json={"remote_url": "v1"}, headers=auth("ada")
     )
@@ -102,12 +109,11 @@ async def test_an_export_before_g9_opens_is_409_and_pushes_nothing(gateway, auth
 
 
 async def test_a_missing_recording_escalates_shows_in_status_and_resolve_retry_runs_the_agent(
-    gateway, auth, tmp_path
+    calc, auth, tmp_path
 ):
     """The agent's AgentFailed (no recording): `status` shows the escalation and the error,
     `escalations` says what to do, `resolve --retry` asks the agent again (AgentRequested)."""
-    runtime, client = gateway
-    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    runtime, client = calc
     root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
     failed = AgentFailed.follow(root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1,
                                 reason="no recording for this project", retryable=False)  # fmt: skip
@@ -149,10 +155,9 @@ async def test_a_missing_recording_escalates_shows_in_status_and_resolve_retry_r
     assert after.stdout.strip() == "calc: no open escalation"
 
 
-async def test_revise_and_reject_g0_from_the_cli_say_what_follows(gateway, auth, tmp_path):
+async def test_revise_and_reject_g0_from_the_cli_say_what_follows(calc, auth, tmp_path):
     """`reject … G0` says a revision is awaited; `revise --intake -` records it; blank is refused."""
-    _, client = gateway
-    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    _, client = calc
     rejected = await layercake(client, auth, tmp_path, "reject", "calc", "g0", "--reason", "vague")
     assert rejected.returncode == 0, rejected.stderr
     assert "G0 awaits a revised intake: layercake revise calc --intake FILE" in rejected.stdout
@@ -179,11 +184,10 @@ RESOLVED_THEN = {  # action -> (the request that follows, its attempt, its instr
 
 @pytest.mark.parametrize("action", sorted(RESOLVED_THEN))
 async def test_a_heal_limit_escalation_resolved_on_the_ledger_sets_its_follow_up_going(
-    gateway, auth, action
+    calc, auth, action
 ):
     """Three failed builds escalate; retry heals (attempt 4), a decision reworks with it, skip runs nothing."""
-    runtime, client = gateway
-    await client.post("/projects", json=INTAKE, headers=auth("ada"))
+    runtime, client = calc
     root = ProjectCreated(project_id=bus_id("ada", "calc"), name="c", intake="i", owner="ada")
     tree = Manifest.model_validate({"calc.py": {"sha256": "a" * 64, "size": 3}})
     result = StepResult(step=Step.TEST, command=("pytest",), exit_code=1, duration_s=0.1)
