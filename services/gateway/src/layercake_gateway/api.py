@@ -107,7 +107,7 @@ class ProjectIntake(BaseModel):
     project_id: str = Field(
         pattern=NAME_PATTERN, description="your name for it, unique among your projects"
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: Written = Field(min_length=1, max_length=200)
     intake: Written = Field(min_length=1, max_length=MAX_INTAKE_CHARS)
     has_ui: bool = False
 
@@ -117,7 +117,7 @@ class Rejection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=10_000)
+    reason: Written = Field(min_length=1, max_length=10_000)
 
 
 class AgentRun(BaseModel):

@@ -17,7 +17,6 @@ from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
-from layercake_gateway.core.gates import roles_for
 from layercake_gateway.core.names import bus_id
 from layercake_testing.waiting import settle
 
@@ -412,7 +411,7 @@ async def test_status_shows_each_open_escalation_with_its_kind_gate_role_and_rea
     ) in shown.stdout
 
 
-async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth):
+async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth, approved_up_to):
     """An audit that could not run blocks G7 ("accepted finding: audit unavailable: …") until POST …/findings/accept."""
     runtime, client = gateway
     await client.post(
@@ -420,18 +419,11 @@ async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth
     )
     pid = bus_id("ada", "calc")
 
-    def at_g7(p) -> None:  # every gate before G7 proven and approved, as the agents would
-        proofs = {Gate.G1: ["intake_review"], Gate.G2: ["prd"], Gate.G3: ["openapi", "data_schema"],
-                  Gate.G4: ["design_option"] * 3, Gate.G5: ["build"], Gate.G6: ["coverage"]}  # fmt: skip
+    walk = approved_up_to(Gate.G7)
+
+    def at_g7(p) -> None:
         p.record_finding(Gate.G7, "audit unavailable: pip-audit: connection refused", {})
-        for gate in (Gate.G0, Gate.G1, Gate.G2, Gate.G3, Gate.G4, Gate.G5, Gate.G6):
-            for n, kind in enumerate(proofs.get(gate, [])):
-                p.record_artifact(gate, kind, f"option-{n}", None, {})
-            if gate is Gate.G4:
-                p.select_option("option-1", by="ada")
-            for role in roles_for(gate, has_ui=False):
-                p.record_work_done(gate, role, 1, "t")
-            p.approve(gate, by="ada")
+        walk(p)
 
     await asyncio.to_thread(runtime.ledger.decide, pid, at_g7)
     gates = (await client.get("/projects/calc/gates", headers=auth("ada"))).json()

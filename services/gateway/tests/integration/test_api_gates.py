@@ -232,3 +232,50 @@ async def test_a_heal_limit_escalation_resolved_on_the_ledger_sets_its_follow_up
     )
     assert getattr(request, "instructions", None) == instructions
     assert request.base == tree
+
+
+async def test_an_export_at_g9_waits_for_the_approval_which_then_asks_the_push(
+    calc, auth, approved_up_to
+):
+    """202 "at G9's approval" and no ExportRequested; approved, GateApproved then ExportRequested."""
+    runtime, client = calc
+    await asyncio.to_thread(runtime.ledger.decide, bus_id("ada", "calc"), approved_up_to(Gate.G9))
+    export = await client.post(
+        "/projects/calc/export", json={"remote_url": "v1"}, headers=auth("ada")
+    )
+    assert export.status_code == 202, export.text
+    assert export.json() == {"remote_url": "v1", "branch": "main", "push": "at G9's approval"}
+    await asyncio.sleep(0.5)
+    assert not await _of_type(runtime, "ExportRequested"), "nothing is pushed before approval"
+    approved = await client.post("/projects/calc/gates/G9/approve", headers=auth("ada"))
+    assert approved.status_code == 200, approved.text
+
+    async def approval_then_push() -> list:
+        return [
+            e.type for e in await stream(runtime) if e.type in {"GateApproved", "ExportRequested"}
+        ]
+
+    assert await until(approval_then_push, "the push") == ["GateApproved", "ExportRequested"]
+
+
+async def test_rejecting_g9_over_the_api_asks_the_devops_engineer_to_work_again(
+    calc, auth, approved_up_to
+):
+    """G9 rejected: G8 in progress, G9 pending, an AgentRequested at G8 telling the reason."""
+    runtime, client = calc
+    await asyncio.to_thread(runtime.ledger.decide, bus_id("ada", "calc"), approved_up_to(Gate.G9))
+    await client.post("/projects/calc/export", json={"remote_url": "v1"}, headers=auth("ada"))
+    rejected = await client.post(
+        "/projects/calc/gates/G9/reject", json={"reason": "no rollback"}, headers=auth("ada")
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert (rejected.json()["gates"]["G8"], rejected.json()["gates"]["G9"]) == (
+        "in_progress", "pending")  # fmt: skip
+
+    async def reworks() -> list:  # the walk's own requests (attempt 1) came before
+        return [e for e in await _of_type(runtime, "AgentRequested") if e.attempt > 1]
+
+    [rework] = await until(reworks, "the rework")
+    assert (rework.gate, rework.role, rework.attempt) == (Gate.G8, Role.DEVOPS_ENGINEER, 2)
+    assert rework.instructions == "G9 rejected by ada: no rollback"
+    assert not await _of_type(runtime, "ExportRequested")
