@@ -37,13 +37,8 @@ from layercake_contracts.values import (
 from layercake_gateway.core.gates import GateState
 from layercake_gateway.core.outbox import Recorded, announcements, due_at
 from layercake_gateway.core.policy import Policy, react
-from layercake_gateway.core.project import (
-    RESOLUTIONS,
-    GateRuleBroken,
-    LedgerError,
-    Project,
-    Resolution,
-)
+from layercake_gateway.core.project import GateRuleBroken, LedgerError, Project
+from layercake_gateway.core.resolutions import RESOLUTIONS, Resolution
 
 ROOT = ProjectCreated(project_id="shop", name="shop", intake="i", owner="ada", has_ui=True)
 BACKEND = Role.BACKEND_DEVELOPER

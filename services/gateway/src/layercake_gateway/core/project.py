@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import event
@@ -34,6 +33,8 @@ from layercake_gateway.core.gates import (
     roles_for,
 )
 from layercake_gateway.core.prompts import AwaitsAnswers
+from layercake_gateway.core.resolutions import Resolution, action_of
+from layercake_gateway.core.resolutions import follow_up as follow_up_of
 
 DEFAULT_HEAL_LIMIT = 3
 # How many bus event ids a project remembers: duplicates come close together.
@@ -59,42 +60,6 @@ class MissingArtifacts(LedgerError):
     def __init__(self, gate: Gate, missing: tuple[str, ...]) -> None:
         super().__init__(f"{gate} cannot be approved; missing: {', '.join(missing)}")
         self.gate, self.missing = gate, missing
-
-
-class Resolution(StrEnum):
-    """What a person decides on an escalation."""
-
-    RETRY = "retry"
-    SKIP = "skip"
-    DECIDE = "decide"
-
-
-# What each resolution sets going, per kind of escalation (`layercake escalations` says it).
-RESOLUTIONS: dict[EscalationKind, dict[Resolution, str]] = {
-    EscalationKind.HEAL_LIMIT: {
-        Resolution.RETRY: "heal again from the last failure, with a fresh budget of attempts",
-        Resolution.SKIP: "mark the role done with the tree it has; the gate awaits approval "
-        "once its proof is complete",
-        Resolution.DECIDE: "the role works again, told your decision, with a fresh budget",
-    },
-    EscalationKind.AGENT: {
-        Resolution.RETRY: "ask the agent again, with a fresh budget of retries",
-        Resolution.SKIP: "mark the role done with the tree it has; the gate awaits approval "
-        "once its proof is complete",
-        Resolution.DECIDE: "record your decision; nothing runs",
-    },
-    EscalationKind.INFRASTRUCTURE: {
-        Resolution.RETRY: "build the same tree again, with a fresh budget of build retries",
-        Resolution.SKIP: "mark the role done with the tree it has; the gate awaits approval "
-        "once its proof is complete",
-        Resolution.DECIDE: "record your decision; nothing runs",
-    },
-    EscalationKind.PUSH: {
-        Resolution.RETRY: "push the release to its target again",
-        Resolution.SKIP: "leave the release unpushed (G9 stays approved)",
-        Resolution.DECIDE: "record your decision; nothing runs",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -491,46 +456,16 @@ class Project(AwaitsAnswers):
         if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
             raise LedgerError(f"no open escalation number {index}")
         escalation = self.escalations[index]
-        action = action or _action_of(decision)
+        action = action or action_of(decision)
         rebuild, follow_up = None, None
         if action is Resolution.RETRY and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
             key = f"{escalation['gate']}/{escalation['role']}"
             rebuild = {name: escalation[name] for name in ("gate", "role", "attempt")}
             rebuild["manifest"] = self.manifests.get(key, {})
         else:
-            follow_up = self._follow_up(escalation, action, f"{by}: {decision}")
+            follow_up = follow_up_of(self, escalation, action, f"{by}: {decision}")
         self._escalation_resolved(index, decision, by, at, rebuild, follow_up, action.value)
         return action
-
-    def _follow_up(
-        self, escalation: dict[str, Any], action: Resolution, decided: str
-    ) -> dict[str, Any] | None:
-        """What a resolution sets going (see `RESOLUTIONS`), as the outbox announces it."""
-        kind = EscalationKind(escalation["kind"])
-        gate, role = Gate(escalation["gate"]), Role(escalation["role"])
-        attempt: int = escalation["attempt"]
-        about = {"gate": gate.value, "role": role.value}
-        if kind is EscalationKind.PUSH:
-            retry = action is Resolution.RETRY and self.release is not None
-            return {"type": "export", **(self.release or {})} if retry else None
-        if action is Resolution.SKIP:
-            return {"type": "skip", **about}
-        key = _key(gate, role)
-        if action is Resolution.RETRY and kind is EscalationKind.HEAL_LIMIT:
-            errors = [e for e in self.errors if (e["gate"], e["role"], e["attempt"])
-                      == (gate.value, role.value, attempt)]  # fmt: skip
-            return {"type": "heal", **about, "attempt": attempt,
-                    "manifest": self.base_for(gate, role), "build": self.last_builds.get(key),
-                    "answer": self.answers.get(key), "history": self.history.get(key, []),
-                    "errors": errors}  # fmt: skip
-        if action is Resolution.RETRY:  # the agent could not answer: the same attempt again
-            return {"type": "agent", **about, "attempt": attempt, "base": self.base_for(gate, role),
-                    "instructions": f"Asked again by {decided}"}  # fmt: skip
-        if kind is EscalationKind.HEAL_LIMIT:  # the decision is the rework's reason
-            return {"type": "agent", **about, "attempt": attempt + 1,
-                    "base": self.base_for(gate, role),
-                    "instructions": f"Decided by {decided}"}  # fmt: skip
-        return None
 
     # -- state changes (these bodies run again on replay) -----------------------
 
@@ -836,10 +771,3 @@ class Project(AwaitsAnswers):
 
 def _key(gate: Gate, role: Role) -> str:
     return f"{gate.value}/{role.value}"
-
-
-def _action_of(decision: str) -> Resolution:
-    """The action a decision in words names: "retry…", "skip…", else a decision."""
-    word = decision.strip().lower()
-    return next((r for r in (Resolution.RETRY, Resolution.SKIP) if word.startswith(r)),
-                Resolution.DECIDE)  # fmt: skip

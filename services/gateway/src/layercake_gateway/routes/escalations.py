@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from layercake_contracts.values import EscalationKind
-from layercake_gateway.core.project import RESOLUTIONS, Resolution
+from layercake_gateway.core.resolutions import RESOLUTIONS, Resolution
 from layercake_gateway.dependencies import DeciderDep, LedgerDep, User, owned_project
 
 router = APIRouter(tags=["escalations"])
