@@ -53,19 +53,17 @@ from layercake_contracts.values import (
 from layercake_gateway.adapters.ledger import ProjectExists
 from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.names import NAME_PATTERN, bus_id, name_of
-from layercake_gateway.core.project import (
-    Project,
-)
+from layercake_gateway.core.project import Project
 from layercake_gateway.core.tokens import (
     DEFAULT_TOKEN_TTL_S,
     TokenClaims,
     claims_for,
     valid_claims,
 )
-from layercake_gateway.dependencies import Decider, GateName, User, owned_project
+from layercake_gateway.dependencies import Decider, GateName, User, Written, owned_project
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, JWT_ALGORITHM, BodyGuard
 from layercake_gateway.routes import escalations, intake, prompts, release
-from layercake_gateway.routes.intake import MAX_INTAKE_CHARS, Written
+from layercake_gateway.routes.intake import MAX_INTAKE_CHARS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import structlog
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from layercake_contracts.bus import Bus
 from layercake_contracts.values import Gate
@@ -40,6 +40,18 @@ def _upper(value: Any) -> Any:  # noqa: ANN401  # whatever was sent; the enum va
 
 # A gate as a person may write it: "g0" is G0.
 GateName = Annotated[Gate, BeforeValidator(_upper)]
+
+
+def not_blank(text: str) -> str:
+    """`text`, refused when it holds nothing but white space."""
+    if not text.strip():
+        msg = "must say something: it holds only white space"
+        raise ValueError(msg)
+    return text
+
+
+# Text a person must have written: white space alone is refused (422 naming the field).
+Written = Annotated[str, AfterValidator(not_blank)]
 
 
 def current_user(

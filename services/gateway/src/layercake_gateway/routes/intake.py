@@ -7,27 +7,17 @@ the new one (`IntakeRevised`).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from layercake_gateway.dependencies import DeciderDep, User  # noqa: TC001  # FastAPI reads the annotations at runtime
+from layercake_gateway.dependencies import (  # FastAPI reads the annotations at runtime
+    DeciderDep,
+    User,
+    Written,
+)
 
 MAX_INTAKE_CHARS = 100_000
 router = APIRouter(tags=["intake"])
-
-
-def not_blank(text: str) -> str:
-    """`text`, refused when it holds nothing but white space."""
-    if not text.strip():
-        msg = "must say something: it holds only white space"
-        raise ValueError(msg)
-    return text
-
-
-# Text a person must have written: white space alone is refused (422 naming the field).
-Written = Annotated[str, AfterValidator(not_blank)]
 
 
 class IntakeRevision(BaseModel):
