@@ -23,6 +23,7 @@ from layercake_gateway.core.attempts import (
     earlier_attempt,
     no_edits_outcome,
 )
+from layercake_gateway.core.errors import GateRuleBroken, LedgerError, MissingArtifacts
 from layercake_gateway.core.gates import (
     GATE_ORDER,
     REWORKS,
@@ -33,33 +34,16 @@ from layercake_gateway.core.gates import (
     roles_for,
 )
 from layercake_gateway.core.prompts import AwaitsAnswers
+from layercake_gateway.core.release import IntakeAndRelease
 from layercake_gateway.core.resolutions import Resolution, action_of
 from layercake_gateway.core.resolutions import follow_up as follow_up_of
 
+# The errors are the ledger's, raised here first: importers find them here too.
+__all__ = ["GateRuleBroken", "HealDecision", "LedgerError", "MissingArtifacts", "Project"]
 DEFAULT_HEAL_LIMIT = 3
 # How many bus event ids a project remembers: duplicates come close together.
 APPLIED_MEMORY = 1000
 PROJECT_NAMESPACE = uuid.UUID("6a1f0c2e-8d3b-4f5a-9e7c-2b4d6f8a0c1e")
-
-
-class LedgerError(Exception):
-    """Base of every error the ledger raises."""
-
-
-class GateRuleBroken(LedgerError):
-    """A request that the gate machine refuses; `expected` says what would be allowed."""
-
-    def __init__(self, gate: Gate, state: GateState, expected: str) -> None:
-        super().__init__(f"{gate} is {state}; expected {expected}")
-        self.gate, self.state, self.expected = gate, state, expected
-
-
-class MissingArtifacts(LedgerError):
-    """Approval refused: the gate lacks the proof it requires."""
-
-    def __init__(self, gate: Gate, missing: tuple[str, ...]) -> None:
-        super().__init__(f"{gate} cannot be approved; missing: {', '.join(missing)}")
-        self.gate, self.missing = gate, missing
 
 
 @dataclass(frozen=True)
@@ -71,7 +55,7 @@ class HealDecision:
     reason: str
 
 
-class Project(AwaitsAnswers):
+class Project(IntakeAndRelease, AwaitsAnswers):
     """One project, as its events say it is."""
 
     # The version of the state a snapshot holds; older snapshots are upcast when read.
@@ -241,46 +225,6 @@ class Project(AwaitsAnswers):
         self._rejected(gate.value, by, reason, [r.value for r in roles], announce, bases,
                        rework.value, attempts, after.value)  # fmt: skip
         return roles
-
-    def revise_intake(self, intake: str, by: str) -> int:
-        """A person revises the intake before G0 is approved; returns the revision's number.
-
-        G0 then awaits approval again, with the new intake as its proof; the earlier
-        ones stay among its artifacts.
-        """
-        state = self.state_of(Gate.G0)
-        if state not in {GateState.AWAITING_REVISION, GateState.AWAITING_APPROVAL}:
-            raise GateRuleBroken(Gate.G0, state, "awaiting_revision or awaiting_approval")
-        if not intake.strip():
-            raise LedgerError("the intake is empty (only white space)")
-        intakes = [a for a in self.artifacts[Gate.G0.value] if a["kind"] == ArtifactKind.INTAKE]
-        revision = 1 + len(intakes)
-        self._intake_revised(intake, by, revision)
-        return revision
-
-    def ask_export(self, remote_url: str, branch: str, by: str) -> bool:
-        """Record where the release goes; True if it is pushed now, False if at G9's approval.
-
-        While G9 is open the target is G9's proof, and nothing is pushed before a person
-        approves G9 (then the ledger asks for the push). After the approval it is pushed
-        at once; before G9 opens there is no release to push.
-        """
-        state = self.state_of(Gate.G9)
-        if state not in {GateState.AWAITING_APPROVAL, GateState.IN_PROGRESS, GateState.APPROVED}:
-            raise GateRuleBroken(Gate.G9, state, "G9 open or approved (the release is G9's)")
-        push = state is GateState.APPROVED
-        self._export_asked(remote_url, branch, by, push)
-        return push
-
-    def record_push(self, remote_url: str, branch: str, sha: str, at: str) -> None:
-        """The release reached its remote (the git service's PushCompleted)."""
-        self._pushed(remote_url, branch, sha, at)
-
-    def record_push_failure(self, remote_url: str, branch: str, reason: str, at: str) -> None:
-        """The push did not happen: escalated, with the git service's reason."""
-        attempt = max(1, self.attempt_of(Gate.G8, Role.DEVOPS_ENGINEER))
-        self._push_failed(remote_url, branch, f"the push to {remote_url} failed: {reason}", at,
-                          attempt)  # fmt: skip
 
     def select_option(self, option: str, by: str, *, announce: bool = False) -> None:
         """Choose one of the G4 design options."""
@@ -517,43 +461,6 @@ class Project(AwaitsAnswers):
         self.done_roles[rework] = []
         for role in roles:
             self._start_over(f"{rework}/{role}", (attempts or {}).get(role, 1))
-
-    @event("IntakeRevised")
-    def _intake_revised(self, intake: str, by: str, revision: int) -> None:
-        self.intake = intake
-        self.gates[Gate.G0.value] = GateState.AWAITING_APPROVAL.value
-        decision = f"revised the intake ({revision})"
-        self.decisions.append({"gate": Gate.G0.value, "decision": decision, "by": by,
-                               "here": True})  # fmt: skip
-        self._keep_artifact(Gate.G0.value, ArtifactKind.INTAKE.value, f"intake {revision}", None,
-                            {"revision": revision, "by": by, "chars": len(intake)})  # fmt: skip
-
-    @event("ExportAsked")
-    def _export_asked(self, remote_url: str, branch: str, by: str, push: bool) -> None:
-        del push  # recorded for the push it asks now (G9 approved); no state to change
-        self.release = {"remote_url": remote_url, "branch": branch, "by": by}
-        if self.gates[Gate.G9.value] != GateState.APPROVED.value:
-            facts = {"remote_url": remote_url, "branch": branch, "by": by, "pushed": False}
-            self._keep_artifact(Gate.G9.value, ArtifactKind.RELEASE.value, "release", None, facts)
-
-    @event("ReleasePushed")
-    def _pushed(self, remote_url: str, branch: str, sha: str, at: str) -> None:
-        facts = {"remote_url": remote_url, "branch": branch, "sha": sha, "pushed": True, "at": at}
-        self._keep_artifact(Gate.G9.value, ArtifactKind.RELEASE.value, "release", None, facts)
-        for entry in self.errors:
-            if entry.get("tool") == "git" and entry["resolved_at"] is None:
-                entry["resolved_at"] = at
-
-    @event("ReleasePushFailed")
-    def _push_failed(  # the recorded facts of a push that did not happen
-        self, remote_url: str, branch: str, reason: str, at: str, attempt: int
-    ) -> None:
-        role, gate = Role.DEVOPS_ENGINEER.value, Gate.G9.value
-        self.errors.append(
-            {"tool": "git", "message": reason, "remote_url": remote_url, "branch": branch,
-             "gate": gate, "role": role, "attempt": attempt, "at": at, "resolved_at": None}
-        )  # fmt: skip
-        self._escalate(gate, role, attempt, reason, at, EscalationKind.PUSH)
 
     @event("OptionSelected")
     def _selected(self, option: str, by: str, announce: bool) -> None:
