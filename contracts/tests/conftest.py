@@ -57,6 +57,7 @@ def sample_events(project_id: str) -> list[ev.EventBase]:
     rejected = (RejectedPath(path="/etc/passwd", reason="absolute path"),)
     return [
         root,
+        ev.IntakeRevised.follow(root, intake="a todo CLI, with due dates", by="ada", revision=2),
         ev.GateOpened.follow(root, gate=Gate.G1),
         ev.ArtifactRecorded.follow(
             root,

@@ -41,12 +41,15 @@ from layercake_gateway.cli import (
     answer,
     approve,
     audit,
+    escalations,
     events,
     link,
     prompt,
     prompts,
     reject,
     replay,
+    resolve,
+    revise,
     select,
     token,
 )
@@ -59,7 +62,7 @@ from layercake_parser.cli import parse
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
-    "answer", "link",
+    "answer", "escalations", "resolve", "revise", "link",
 }  # fmt: skip
 # What each command reads from the home, as the settings that stand in for one: without
 # a home and without them it stops at once. `up`, `demo` and `creds` make a home; `token`
@@ -89,7 +92,8 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
-for command in (approve, reject, accept, select, events, prompts, prompt, answer, link):
+for command in (approve, reject, accept, select, events, prompts, prompt, answer, escalations,
+                resolve, revise, link):  # fmt: skip
     app.command()(command)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)

@@ -4,9 +4,10 @@ The demo is a client like any other: it creates a project, follows the
 project's events (Server-Sent Events) and, at each gate that awaits a person,
 approves (with `--yes`) or says which command would. At G4 it prints a
 one-time sign-in link to each design option (to see it in a browser) and
-selects the first; at G9 it exports the repository to the project's release
-`release` (a bare repository the git service makes in its release folder),
-which it then clones for you to look at. Each shipped project is a set of
+selects the first; at G9 it names the project's release `release` as the
+target (a bare repository the git service makes in its release folder), approves
+G9, waits for the push that the approval asks for (PushCompleted), and then
+clones the release for you to look at. Each shipped project is a set of
 recordings (`services/agent/recordings/<name>/`: its intake, whether it has a
 UI, the answers); with no API key, the agents answer from that set, keyed by the
 intake's sha256. `tally` is the default; `--project NAME` starts another.
@@ -235,8 +236,8 @@ class Demo:
         reply = await self.client.post(
             f"/projects/{self.project_id}/export", json={"remote_url": RELEASE}
         )
-        _check(reply, "export the repository")
-        self.say(f"G9: exporting main to {self.remote}")
+        _check(reply, "name the release target")
+        self.say(f"G9: the release goes to {self.remote} once G9 is approved")
 
     async def _approve(self, gate: str) -> None:
         if not self.yes:
@@ -248,8 +249,6 @@ class Demo:
             return
         reply = await self.client.post(f"/projects/{self.project_id}/gates/{gate}/approve")
         _check(reply, f"approve {gate}")
-        if gate == "G9":
-            self.progress.done = True
 
     def _tell_once(self, key: str, line: str) -> None:
         if key not in self._told:
@@ -284,8 +283,6 @@ class Demo:
                 self.say(f"[bold cyan]{event.gate}[/] opened")
             case GateApproved():
                 self.say(f"[bold green]{event.gate} approved[/] by {event.by}")
-                if event.gate.value == "G9":
-                    p.done = True
             case OptionSelected():
                 self.say(f"G4: {event.option} selected by {event.by}")
             case CodeGenerated():
@@ -313,8 +310,8 @@ class Demo:
                          f"({event.files_changed} file(s))")  # fmt: skip
             case CommitSkipped():
                 self.say(f"{event.gate}: nothing to commit, {event.sha[:10]} holds this tree")
-            case PushCompleted():
-                p.released = True
+            case PushCompleted():  # G9's approval asked for it: the walk is done
+                p.released = p.done = True
                 self.say(f"G9: released {event.sha[:10]} to {event.remote_url}")
             case EscalationRaised() | PushFailed() | AgentFailed() | FilesRejected():
                 reason = getattr(event, "reason", None) or _rejections(event)

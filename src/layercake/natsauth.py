@@ -61,6 +61,7 @@ ROLES: Mapping[str, Role] = {
             "AgentRequested",
             "HealRequested",
             "ProjectCreated",
+            "IntakeRevised",
             "ArtifactRecorded",
             "OptionSelected",
             "AnswerGiven",
@@ -74,6 +75,7 @@ ROLES: Mapping[str, Role] = {
     "gateway": Role(
         (
             "ProjectCreated",
+            "IntakeRevised",
             "GateOpened",
             "GateApproved",
             "GateRejected",

@@ -121,6 +121,19 @@ class System:
             await connection.close()
 
 
+def cli(system: System, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`layercake ARGS` as the tester, against `system`'s API."""
+    env = {
+        **system.env,
+        "LAYERCAKE_API_URL": system.api_url,
+        "LAYERCAKE_TOKEN": create_token(jwt_secret(system.state_home), TESTER),
+    }
+    return subprocess.run(  # noqa: S603
+        [LAYERCAKE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+
+
 @contextmanager
 def launched(**settings: str):
     """A started system (`settings`: more of its environment), killed if it still runs, and

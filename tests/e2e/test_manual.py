@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
-from tests.e2e.conftest import LAYERCAKE, TESTER, System, running
+from tests.e2e.conftest import TESTER, System, cli, running
 
-from layercake.up import jwt_secret
 from layercake_contracts.bus import MSG_ID_HEADER, STREAM_NAME
 from layercake_contracts.events import AgentRequested, AnswerGiven
-from layercake_gateway.api import create_token
 from layercake_gateway.core.names import bus_id
 from layercake_testing.waiting import settle
 
@@ -42,19 +39,6 @@ def manual_system():
     """`layercake up` whose agent answers nothing itself: every prompt waits for a person."""
     with running(LAYERCAKE_PROVIDER="manual") as started:
         yield started
-
-
-def cli(system: System, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`layercake ARGS` as the tester, against `system`'s API."""
-    env = {
-        **system.env,
-        "LAYERCAKE_API_URL": system.api_url,
-        "LAYERCAKE_TOKEN": create_token(jwt_secret(system.state_home), TESTER),
-    }
-    return subprocess.run(  # noqa: S603
-        [LAYERCAKE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60,
-        check=False,
-    )  # fmt: skip
 
 
 async def types_on_stream(system: System, project: str) -> list[str]:

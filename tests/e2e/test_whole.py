@@ -125,6 +125,14 @@ async def test_the_demo_command_reaches_g9_and_its_repository_passes_its_own_tes
     assert "healing, attempt 2" in done.stdout
     repository = Path(summary["repository"])
     assert (repository / "tally" / "core.py").read_text().count("text.split()") == 1
+    assert done.stdout.index("G9 approved") < done.stdout.index("G9: released"), (
+        "nothing is pushed before G9 is approved"
+    )
+    tags = await asyncio.to_thread(  # the release, pushed after the approval, carries its tag
+        subprocess.run, ["git", "-C", str(repository), "tag", "--list", "g9-approved"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert tags.stdout.split() == ["g9-approved"]
     tests = await asyncio.to_thread(  # the generated project's own tests, as a person runs them
         subprocess.run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=repository, capture_output=True, text=True, check=False,

@@ -121,6 +121,15 @@ class ProjectCreated(EventBase):
     has_ui: bool = False
 
 
+class IntakeRevised(EventBase):
+    """A person revised the intake after G0 was rejected (or before it was approved)."""
+
+    type: Literal["IntakeRevised"] = "IntakeRevised"
+    intake: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+    revision: int = Field(ge=2, description="the intake's number: the first is ProjectCreated's")
+
+
 class GateOpened(EventBase):
     """A gate began: its agents may now work."""
 
@@ -411,6 +420,7 @@ class ProcessingFailed(EventBase):
 
 Event: TypeAlias = Annotated[
     ProjectCreated
+    | IntakeRevised
     | GateOpened
     | ArtifactRecorded
     | GateApproved

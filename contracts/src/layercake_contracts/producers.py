@@ -42,6 +42,7 @@ _GATEWAY, _AGENT, _PARSER, _BUILDER, _GIT = (
 # (no service publishes one yet). Any service may give up on a message.
 PRODUCERS: Mapping[str, tuple[Service, ...]] = MappingProxyType({
     "ProjectCreated": _GATEWAY,
+    "IntakeRevised": _GATEWAY,
     "GateOpened": _GATEWAY,
     "ArtifactRecorded": _GATEWAY,
     "GateApproved": _GATEWAY,

@@ -271,6 +271,7 @@ class EscalationKind(StrEnum):
     HEAL_LIMIT = "heal_limit"  # the heal rounds ran out
     AGENT = "agent"  # the agent cannot answer (model unreachable, budget, no recording)
     INFRASTRUCTURE = "infrastructure"  # a build could not run, again and again, for our reasons
+    PUSH = "push"  # the approved release could not be pushed (the git service's PushFailed)
 
 
 class RejectedPath(Frozen):

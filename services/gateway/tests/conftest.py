@@ -16,6 +16,7 @@ from layercake_contracts.events import FilesWritten
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role
 from layercake_gateway.api import create_token
 from layercake_gateway.app import create_runtime
+from layercake_gateway.core.gates import GATE_ORDER, roles_for
 from layercake_gateway.core.names import bus_id
 from layercake_gateway.settings import Settings
 
@@ -127,3 +128,31 @@ def design_option():
         )  # fmt: skip
 
     return publish
+
+
+# The proof each gate's agents would record, for walking a project up to a gate.
+PROOFS = {Gate.G1: ["intake_review"], Gate.G2: ["prd"], Gate.G3: ["openapi", "data_schema"],
+          Gate.G4: ["design_option"] * 3, Gate.G5: ["build"], Gate.G6: ["coverage"],
+          Gate.G7: ["security_review", "audit"], Gate.G8: ["deployment"]}  # fmt: skip
+
+
+def _approved_up_to(gate: Gate):
+    """A ledger decision: every gate before `gate` proven and approved, as the agents would."""
+
+    def walk(p) -> None:
+        for current in GATE_ORDER[: GATE_ORDER.index(gate)]:
+            for n, kind in enumerate(PROOFS.get(current, [])):
+                p.record_artifact(current, kind, f"option-{n}", None, {})
+            if current is Gate.G4:
+                p.select_option("option-1", by="ada")
+            for role in roles_for(current, has_ui=False):
+                p.record_work_done(current, role, 1, "t")
+            p.approve(current, by="ada")
+
+    return walk
+
+
+@pytest.fixture
+def approved_up_to():
+    """`approved_up_to(G7)`: a decision for `ledger.decide` that walks a project to G7."""
+    return _approved_up_to

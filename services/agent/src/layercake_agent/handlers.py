@@ -10,6 +10,7 @@ from layercake_contracts.events import (
     ArtifactRecorded,
     BuildSucceeded,
     HealRequested,
+    IntakeRevised,
     OptionSelected,
     ProjectCreated,
 )
@@ -48,6 +49,10 @@ def register(
 
     @runtime.subscribe(runtime.broker, ProjectCreated)
     async def on_project_created(event: ProjectCreated) -> None:
+        await service.remember(event)
+
+    @runtime.subscribe(runtime.broker, IntakeRevised)
+    async def on_intake_revised(event: IntakeRevised) -> None:
         await service.remember(event)
 
     @runtime.subscribe(runtime.broker, ArtifactRecorded)

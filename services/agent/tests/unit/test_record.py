@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layercake_agent.core.record import Document, ProjectRecord, remember, spend
-from layercake_contracts.events import ArtifactRecorded, ProjectCreated
+from layercake_contracts.events import ArtifactRecorded, IntakeRevised, ProjectCreated
 from layercake_contracts.values import Gate, Usage
 
 CREATED = ProjectCreated(project_id="p", name="Socks", intake="Sell socks.", owner="ada")
@@ -33,3 +33,10 @@ def test_spending_adds_tokens_and_cost():
     assert record.usage == Usage(
         input_tokens=20, output_tokens=10, cache_read_tokens=4, cost_usd=0.5
     )
+
+
+def test_a_revised_intake_replaces_the_one_the_project_was_created_with():
+    """G0 rejected and revised: the agents read the new intake; the name stays."""
+    revised = IntakeRevised.follow(CREATED, intake="Sell wool socks.", by="ada", revision=2)
+    record = remember(remember(ProjectRecord(), CREATED), revised)
+    assert (record.name, record.intake) == ("Socks", "Sell wool socks.")

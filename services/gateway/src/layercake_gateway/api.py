@@ -14,7 +14,6 @@ import asyncio
 import json
 import time
 from collections import defaultdict, deque
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import structlog
@@ -29,7 +28,6 @@ from layercake_contracts.events import (
     AgentRequested,
     BuildRequested,
     EventBase,
-    ExportRequested,
     FilesWritten,
 )
 from layercake_contracts.rpc import (
@@ -46,24 +44,19 @@ from layercake_contracts.values import (
     FileEntry,
     Gate,
     Manifest,
-    RemoteUrl,
     Role,
     Step,
     project_path_problem,
 )
-from layercake_gateway.adapters.ledger import ConcurrentChange, ProjectExists
+from layercake_gateway.adapters.ledger import ProjectExists
 from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.names import NAME_PATTERN, bus_id, name_of
-from layercake_gateway.core.project import (
-    GateRuleBroken,
-    LedgerError,
-    MissingArtifacts,
-    Project,
-)
+from layercake_gateway.core.project import Project
 from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
-from layercake_gateway.dependencies import User, owned_project
+from layercake_gateway.dependencies import Decider, GateName, User, Written, owned_project
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, BodyGuard, create_token, issue_token
-from layercake_gateway.routes import prompts, session
+from layercake_gateway.routes import escalations, intake, prompts, release, session
+from layercake_gateway.routes.intake import MAX_INTAKE_CHARS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -107,8 +100,8 @@ class ProjectIntake(BaseModel):
     project_id: str = Field(
         pattern=NAME_PATTERN, description="your name for it, unique among your projects"
     )
-    name: str = Field(min_length=1, max_length=200)
-    intake: str = Field(min_length=1, max_length=100_000)
+    name: Written = Field(min_length=1, max_length=200)
+    intake: Written = Field(min_length=1, max_length=MAX_INTAKE_CHARS)
     has_ui: bool = False
 
 
@@ -117,15 +110,7 @@ class Rejection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=10_000)
-
-
-class Decision(BaseModel):
-    """A person's decision on an escalation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    decision: str = Field(min_length=1, max_length=10_000)
+    reason: Written = Field(min_length=1, max_length=10_000)
 
 
 class AgentRun(BaseModel):
@@ -133,7 +118,7 @@ class AgentRun(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    gate: Gate
+    gate: GateName
     instructions: str = Field(default="", max_length=100_000)
 
 
@@ -143,7 +128,7 @@ class BuildRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    gate: Gate
+    gate: GateName
     steps: tuple[Step, ...] = tuple(Step)
 
 
@@ -152,7 +137,7 @@ class FileWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    gate: Gate
+    gate: GateName
     path: str = Field(min_length=1, max_length=4096)
     content: str = Field(max_length=MAX_FILE_CHARS)
     onto: Role = Field(default=Role.USER, description="whose latest tree the file goes into")
@@ -164,16 +149,7 @@ class Commit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    gate: Gate
-
-
-class Export(BaseModel):
-    """Where to push the repository."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    remote_url: RemoteUrl = Field(min_length=1, max_length=2_000)
-    branch: str = Field(default="main", min_length=1, max_length=200)
+    gate: GateName
 
 
 class RateLimiter:
@@ -225,12 +201,14 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         return ledger.is_revoked(jti)
 
     api.state.jwt_secret, api.state.revoked = secret, revoked
-    api.state.ledger, api.state.bus, api.state.session_ttl_s = ledger, bus, session_ttl_s
+    api.state.ledger, api.state.bus, api.state.relay = ledger, bus, relay
+    api.state.session_ttl_s = session_ttl_s
     # The live event streams, ended by `end_streams` when the server stops.
     streams: set[JetStreamContext.PushSubscription] = set()
     api.state.streams = streams
-    api.include_router(prompts.router)
-    api.include_router(session.router)
+    routers = (prompts, intake, escalations, release, session)
+    for router in (module.router for module in routers):
+        api.include_router(router)
     # Added before `count`, so it runs inside it: its refusals are counted too.
     api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes, revoked=revoked)
     registry = CollectorRegistry()
@@ -252,31 +230,8 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     async def owned(project_id: str, who: str) -> Project:
         return await owned_project(ledger, project_id, who)
 
-    async def decide(project_id: str, who: str, decision: Callable[[Project], object]) -> Project:
-        found = await owned(project_id, who)
-        try:
-            project = await asyncio.to_thread(ledger.decide, found.project_id, decision)
-        except MissingArtifacts as exc:
-            detail = {"error": str(exc), "missing": list(exc.missing)}
-            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
-        except GateRuleBroken as exc:
-            detail = {"error": str(exc), "state": exc.state.value, "expected": exc.expected}
-            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
-        except ConcurrentChange as exc:
-            detail = {"error": str(exc), "expected": "the state you read; read it again"}
-            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
-        except LedgerError as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, {"error": str(exc)}) from exc
-        await announce()
-        return project
-
-    async def announce() -> None:
-        if relay is None:
-            return
-        try:
-            await relay()
-        except Exception:  # the bus may be away: the relay's loop catches up
-            log.warning("relay_after_decision_failed", exc_info=True)
+    decider = Decider(ledger, relay)
+    decide, announce = decider, decider.announce
 
     @api.post("/projects", status_code=status.HTTP_201_CREATED)
     async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
@@ -318,13 +273,13 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         ]
 
     @api.post("/projects/{project_id}/gates/{gate}/approve")
-    async def approve(project_id: str, gate: Gate, who: User) -> dict[str, Any]:
+    async def approve(project_id: str, gate: GateName, who: User) -> dict[str, Any]:
         """Approve a gate; the next one opens and its agents are asked to work."""
         project = await decide(project_id, who, lambda p: p.approve(gate, who, announce=True))
         return _summary(project)
 
     @api.post("/projects/{project_id}/gates/{gate}/reject")
-    async def reject(project_id: str, gate: Gate, body: Rejection, who: User) -> dict[str, Any]:
+    async def reject(project_id: str, gate: GateName, body: Rejection, who: User) -> dict[str, Any]:
         """Reject a gate with a reason; its agents work again with that reason."""
         project = await decide(
             project_id, who, lambda p: p.reject(gate, who, body.reason, announce=True)
@@ -450,14 +405,6 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         )  # fmt: skip
         return await send(who, written)
 
-    @api.post("/projects/{project_id}/export", status_code=status.HTTP_202_ACCEPTED)
-    async def export(project_id: str, body: Export, who: User) -> dict[str, str]:
-        """Push the project's repository to a remote (the git service checks the URL)."""
-        project = await owned(project_id, who)
-        request = ExportRequested(project_id=project.project_id, remote_url=body.remote_url,
-                                  branch=body.branch)  # fmt: skip
-        return await send(who, request)
-
     @api.get("/projects/{project_id}/artifacts")
     async def artifacts(project_id: str, who: User) -> dict[str, list[dict[str, Any]]]:
         """The proof artifacts recorded for each gate."""
@@ -472,22 +419,6 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         if resolved is None:
             return list(entries)
         return [e for e in entries if (e["resolved_at"] is not None) is resolved]
-
-    @api.get("/projects/{project_id}/escalations")
-    async def escalations(project_id: str, who: User) -> list[dict[str, Any]]:
-        """What waits for a person, numbered from 0, and what was decided."""
-        return list((await owned(project_id, who)).escalations)
-
-    @api.post("/projects/{project_id}/escalations/{number}/resolve")
-    async def resolve(
-        project_id: str, number: int, body: Decision, who: User
-    ) -> list[dict[str, Any]]:
-        """Record a person's decision on an escalation."""
-        at = datetime.now(UTC).isoformat()
-        project = await decide(
-            project_id, who, lambda p: p.resolve_escalation(number, body.decision, who, at)
-        )
-        return list(project.escalations)
 
     @api.get("/projects/{project_id}/events")
     async def events(

@@ -1,4 +1,4 @@
-"""`layercake gateway run` and `layercake replay`: the gateway's commands."""
+"""`layercake gateway run`, `replay` and the commands over the HTTP API: the gateway's CLI."""
 
 from __future__ import annotations
 
@@ -236,6 +236,7 @@ def status(project: Annotated[str, typer.Argument(help="The project id.")]) -> N
                 f"{escalation['gate']}, {escalation['role']} (attempt {escalation['attempt']}): "
                 f"{escalation['reason']}"
             )
+    _show_open_errors(project)
 
 
 def approve(
@@ -257,6 +258,12 @@ def reject(
     """Reject a gate with a reason."""
     _call("POST", f"/projects/{project}/gates/{gate}/reject", {"reason": reason})
     typer.echo(f"{gate} rejected: {reason}")
+    follows = {
+        "G0": f"G0 awaits a revised intake: layercake revise {project} --intake FILE",
+        "G9": "G8 works again with the reason; G9 opens again once G8 is approved",
+    }
+    if gate.upper() in follows:
+        typer.echo(follows[gate.upper()])
 
 
 def accept(
@@ -363,3 +370,85 @@ def replay(
     for number, escalation in enumerate(document["escalations"]):
         facts = "; ".join(f"{k} {v}" for k, v in escalation.items() if v is not None)
         typer.echo(f"escalation {number}: {facts}")
+
+
+RECENT_ERRORS = 5
+
+
+def _show_open_errors(project: str) -> None:
+    """The latest errors nothing has resolved yet, one line each."""
+    found = _call("GET", f"/projects/{project}/errors?resolved=false")
+    for error in found[-RECENT_ERRORS:]:
+        message = str(error.get("message", "")).strip().splitlines() or [""]
+        where = f"{error.get('file')}: " if error.get("file") else ""
+        typer.echo(
+            f"error at {error['gate']}, {error['role']} (attempt {error['attempt']}), "
+            f"{error.get('tool', '?')}: {where}{message[0][:200]}"
+        )
+    if len(found) > RECENT_ERRORS:
+        typer.echo(f"({len(found) - RECENT_ERRORS} earlier open errors: GET …/errors)")
+
+
+def escalations(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    every: Annotated[bool, typer.Option("--all", help="The resolved ones too.")] = False,
+) -> None:
+    """List the escalations waiting for you, numbered: kind, gate, role, reason, what to do."""
+    found = _call("GET", f"/projects/{project}/escalations")
+    shown = [e for e in found if every or e["resolved_at"] is None]
+    if not shown:
+        typer.echo(f"{project}: no {'' if every else 'open '}escalation")
+        return
+    for e in shown:  # plain text: a reason is no markup
+        typer.echo(f"{e['number']}. {e['kind']} at {e['gate']}, {e['role']} "
+                   f"(attempt {e['attempt']}): {e['reason']}")  # fmt: skip
+        if e["resolved_at"] is not None:
+            typer.echo(f"   resolved by {e['by']} ({e.get('action') or 'decide'}): {e['decision']}")
+            continue
+        for action, what in e["choices"].items():
+            flag = "--decision TEXT" if action == "decide" else f"--{action}"
+            typer.echo(f"   layercake resolve {project} {e['number']} {flag}: {what}")
+
+
+def resolve(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    number: Annotated[int, typer.Argument(min=0, help="The escalation's number, as listed.")],
+    retry: Annotated[bool, typer.Option("--retry", help="Run it again, fresh budget.")] = False,
+    skip: Annotated[bool, typer.Option("--skip", help="Move on without it.")] = False,
+    decision: Annotated[
+        str | None, typer.Option(help="Your decision in words (a heal limit: the rework's reason).")
+    ] = None,
+) -> None:
+    """Resolve escalation NUMBER with exactly one of --retry, --skip, --decision TEXT."""
+    chosen = [name for name, given in (("retry", retry), ("skip", skip),
+                                       ("decide", decision is not None)) if given]  # fmt: skip
+    if len(chosen) != 1:
+        raise typer.BadParameter(
+            "give exactly one of --retry, --skip, --decision TEXT", param_hint="RESOLUTION"
+        )
+    if decision is not None and not decision.strip():
+        raise typer.BadParameter("the decision is empty", param_hint="--decision")
+    body = {"action": chosen[0], "decision": decision or chosen[0]}
+    resolved = _call("POST", f"/projects/{project}/escalations/{number}/resolve", body)
+    entry = resolved[number]
+    typer.echo(
+        f"escalation {number} of {project} ({entry['kind']} at {entry['gate']}, {entry['role']}) "
+        f"resolved: {chosen[0]}; {entry['choices'][chosen[0]]}"
+    )
+
+
+def revise(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    intake: Annotated[
+        typer.FileText, typer.Option("--intake", help="The revised intake; - reads stdin.")
+    ],
+) -> None:
+    """Revise the intake after G0 was rejected (or before it is approved); G0 awaits approval."""
+    text = intake.read()
+    if not text.strip():
+        raise typer.BadParameter("the intake is empty (only white space)", param_hint="--intake")
+    revised = _call("PUT", f"/projects/{project}/intake", {"intake": text})
+    typer.echo(
+        f"{project}: intake revision {revised['revision']} recorded; G0 is {revised['state']}: "
+        f"layercake approve {project} G0"
+    )

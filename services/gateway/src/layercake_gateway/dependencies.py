@@ -1,25 +1,34 @@
 """What the HTTP API's routers share: the caller, the ledger, the bus, a project the caller owns.
 
-The app keeps the ledger and the bus in `app.state` (see `api.create_api`); a
-router reaches them through these dependencies, never through globals.
+The app keeps the ledger, the bus and the relay in `app.state` (see
+`api.create_api`); a router reaches them through these dependencies, never
+through globals. A person's decision runs through `Decider`: a refusal of the
+gate machine is a 409 saying what was expected, and what it announces is
+relayed at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
+import structlog
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator, BeforeValidator
 
 from layercake_contracts.bus import Bus
-from layercake_gateway.adapters.ledger import Ledger, UnknownProject
+from layercake_contracts.values import Gate
+from layercake_gateway.adapters.ledger import ConcurrentChange, Ledger, UnknownProject
 from layercake_gateway.core.names import bus_id
+from layercake_gateway.core.project import GateRuleBroken, LedgerError, MissingArtifacts
 from layercake_gateway.core.session import SESSION_COOKIE, CrossSiteRefused
 from layercake_gateway.core.tokens import Unauthenticated
 from layercake_gateway.guard import authenticate, caller_token
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from layercake_gateway.core.project import Project
 
 # Declared for the OpenAPI document; the token itself is read by `caller_token`.
@@ -29,6 +38,28 @@ _cookie = APIKeyCookie(
     auto_error=False,
     description="set by GET /signin; a write with it needs the gateway's own Origin",
 )
+
+log = structlog.get_logger(__name__)
+
+
+def _upper(value: Any) -> Any:  # noqa: ANN401  # whatever was sent; the enum validates it
+    return value.upper() if isinstance(value, str) else value
+
+
+# A gate as a person may write it: "g0" is G0.
+GateName = Annotated[Gate, BeforeValidator(_upper)]
+
+
+def not_blank(text: str) -> str:
+    """`text`, refused when it holds nothing but white space."""
+    if not text.strip():
+        msg = "must say something: it holds only white space"
+        raise ValueError(msg)
+    return text
+
+
+# Text a person must have written: white space alone is refused (422 naming the field).
+Written = Annotated[str, AfterValidator(not_blank)]
 
 
 def current_user(
@@ -79,5 +110,48 @@ async def owned_project(ledger: Ledger, project_id: str, who: str) -> Project:
     return project
 
 
+class Decider:
+    """Runs a person's decision on the latest state of a project they own, and relays it."""
+
+    def __init__(self, ledger: Ledger, relay: Callable[[], Awaitable[object]] | None) -> None:
+        self._ledger, self._relay = ledger, relay
+
+    async def __call__(
+        self, project_id: str, who: str, decision: Callable[[Project], object]
+    ) -> Project:
+        """The project after `decision`; 404 for a project not `who`'s, 409 for a refusal."""
+        found = await owned_project(self._ledger, project_id, who)
+        try:
+            project = await asyncio.to_thread(self._ledger.decide, found.project_id, decision)
+        except MissingArtifacts as exc:
+            detail = {"error": str(exc), "missing": list(exc.missing)}
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+        except GateRuleBroken as exc:
+            detail = {"error": str(exc), "state": exc.state.value, "expected": exc.expected}
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+        except ConcurrentChange as exc:
+            detail = {"error": str(exc), "expected": "the state you read; read it again"}
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
+        except LedgerError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, {"error": str(exc)}) from exc
+        await self.announce()
+        return project
+
+    async def announce(self) -> None:
+        """Publish what the ledger recorded now (else the relay's loop does, later)."""
+        if self._relay is None:
+            return
+        try:
+            await self._relay()
+        except Exception:  # the bus may be away: the relay's loop catches up
+            log.warning("relay_after_decision_failed", exc_info=True)
+
+
+def the_decider(request: Request) -> Decider:
+    """Decisions on the app's ledger, relayed by its relay."""
+    return Decider(request.app.state.ledger, request.app.state.relay)
+
+
 LedgerDep = Annotated[Ledger, Depends(the_ledger)]
+DeciderDep = Annotated[Decider, Depends(the_decider)]
 BusDep = Annotated[Bus, Depends(the_bus)]

@@ -17,7 +17,6 @@ from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import AgentFailed, ProjectCreated, parse_event
 from layercake_contracts.values import Gate, Role
 from layercake_gateway.api import create_token, openapi_document
-from layercake_gateway.core.gates import roles_for
 from layercake_gateway.core.names import bus_id
 from layercake_testing.waiting import settle
 
@@ -162,6 +161,7 @@ BODIES = {"reject": {"reason": "not yet"}, "accept": {"reason": "ok"},
           "export": {"remote_url": "file:///srv/x.git"}, "parse": {"answer": "x"},
           "files": {"gate": "G5", "path": "a.py", "content": "x"},
           "commits": {"role": "backend_developer", "gate": "G5"}, "answer": {"text": "x"},
+          "intake": {"intake": "a better intake"},
           "projects": {"project_id": "other", "name": "n", "intake": "i"}}  # fmt: skip
 
 
@@ -315,10 +315,8 @@ async def test_errors_and_escalations_are_read_filtered_and_resolved(gateway, au
     assert artifacts["G0"][0]["kind"] == "intake"
 
 
-async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
-    start_gateway, auth
-):
-    """202 with the event id for each accepted run; a build needs a tree (409); past the limit, 429."""
+async def test_agent_runs_and_builds_become_events_and_are_rate_limited(start_gateway, auth):
+    """202 with the event id for each accepted run (a gate in any case); a build needs a tree (409); past the limit, 429."""
     runtime, client = await start_gateway(runs_per_minute=2)
     await client.post(
         "/projects",
@@ -337,12 +335,10 @@ async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
         headers=auth("ada"),
     )
     assert no_tree.status_code == 409
-    export = await client.post(
-        "/projects/calc/export",
-        json={"remote_url": "file:///srv/calc.git"},
-        headers=auth("ada"),
+    again = await client.post(
+        "/projects/calc/agents/architect", json={"gate": "g3"}, headers=auth("ada")
     )
-    assert export.status_code == 202
+    assert again.status_code == 202, again.text
     limited = await client.post(
         "/projects/calc/agents/architect", json={"gate": "G3"}, headers=auth("ada")
     )
@@ -362,9 +358,7 @@ async def test_agent_runs_builds_and_exports_become_events_and_are_rate_limited(
         Gate.G3,
         "REST",
     )
-    assert any(
-        e.type == "ExportRequested" and e.remote_url == "file:///srv/calc.git" for e in events
-    )
+    assert [e.gate for e in events if e.type == "AgentRequested"] == [Gate.G3, Gate.G3]
 
 
 async def test_an_export_to_a_remote_with_a_password_is_422_and_reaches_no_event(gateway, auth):
@@ -417,7 +411,7 @@ async def test_status_shows_each_open_escalation_with_its_kind_gate_role_and_rea
     ) in shown.stdout
 
 
-async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth):
+async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth, approved_up_to):
     """An audit that could not run blocks G7 ("accepted finding: audit unavailable: …") until POST …/findings/accept."""
     runtime, client = gateway
     await client.post(
@@ -425,18 +419,11 @@ async def test_a_g7_finding_is_accepted_over_the_api_with_a_reason(gateway, auth
     )
     pid = bus_id("ada", "calc")
 
-    def at_g7(p) -> None:  # every gate before G7 proven and approved, as the agents would
-        proofs = {Gate.G1: ["intake_review"], Gate.G2: ["prd"], Gate.G3: ["openapi", "data_schema"],
-                  Gate.G4: ["design_option"] * 3, Gate.G5: ["build"], Gate.G6: ["coverage"]}  # fmt: skip
+    walk = approved_up_to(Gate.G7)
+
+    def at_g7(p) -> None:
         p.record_finding(Gate.G7, "audit unavailable: pip-audit: connection refused", {})
-        for gate in (Gate.G0, Gate.G1, Gate.G2, Gate.G3, Gate.G4, Gate.G5, Gate.G6):
-            for n, kind in enumerate(proofs.get(gate, [])):
-                p.record_artifact(gate, kind, f"option-{n}", None, {})
-            if gate is Gate.G4:
-                p.select_option("option-1", by="ada")
-            for role in roles_for(gate, has_ui=False):
-                p.record_work_done(gate, role, 1, "t")
-            p.approve(gate, by="ada")
+        walk(p)
 
     await asyncio.to_thread(runtime.ledger.decide, pid, at_g7)
     gates = (await client.get("/projects/calc/gates", headers=auth("ada"))).json()

@@ -109,7 +109,7 @@ def test_an_approved_gate_cannot_be_approved_again():
 
 
 def test_reject_sends_the_agents_back_to_work():
-    """Rejecting G2 puts it in progress again, attempt 1, for the product manager."""
+    """Rejecting G2 puts it in progress again, at the next attempt, for the product manager."""
     p = project()
     through(p, Gate.G2)
     p.record_artifact(Gate.G2, "prd", "PRD.md", None, {})

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
@@ -14,10 +15,13 @@ from layercake_contracts.events import (
     BuildRequested,
     BuildSucceeded,
     EscalationRaised,
+    ExportRequested,
     FilesRejected,
     FilesWritten,
     HealRequested,
     ProjectCreated,
+    PushCompleted,
+    PushFailed,
 )
 from layercake_contracts.values import (
     Diagnostic,
@@ -33,7 +37,8 @@ from layercake_contracts.values import (
 from layercake_gateway.core.gates import GateState
 from layercake_gateway.core.outbox import Recorded, announcements, due_at
 from layercake_gateway.core.policy import Policy, react
-from layercake_gateway.core.project import Project
+from layercake_gateway.core.project import GateRuleBroken, LedgerError, Project
+from layercake_gateway.core.resolutions import RESOLUTIONS, Resolution
 
 ROOT = ProjectCreated(project_id="shop", name="shop", intake="i", owner="ada", has_ui=True)
 BACKEND = Role.BACKEND_DEVELOPER
@@ -298,3 +303,208 @@ def test_a_build_that_passed_starts_the_next_faults_retries_from_one():
     project = react(project, failed_build(1, result, fault=fault), Policy(build_retries=1))
     assert project.errors[-1]["message"].startswith("build retry 1 of 1")
     assert project.escalations == []
+
+
+def escalated_after_heals(limit: int = 2) -> Project:
+    """G5's backend failed `limit` attempts: escalated as `heal_limit`, announcements read."""
+    project = at(Gate.G5)
+    project.heal_limit = limit
+    for attempt in range(1, limit + 1):
+        result = StepResult(step=Step.TEST, command=("pytest",), exit_code=1, duration_s=1.0,
+                            diagnostics=(BOOM,))  # fmt: skip
+        project = react(project, failed_build(attempt, result), Policy(heal_limit=limit))
+    project.heal_limit = limit
+    assert [e["kind"] for e in project.escalations] == ["heal_limit"]
+    announced(project)
+    return project
+
+
+def test_retrying_a_heal_limit_escalation_heals_again_with_a_fresh_budget():
+    """ "retry": a HealRequested for the next attempt, carrying the last failure; then 2 more heals."""
+    project = escalated_after_heals()
+    project.resolve_escalation(0, "try once more", by="ada", at="t2", action=Resolution.RETRY)
+    [heal] = announced(project)
+    assert isinstance(heal, HealRequested)
+    assert (heal.gate, heal.role, heal.attempt) == (Gate.G5, BACKEND, 3)
+    assert [d.message for d in heal.diagnostics] == ["assert 404 == 200"]
+    decision = project.record_failure(Gate.G5, BACKEND, 3, [], "t3")
+    assert (decision.heal, decision.next_attempt) == (True, 4)
+    assert "since attempt 3" not in decision.reason
+    assert not project.record_failure(Gate.G5, BACKEND, 4, [], "t4").heal
+
+
+def test_a_decision_on_a_heal_limit_escalation_is_the_roles_rework_reason():
+    """A decision in words: the role is asked again (next attempt), told the decision."""
+    project = escalated_after_heals()
+    project.resolve_escalation(0, "drop the cache layer", by="ada", at="t2")
+    [again] = announced(project)
+    assert again.type == "AgentRequested"
+    assert (again.gate, again.role, again.attempt) == (Gate.G5, BACKEND, 3)
+    assert again.instructions == "Decided by ada: drop the cache layer"
+    assert again.base == TREE
+    assert project.escalations[0]["action"] == "decide"
+
+
+def test_skipping_an_escalation_marks_the_role_done_and_the_gate_awaits_approval_if_proven():
+    """ "skip": nothing runs; the role is done, its errors resolved, G5 awaits with its proof."""
+    project = escalated_after_heals()
+    project.record_work_done(Gate.G5, Role.FRONTEND_DEVELOPER, 1, "t1")  # the project has a UI
+    project.record_artifact(Gate.G5, "build", "by hand", None, {})
+    assert project.state_of(Gate.G5) is GateState.IN_PROGRESS
+    assert project.resolve_escalation(0, "skip", by="ada", at="t2") is Resolution.SKIP
+    assert announced(project) == []
+    assert project.state_of(Gate.G5) is GateState.AWAITING_APPROVAL
+    assert all(e["resolved_at"] == "t2" for e in project.errors)
+
+
+def test_retrying_an_agent_escalation_asks_the_agent_again_with_fresh_retries():
+    """An agent that could not go on, retried: the same attempt asked again, retries from 0."""
+    project = at(Gate.G5)
+    project.record_agent_failure(Gate.G5, BACKEND, 1, "no recording", retryable=False, at="t0")
+    announced(project)
+    project.resolve_escalation(0, "retry", by="ada", at="t1")
+    [again] = announced(project)
+    assert again.type == "AgentRequested"
+    assert (again.gate, again.role, again.attempt) == (Gate.G5, BACKEND, 1)
+    assert again.instructions == "Asked again by ada: retry"
+    assert project.agent_retries == {}
+    with pytest.raises(LedgerError, match="no open escalation number 0"):
+        project.resolve_escalation(0, "retry", by="ada", at="t2")
+
+
+def test_a_decision_on_an_agent_escalation_is_recorded_and_runs_nothing():
+    """Only a heal-limit escalation's decision is sent to the role; an agent's is kept."""
+    project = at(Gate.G5)
+    project.record_agent_failure(Gate.G5, BACKEND, 1, "401 bad key", retryable=False, at="t0")
+    announced(project)
+    project.resolve_escalation(0, "the key is renewed tomorrow", by="ada", at="t1")
+    assert announced(project) == []
+    assert project.escalations[0]["decision"] == "the key is renewed tomorrow"
+
+
+def test_every_kind_of_escalation_says_what_each_resolution_does():
+    """`layercake escalations` shows these: none is left unexplained."""
+    assert set(RESOLUTIONS) == set(EscalationKind)
+    assert all(set(told) == set(Resolution) for told in RESOLUTIONS.values())
+
+
+def at_g9(export: bool = True) -> Project:
+    """A project whose gates up to G8 are approved; G9 awaits its release target."""
+    project = at(Gate.G9)
+    project.gates[Gate.G9.value] = GateState.AWAITING_APPROVAL.value
+    project.attempts["G8/devops_engineer"] = 2
+    if export:
+        assert project.ask_export("v1", "main", by="ada") is False
+    announced(project)
+    return project
+
+
+def test_an_export_asked_at_g9_is_its_proof_and_nothing_is_pushed_before_the_approval():
+    """The target is recorded (G9 may be approved); no ExportRequested goes out yet."""
+    project = at_g9(export=False)
+    assert project.missing(Gate.G9) == ("release",)
+    project.ask_export("v1", "main", by="ada")
+    assert announced(project) == []
+    assert project.missing(Gate.G9) == ()
+    [release] = project.artifacts[Gate.G9.value]
+    assert release["facts"] == {"remote_url": "v1", "branch": "main", "by": "ada", "pushed": False}
+
+
+def test_approving_g9_announces_the_approval_then_the_push_of_the_recorded_target():
+    """GateApproved first (git tags the release), then ExportRequested to the target."""
+    project = at_g9()
+    project.approve(Gate.G9, by="ada", announce=True)
+    approved, export = announced(project)
+    assert (approved.type, approved.gate) == ("GateApproved", Gate.G9)
+    assert (export.type, export.remote_url, export.branch) == ("ExportRequested", "v1", "main")
+
+
+def test_an_export_asked_before_g9_opens_is_refused():
+    """Before G9 there is no release: a 409 names the gate and what is expected."""
+    project = at(Gate.G5)
+    with pytest.raises(GateRuleBroken, match="G9 is pending"):
+        project.ask_export("v1", "main", by="ada")
+
+
+def test_an_export_asked_after_g9_is_approved_is_pushed_at_once():
+    """A second remote after the release: ExportRequested follows the request."""
+    project = at_g9()
+    project.approve(Gate.G9, by="ada")
+    announced(project)
+    assert project.ask_export("https://forge.example/ada/shop.git", "main", by="ada") is True
+    [export] = announced(project)
+    assert export.remote_url == "https://forge.example/ada/shop.git"
+
+
+def test_a_completed_push_is_recorded_with_the_release_and_a_failed_one_escalates():
+    """PushCompleted: the release's sha; PushFailed: an escalation of kind push, with the reason."""
+    project = at_g9()
+    project.approve(Gate.G9, by="ada")
+    export = ExportRequested.follow(ROOT, remote_url="v1")
+    failed = PushFailed.follow(export, remote_url="v1", branch="main", reason="remote hung up")
+    project = react(project, failed, Policy())
+    [escalation] = [e for e in announced(project) if isinstance(e, EscalationRaised)]
+    assert escalation.kind is EscalationKind.PUSH
+    assert escalation.reason == "the push to v1 failed: remote hung up"
+    assert project.errors[-1]["tool"] == "git"
+    project.resolve_escalation(0, "retry", by="ada", at="t5")
+    [again] = announced(project)
+    assert (again.type, again.remote_url) == ("ExportRequested", "v1")
+    pushed = PushCompleted.follow(export, remote_url="v1", branch="main", sha="c" * 40)
+    project = react(project, pushed, Policy())
+    [release] = project.artifacts[Gate.G9.value]
+    assert (release["facts"]["sha"], release["facts"]["pushed"]) == ("c" * 40, True)
+    assert project.errors[-1]["resolved_at"] is not None
+
+
+def test_rejecting_g9_sends_g8_back_with_the_reason_and_opens_g9_again_after_g8():
+    """The devops engineer works again (the next attempt, told why); G9 waits, then reopens."""
+    project = at_g9()
+    rework_roles = project.reject(Gate.G9, by="ada", reason="no health check", announce=True)
+    assert rework_roles == (Role.DEVOPS_ENGINEER,)
+    rejected, rework = announced(project)
+    assert rejected.type == "GateRejected"
+    assert (rework.type, rework.gate, rework.role, rework.attempt) == (
+        "AgentRequested", Gate.G8, Role.DEVOPS_ENGINEER, 3)  # fmt: skip
+    assert rework.instructions == "G9 rejected by ada: no health check"
+    assert project.state_of(Gate.G9) is GateState.PENDING
+    assert project.state_of(Gate.G8) is GateState.IN_PROGRESS
+    project.record_work_done(Gate.G8, Role.DEVOPS_ENGINEER, 3, "t6")
+    project.record_artifact(Gate.G8, "deployment", "devops_engineer", None, {})
+    assert project.approve(Gate.G8, by="ada") is Gate.G9
+    assert project.state_of(Gate.G9) is GateState.AWAITING_APPROVAL
+    assert project.missing(Gate.G9) == ("release",), "the release is asked anew"
+
+
+def test_rejecting_g0_waits_for_a_revised_intake_which_g0_then_awaits_approval_with():
+    """G0 rejected: awaiting_revision; the revision is announced, G0 awaits approval again."""
+    project = react(None, ROOT, Policy())
+    project.reject(Gate.G0, by="ada", reason="say who uses it")
+    assert project.state_of(Gate.G0) is GateState.AWAITING_REVISION
+    with pytest.raises(GateRuleBroken, match="awaiting_approval"):
+        project.approve(Gate.G0, by="ada")
+    with pytest.raises(LedgerError, match="white space"):
+        project.revise_intake(" \n\t", by="ada")
+    assert project.revise_intake("a shop for bakers", by="ada") == 2
+    assert project.state_of(Gate.G0) is GateState.AWAITING_APPROVAL
+    assert [a["name"] for a in project.artifacts[Gate.G0.value]] == ["intake", "intake 2"]
+    [revised] = [e for e in announced(project) if e.type == "IntakeRevised"]
+    assert (revised.intake, revised.by, revised.revision) == ("a shop for bakers", "ada", 2)
+    assert project.approve(Gate.G0, by="ada") is Gate.G1
+    with pytest.raises(GateRuleBroken, match="G0 is approved"):
+        project.revise_intake("too late", by="ada")
+
+
+def test_attempts_keep_counting_across_a_rejection_and_the_heal_budget_starts_over():
+    """Rework after attempt 2 is attempt 3; it may fail twice more before escalating (limit 3)."""
+    project = at(Gate.G5)
+    project.gates[Gate.G5.value] = GateState.AWAITING_APPROVAL.value
+    project.attempts.update({"G5/backend_developer": 2, "G5/frontend_developer": 1})
+    project.reject(Gate.G5, by="ada", reason="no pagination")
+    requested = {e.role: e.attempt for e in announced(project) if e.type == "AgentRequested"}
+    assert requested == {BACKEND: 3, Role.FRONTEND_DEVELOPER: 2}
+    assert project.record_failure(Gate.G5, BACKEND, 3, [], "t1").heal
+    assert project.record_failure(Gate.G5, BACKEND, 4, [], "t2").heal
+    last = project.record_failure(Gate.G5, BACKEND, 5, [], "t3")
+    assert not last.heal
+    assert last.reason == "3 attempts failed since attempt 3; the heal limit is 3"

@@ -1,7 +1,7 @@
 """What the agent remembers of a project: intake, documents, builds, chosen design, spending.
 
 The agent sees only the requests addressed to it, so it keeps this record from
-the events it also follows (ProjectCreated, ArtifactRecorded, OptionSelected,
+the events it also follows (ProjectCreated, IntakeRevised, ArtifactRecorded, OptionSelected,
 BuildSucceeded: the builder's own account of what passed) and from its own
 model calls. Updating is pure and idempotent: the same event
 remembered twice gives the same record.
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from layercake_contracts.events import (
     ArtifactRecorded,
     BuildSucceeded,
+    IntakeRevised,
     OptionSelected,
     ProjectCreated,
 )
@@ -71,13 +72,15 @@ class ProjectRecord:
     usage: Usage = field(default_factory=Usage)
 
 
-Remembered = ProjectCreated | ArtifactRecorded | OptionSelected | BuildSucceeded
+Remembered = ProjectCreated | IntakeRevised | ArtifactRecorded | OptionSelected | BuildSucceeded
 
 
-def remember(record: ProjectRecord, event: Remembered) -> ProjectRecord:
+def remember(record: ProjectRecord, event: Remembered) -> ProjectRecord:  # noqa: PLR0911  # a return per kind
     """The record after `event`; an artifact replaces one of the same gate, kind and name."""
     if isinstance(event, ProjectCreated):
         return replace(record, name=event.name, intake=event.intake, has_ui=event.has_ui)
+    if isinstance(event, IntakeRevised):  # G0 was rejected: the agents read the new one
+        return replace(record, intake=event.intake)
     if isinstance(event, OptionSelected):
         return replace(record, selected_design=event.option)
     if isinstance(event, BuildSucceeded):

@@ -28,7 +28,8 @@ class GateState(StrEnum):
     IN_PROGRESS = "in_progress"
     AWAITING_APPROVAL = "awaiting_approval"
     APPROVED = "approved"
-    REJECTED = "rejected"
+    REJECTED = "rejected"  # recorded before rejections led anywhere (see `REWORKS`)
+    AWAITING_REVISION = "awaiting_revision"  # G0 rejected: the intake is to be revised
 
 
 class ArtifactKind(StrEnum):
@@ -85,6 +86,11 @@ _ROLES: dict[Gate, tuple[Role, ...]] = {
     Gate.G8: (Role.DEVOPS_ENGINEER,),
     Gate.G9: (),
 }
+
+
+# The gate whose agents work again when a gate of no agents of its own is rejected:
+# a rejected release (G9) sends the deployment (G8) back; G0 waits for a revised intake.
+REWORKS: dict[Gate, Gate] = {Gate.G9: Gate.G8}
 
 
 def roles_for(gate: Gate, *, has_ui: bool) -> tuple[Role, ...]:

@@ -18,10 +18,12 @@ from layercake_contracts.events import (
     BuildRequested,
     EscalationRaised,
     EventBase,
+    ExportRequested,
     GateApproved,
     GateOpened,
     GateRejected,
     HealRequested,
+    IntakeRevised,
     OptionSelected,
     ProjectCreated,
 )
@@ -85,18 +87,50 @@ def _opened(recorded: Recorded) -> list[EventBase]:
 
 
 def _approved(recorded: Recorded) -> list[EventBase]:
+    """The approval (if made here), then the push it asks: nothing is pushed before G9's."""
+    state, pid = recorded.state, recorded.project_id
+    approved: list[EventBase] = (
+        [GateApproved(project_id=pid, gate=Gate(state["gate"]), by=state["by"])]
+        if state["announce"]
+        else []
+    )
+    export = state.get("export")
+    return approved if export is None else [*approved, _export(pid, export)]
+
+
+def _export_asked(recorded: Recorded) -> list[EventBase]:
     state = recorded.state
-    if not state["announce"]:
-        return []
-    return [GateApproved(project_id=recorded.project_id, gate=Gate(state["gate"]), by=state["by"])]
+    return [_export(recorded.project_id, state)] if state["push"] else []
+
+
+def _export(project_id: str, target: dict[str, Any]) -> ExportRequested:
+    return ExportRequested(
+        project_id=project_id, remote_url=target["remote_url"], branch=target["branch"]
+    )
+
+
+def _intake_revised(recorded: Recorded) -> list[EventBase]:
+    state = recorded.state
+    return [IntakeRevised(project_id=recorded.project_id, intake=state["intake"], by=state["by"],
+                          revision=state["revision"])]  # fmt: skip
+
+
+def _push_failed(recorded: Recorded) -> list[EventBase]:
+    state = recorded.state
+    return [EscalationRaised(project_id=recorded.project_id, role=Role.DEVOPS_ENGINEER,
+                             gate=Gate.G9, attempt=state["attempt"], reason=state["reason"],
+                             kind=EscalationKind.PUSH)]  # fmt: skip
 
 
 def _rejected(recorded: Recorded) -> list[EventBase]:
     state, pid = recorded.state, recorded.project_id
     gate = Gate(state["gate"])
+    attempts = state.get("attempts") or {}
+    why = "Rejected" if state.get("rework") in {None, gate.value} else f"{gate} rejected"
     rework: list[EventBase] = [
-        AgentRequested(project_id=pid, role=Role(r), gate=gate, attempt=1,
-                       instructions=f"Rejected by {state['by']}: {state['reason']}",
+        AgentRequested(project_id=pid, role=Role(r), gate=Gate(state.get("rework") or gate),
+                       attempt=attempts.get(r, 1),
+                       instructions=f"{why} by {state['by']}: {state['reason']}",
                        base=Manifest.model_validate((state.get("bases") or {}).get(r, {})))
         for r in state["roles"]
     ]  # fmt: skip
@@ -127,34 +161,38 @@ def _failed(recorded: Recorded) -> list[EventBase]:
     if not state["heal"]:
         return [EscalationRaised(project_id=pid, role=role, gate=gate, attempt=attempt,
                                  reason=state["reason"])]  # fmt: skip
+    return [_heal(pid, state)]
+
+
+def _heal(pid: str, state: dict[str, Any]) -> HealRequested:
+    """The heal of a failed attempt (`state`: its gate, role, attempt, tree, build, answer)."""
+    gate, role, attempt = Gate(state["gate"]), Role(state["role"]), state["attempt"]
     build, answer = state.get("build") or {}, state.get("answer") or {}
     diagnostics = _diagnostics(build.get("diagnostics", state["errors"]))
     history = state.get("history")
     if history is None:  # recorded before attempts were kept: the count alone
         history = [{"attempt": attempt, "outcome": f"{len(diagnostics)} diagnostic(s)",
                     "diagnostics": state["errors"][:5]}]  # fmt: skip
-    return [
-        HealRequested(
-            project_id=pid,
-            role=role,
-            gate=gate,
-            attempt=attempt + 1,
-            base=Manifest.model_validate(state["manifest"]),
-            failed_step=build.get("failed_step"),
-            command=build.get("command", ""),
-            exit_code=build.get("exit_code"),
-            output_tail=build.get("output_tail", ""),
-            diagnostics=diagnostics,
-            rejected=tuple(RejectedPath.model_validate(r) for r in answer.get("rejected", ())),
-            warnings=tuple(answer.get("warnings", ())),
-            history=tuple(
-                EarlierAttempt.model_validate(
-                    {**entry, "diagnostics": _diagnostics(entry.get("diagnostics", ()))}
-                )
-                for entry in history
-            ),
-        )
-    ]
+    return HealRequested(
+        project_id=pid,
+        role=role,
+        gate=gate,
+        attempt=attempt + 1,
+        base=Manifest.model_validate(state["manifest"]),
+        failed_step=build.get("failed_step"),
+        command=build.get("command", ""),
+        exit_code=build.get("exit_code"),
+        output_tail=build.get("output_tail", ""),
+        diagnostics=diagnostics,
+        rejected=tuple(RejectedPath.model_validate(r) for r in answer.get("rejected", ())),
+        warnings=tuple(answer.get("warnings", ())),
+        history=tuple(
+            EarlierAttempt.model_validate(
+                {**entry, "diagnostics": _diagnostics(entry.get("diagnostics", ()))}
+            )
+            for entry in history
+        ),
+    )
 
 
 def _diagnostics(errors: list[dict[str, Any]]) -> tuple[Diagnostic, ...]:
@@ -208,8 +246,21 @@ def _build_faulted(recorded: Recorded) -> list[EventBase]:
 
 
 def _escalation_resolved(recorded: Recorded) -> list[EventBase]:
-    rebuild = recorded.state.get("rebuild")
-    return [] if rebuild is None else [_rebuild(recorded.project_id, rebuild)]
+    """What a person's resolution sets going: a build, a heal, an agent's run, a push."""
+    pid, rebuild = recorded.project_id, recorded.state.get("rebuild")
+    follow_up = recorded.state.get("follow_up") or {"type": "skip"}
+    if rebuild is not None:
+        return [_rebuild(pid, rebuild)]
+    if follow_up["type"] == "heal":
+        return [_heal(pid, follow_up)]
+    if follow_up["type"] == "export":
+        return [_export(pid, follow_up)]
+    if follow_up["type"] == "agent":
+        return [AgentRequested(project_id=pid, role=Role(follow_up["role"]),
+                               gate=Gate(follow_up["gate"]), attempt=follow_up["attempt"],
+                               instructions=follow_up["instructions"],
+                               base=Manifest.model_validate(follow_up["base"]))]  # fmt: skip
+    return []  # skipped, or a decision recorded: nothing runs
 
 
 def _rebuild(project_id: str, facts: dict[str, Any]) -> BuildRequested:
@@ -237,6 +288,9 @@ _ANNOUNCERS = {
     "AgentFailed": _agent_failed,
     "GateOpened": _opened,
     "GateApproved": _approved,
+    "ExportAsked": _export_asked,
+    "IntakeRevised": _intake_revised,
+    "ReleasePushFailed": _push_failed,
     "GateRejected": _rejected,
     "OptionSelected": _selected,
     "AttemptFailed": _failed,

@@ -28,6 +28,7 @@ from layercake_contracts.events import (
     OptionSelected,
     ProjectCreated,
     PushCompleted,
+    PushFailed,
 )
 from layercake_contracts.values import Gate, Step
 from layercake_gateway.core.attempts import answer_facts, build_facts, step_result
@@ -121,8 +122,9 @@ def _apply(project: Project, event: EventBase, policy: Policy) -> None:  # noqa:
     elif isinstance(event, AnswerAwaited | AnswerGiven):
         project.record_prompt(event)
     elif isinstance(event, PushCompleted):
-        facts = {"remote": event.remote_url, "branch": event.branch, "sha": event.sha}
-        project.record_artifact(Gate.G9, ArtifactKind.RELEASE, event.branch, None, facts)
+        project.record_push(event.remote_url, event.branch, event.sha, at)
+    elif isinstance(event, PushFailed):
+        project.record_push_failure(event.remote_url, event.branch, event.reason, at)
 
 
 def _documents(project: Project, event: FilesWritten) -> None:

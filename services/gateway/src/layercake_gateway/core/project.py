@@ -23,8 +23,10 @@ from layercake_gateway.core.attempts import (
     earlier_attempt,
     no_edits_outcome,
 )
+from layercake_gateway.core.errors import GateRuleBroken, LedgerError, MissingArtifacts
 from layercake_gateway.core.gates import (
     GATE_ORDER,
+    REWORKS,
     ArtifactKind,
     GateState,
     missing_artifacts,
@@ -32,31 +34,16 @@ from layercake_gateway.core.gates import (
     roles_for,
 )
 from layercake_gateway.core.prompts import AwaitsAnswers
+from layercake_gateway.core.release import IntakeAndRelease
+from layercake_gateway.core.resolutions import Resolution, action_of
+from layercake_gateway.core.resolutions import follow_up as follow_up_of
 
+# The errors are the ledger's, raised here first: importers find them here too.
+__all__ = ["GateRuleBroken", "HealDecision", "LedgerError", "MissingArtifacts", "Project"]
 DEFAULT_HEAL_LIMIT = 3
 # How many bus event ids a project remembers: duplicates come close together.
 APPLIED_MEMORY = 1000
 PROJECT_NAMESPACE = uuid.UUID("6a1f0c2e-8d3b-4f5a-9e7c-2b4d6f8a0c1e")
-
-
-class LedgerError(Exception):
-    """Base of every error the ledger raises."""
-
-
-class GateRuleBroken(LedgerError):
-    """A request that the gate machine refuses; `expected` says what would be allowed."""
-
-    def __init__(self, gate: Gate, state: GateState, expected: str) -> None:
-        super().__init__(f"{gate} is {state}; expected {expected}")
-        self.gate, self.state, self.expected = gate, state, expected
-
-
-class MissingArtifacts(LedgerError):
-    """Approval refused: the gate lacks the proof it requires."""
-
-    def __init__(self, gate: Gate, missing: tuple[str, ...]) -> None:
-        super().__init__(f"{gate} cannot be approved; missing: {', '.join(missing)}")
-        self.gate, self.missing = gate, missing
 
 
 @dataclass(frozen=True)
@@ -68,11 +55,11 @@ class HealDecision:
     reason: str
 
 
-class Project(AwaitsAnswers):
+class Project(IntakeAndRelease, AwaitsAnswers):
     """One project, as its events say it is."""
 
     # The version of the state a snapshot holds; older snapshots are upcast when read.
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -84,6 +71,12 @@ class Project(AwaitsAnswers):
             agent = escalation["reason"].startswith("the agent cannot go on")
             kind = EscalationKind.AGENT if agent else EscalationKind.HEAL_LIMIT
             escalation.setdefault("kind", kind.value)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Before attempts kept counting across rounds: every round began at attempt 1."""
+        state.setdefault("first_attempts", {})
+        state.setdefault("release", None)
 
     @staticmethod
     def create_id(project_id: str) -> uuid.UUID:
@@ -113,6 +106,11 @@ class Project(AwaitsAnswers):
         self.artifacts: dict[str, list[dict[str, Any]]] = {g.value: [] for g in Gate}
         self.artifacts[Gate.G0.value].append({"kind": ArtifactKind.INTAKE.value, "name": "intake"})
         self.attempts: dict[str, int] = {}
+        # The attempt each role's current round began with (its heal budget counts from
+        # there); the numbers themselves keep counting across rounds.
+        self.first_attempts: dict[str, int] = {}
+        # Where the release goes (G9's proof): {"remote_url", "branch", "by"}.
+        self.release: dict[str, str] | None = None
         self.errors: list[dict[str, Any]] = []
         self.escalations: list[dict[str, Any]] = []
         self.selected_option: str | None = None
@@ -197,7 +195,7 @@ class Project(AwaitsAnswers):
         missing = self.missing(gate)
         if missing:
             raise MissingArtifacts(gate, missing)
-        self._approved(gate.value, by, announce)
+        self._approved(gate.value, by, announce, self.release if gate is Gate.G9 else None)
         following = next_gate(gate)
         if following is not None:
             roles = [r.value for r in roles_for(following, has_ui=self.has_ui)]
@@ -207,13 +205,25 @@ class Project(AwaitsAnswers):
     def reject(
         self, gate: Gate, by: str, reason: str, *, announce: bool = False
     ) -> tuple[Role, ...]:
-        """Send the gate's agents back to work with `reason`; returns who reworks."""
+        """Send the gate's agents back to work with `reason`; returns who reworks.
+
+        A gate with no agents of its own sends back the gate it `REWORKS` (G9: G8,
+        whose approval opens G9 again); G0 awaits a revised intake (`revise_intake`).
+        Attempt numbers go on counting: the rework is the next attempt.
+        """
         state = self.state_of(gate)
         if state is not GateState.AWAITING_APPROVAL:
             raise GateRuleBroken(gate, state, "awaiting_approval")
-        roles = roles_for(gate, has_ui=self.has_ui)
-        bases = {r.value: self.base_for(gate, r) for r in roles}
-        self._rejected(gate.value, by, reason, [r.value for r in roles], announce, bases)
+        rework = REWORKS.get(gate, gate)
+        roles = roles_for(rework, has_ui=self.has_ui)
+        bases = {r.value: self.base_for(rework, r) for r in roles}
+        attempts = {r.value: self.attempt_of(rework, r) + 1 for r in roles}
+        if not roles:
+            after = GateState.AWAITING_REVISION
+        else:
+            after = GateState.IN_PROGRESS if rework is gate else GateState.PENDING
+        self._rejected(gate.value, by, reason, [r.value for r in roles], announce, bases,
+                       rework.value, attempts, after.value)  # fmt: skip
         return roles
 
     def select_option(self, option: str, by: str, *, announce: bool = False) -> None:
@@ -276,7 +286,7 @@ class Project(AwaitsAnswers):
             answer = None  # an earlier answer's: this attempt's tree came from elsewhere
         entry = earlier_attempt(attempt, answer, build, build_outcome(build))
         history = [*self.history.get(key, []), entry]
-        heal, reason = self._heal_or_not(role, attempt)
+        heal, reason = self._heal_or_not(gate, role, attempt)
         tree = manifest or self.base_for(gate, role)  # a build that names no tree erases none
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, tree, build,
                      answer, history)  # fmt: skip
@@ -295,7 +305,7 @@ class Project(AwaitsAnswers):
                   for r in answer["rejected"]]  # fmt: skip
         entry = earlier_attempt(attempt, answer, None, no_edits_outcome(answer))
         history = [*self.history.get(key, []), entry]
-        heal, reason = self._heal_or_not(role, attempt)
+        heal, reason = self._heal_or_not(gate, role, attempt)
         base = self.base_for(gate, role)
         self._failed(gate.value, role.value, attempt, errors, at, heal, reason, base,
                      self.last_builds.get(key), answer, history)  # fmt: skip
@@ -333,16 +343,20 @@ class Project(AwaitsAnswers):
         if finding not in self._open_findings(gate.value):
             self._found(gate.value, finding, facts)
 
-    def _heal_or_not(self, role: Role, attempt: int) -> tuple[bool, str]:
+    def _heal_or_not(self, gate: Gate, role: Role, attempt: int) -> tuple[bool, str]:
+        """Heal while the round's budget lasts; a round begins at its first attempt."""
         if role is Role.USER:  # a person's own files: they mend them, no agent does
-            heal, reason = False, "the files a person wrote failed; they are theirs to mend"
-        else:
-            heal = attempt < self.heal_limit
-            reason = (
-                f"attempt {attempt} of {self.heal_limit} failed"
-                if heal
-                else f"{attempt} attempts failed; the heal limit is {self.heal_limit}"
-            )
+            return False, "the files a person wrote failed; they are theirs to mend"
+        first = self.first_attempts.get(_key(gate, role), 1)
+        used = attempt - first + 1
+        heal = used < self.heal_limit
+        count = f"attempt {attempt}" if first == 1 else f"attempt {attempt} ({used} this round)"
+        reason = (
+            f"{count} of {self.heal_limit} failed"
+            if heal
+            else f"{used} attempts failed{'' if first == 1 else f' since attempt {first}'}; "
+            f"the heal limit is {self.heal_limit}"
+        )
         return heal, reason
 
     def accept_findings(self, by: str, reason: str) -> None:
@@ -375,28 +389,37 @@ class Project(AwaitsAnswers):
         self._agent_failed(gate.value, role.value, attempt, why, retry, tries, at, base)
         return HealDecision(heal=retry, next_attempt=attempt, reason=why)
 
-    def resolve_escalation(self, index: int, decision: str, by: str, at: str) -> None:
-        """A person decided on an escalation.
+    def resolve_escalation(  # one person's decision
+        self, index: int, decision: str, by: str, at: str, action: Resolution | None = None
+    ) -> Resolution:
+        """A person decided on escalation `index`: retry, skip, or a decision in words.
 
-        "retry…" on an infrastructure escalation requests the same build again.
+        With no `action`, a decision that starts with "retry" or "skip" is that. What
+        follows is `RESOLUTIONS[kind][action]`; returns the action taken.
         """
         if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
             raise LedgerError(f"no open escalation number {index}")
         escalation = self.escalations[index]
-        rebuild = None
-        retry = decision.strip().lower().startswith("retry")
-        if retry and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
+        action = action or action_of(decision)
+        rebuild, follow_up = None, None
+        if action is Resolution.RETRY and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
             key = f"{escalation['gate']}/{escalation['role']}"
             rebuild = {name: escalation[name] for name in ("gate", "role", "attempt")}
             rebuild["manifest"] = self.manifests.get(key, {})
-        self._escalation_resolved(index, decision, by, at, rebuild)
+        else:
+            follow_up = follow_up_of(self, escalation, action, f"{by}: {decision}")
+        self._escalation_resolved(index, decision, by, at, rebuild, follow_up, action.value)
+        return action
 
     # -- state changes (these bodies run again on replay) -----------------------
 
     # `announce`: a decision made here (the API) is published; one read off the bus is not.
     # Decisions keep it as "here", so an audit shows where each was made.
     @event("GateApproved")
-    def _approved(self, gate: str, by: str, announce: bool) -> None:
+    def _approved(
+        self, gate: str, by: str, announce: bool, export: dict[str, str] | None = None
+    ) -> None:
+        del export  # recorded for the push it asks (G9's release target); no state to change
         self.gates[gate] = GateState.APPROVED.value
         self.decisions.append({"gate": gate, "decision": "approved", "by": by, "here": announce})
 
@@ -407,10 +430,10 @@ class Project(AwaitsAnswers):
             GateState.IN_PROGRESS.value if roles else GateState.AWAITING_APPROVAL.value
         )
         for role in roles:
-            self._start_over(f"{gate}/{role}")
+            self._start_over(f"{gate}/{role}", 1)
 
     @event("GateRejected")
-    def _rejected(  # the recorded facts of a rejection
+    def _rejected(  # noqa: PLR0913, PLR0917  # the recorded facts of a rejection
         self,
         gate: str,
         by: str,
@@ -418,15 +441,26 @@ class Project(AwaitsAnswers):
         roles: list[str],
         announce: bool,
         bases: dict[str, dict[str, Any]] | None = None,
+        rework: str | None = None,  # None: recorded when a gate reworked only itself
+        attempts: dict[str, int] | None = None,  # None: recorded when reworks began at 1
+        state: str | None = None,  # None: recorded when a gate of no agents stayed rejected
     ) -> None:
         del bases  # recorded for the announcement of the rework; no state to change
         self.decisions.append(
             {"gate": gate, "decision": "rejected", "by": by, "reason": reason, "here": announce}
         )
-        self.gates[gate] = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
-        self.done_roles[gate] = []
+        if state is None:
+            state = GateState.IN_PROGRESS.value if roles else GateState.REJECTED.value
+        self.gates[gate] = state
+        rework = rework or gate
+        if rework != gate:  # the gate opens again after the rework: its proof is asked anew
+            self.gates[rework] = GateState.IN_PROGRESS.value
+            self.artifacts[gate] = []
+            if gate == Gate.G9.value:
+                self.release = None
+        self.done_roles[rework] = []
         for role in roles:
-            self._start_over(f"{gate}/{role}")
+            self._start_over(f"{rework}/{role}", (attempts or {}).get(role, 1))
 
     @event("OptionSelected")
     def _selected(self, option: str, by: str, announce: bool) -> None:
@@ -469,9 +503,7 @@ class Project(AwaitsAnswers):
             self.manifests[f"{gate}/{role}"] = manifest
         if role not in self.done_roles[gate]:
             self.done_roles[gate].append(role)
-        for entry in self.errors:
-            if entry["gate"] == gate and entry["role"] == role and entry["resolved_at"] is None:
-                entry["resolved_at"] = at
+        self._resolve_errors(gate, role, at)
         self._await_if_complete(gate)
 
     @event("TreeWritten")
@@ -570,13 +602,34 @@ class Project(AwaitsAnswers):
             self._escalate(gate, role, attempt, reason, at, EscalationKind.AGENT)
 
     @event("EscalationResolved")
-    def _escalation_resolved(
-        self, index: int, decision: str, by: str, at: str, rebuild: dict[str, Any] | None = None
+    def _escalation_resolved(  # the recorded facts of a person's resolution
+        self,
+        index: int,
+        decision: str,
+        by: str,
+        at: str,
+        rebuild: dict[str, Any] | None = None,
+        follow_up: dict[str, Any] | None = None,  # see `_follow_up`
+        action: str | None = None,  # None: recorded before resolutions were actions
     ) -> None:
         escalation = self.escalations[index]
-        escalation.update(resolved_at=at, decision=decision, by=by)
+        escalation.update(resolved_at=at, decision=decision, by=by, action=action)
         if rebuild is not None:  # the build is asked again: its retries start over
             self.build_retries.pop(f"{rebuild['gate']}/{rebuild['role']}", None)
+        if follow_up is None or follow_up["type"] == "export":
+            return
+        gate, role = follow_up["gate"], follow_up["role"]
+        key = f"{gate}/{role}"
+        if follow_up["type"] == "skip":  # the role is done with what it has
+            if role not in self.done_roles[gate]:
+                self.done_roles[gate].append(role)
+            self._resolve_errors(gate, role, at)
+            self._await_if_complete(gate)
+            return
+        # The role works again with a fresh budget: retries and heals count from here.
+        attempt = follow_up["attempt"] + (follow_up["type"] == "heal")
+        self.agent_retries.pop(key, None)
+        self.attempts[key] = self.first_attempts[key] = attempt
 
     # -- helpers of the state changes (plain methods: no event of their own) ------
 
@@ -596,9 +649,15 @@ class Project(AwaitsAnswers):
         self.artifacts[gate] = kept
         self._await_if_complete(gate)
 
-    def _start_over(self, key: str) -> None:
-        """A role starts a gate afresh (opened, or rework): attempt 1, no history."""
-        self.attempts[key] = 1
+    def _resolve_errors(self, gate: str, role: str, at: str) -> None:
+        for entry in self.errors:
+            if entry["gate"] == gate and entry["role"] == role and entry["resolved_at"] is None:
+                entry["resolved_at"] = at
+
+    def _start_over(self, key: str, attempt: int) -> None:
+        """A role starts a round (opened, or rework) at `attempt`, with no history."""
+        self.attempts[key] = attempt
+        self.first_attempts[key] = attempt
         for kept in (self.answers, self.last_builds, self.history, self.build_retries):
             kept.pop(key, None)
 
