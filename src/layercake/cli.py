@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,17 +14,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from layercake.demo import DEFAULT_PROJECT, DemoFailed, run_demo
-from layercake.home import Home, NoHome, alive, find_home, record_path, recorded
+from layercake.home import Home, NoHome, alive, find_home, record_path, record_up
 from layercake.natsauth import CredentialsRefused
 from layercake.ports import PortTaken, PortUnusable
 from layercake.up import (
     LOCAL_USER,
     SECRET_FILE,
     SERVER_CONFIG,
+    SERVICES,
     AlreadyUp,
     NatsFailed,
     Supervisor,
     UpSettings,
+    bus_credentials,
     environment,
     home_stores,
     issue_reader,
@@ -44,6 +47,7 @@ from layercake_gateway.cli import (
     escalations,
     events,
     link,
+    new,
     prompt,
     prompts,
     reject,
@@ -62,7 +66,7 @@ from layercake_parser.cli import parse
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
-    "answer", "escalations", "resolve", "revise", "link",
+    "answer", "escalations", "resolve", "revise", "link", "new",
 }  # fmt: skip
 # What each command reads from the home, as the settings that stand in for one: without
 # a home and without them it stops at once. `up`, `demo` and `creds` make a home; `token`
@@ -92,8 +96,8 @@ app.command(name="build")(build)
 app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
-for command in (approve, reject, accept, select, events, prompts, prompt, answer, escalations,
-                resolve, revise, link):  # fmt: skip
+for command in (new, approve, reject, accept, select, events, prompts, prompt, answer,
+                escalations, resolve, revise, link):  # fmt: skip
     app.command()(command)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)
@@ -111,7 +115,8 @@ def find_the_home(context: typer.Context) -> None:
     try:
         home = find_home(Path.cwd(), os.environ, create=command in _MAKES_ONE)
     except NoHome as exc:
-        if command in _STANDS_IN and not any(environment(n) for n in _STANDS_IN[command]):
+        needed = command in _STANDS_IN and not _asks_for_help()
+        if needed and not any(environment(n) for n in _STANDS_IN[command]):
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from exc
         context.obj = None
@@ -120,12 +125,22 @@ def find_the_home(context: typer.Context) -> None:
     defaults = {"LAYERCAKE_HOME": str(home.path), **home_stores(home.path)}
     if command in _OVER_THE_API:
         defaults |= _local_credentials(home.path)
+    if command in SERVICES:  # one more replica beside `up`: signed in as that service
+        defaults |= _service_credentials(home.path, command)
     before = dict(os.environ)
     for name, value in defaults.items():
         if environment(name) is None:  # what the user set, in whatever case, wins
             os.environ[name] = value
     # In-process callers (tests, Typer's runner) get their environment back afterwards.
     context.call_on_close(lambda: _restore(before))
+
+
+def _asks_for_help() -> bool:
+    """Whether the command line asks for a command's help, which needs no home.
+
+    A group's callback runs before Click parses the command's own options: read the line.
+    """
+    return "--help" in sys.argv[1:]
 
 
 def _local_credentials(home: Path) -> dict[str, str]:
@@ -142,6 +157,14 @@ def _local_credentials(home: Path) -> dict[str, str]:
     }
 
 
+def _service_credentials(home: Path, service: str) -> dict[str, str]:
+    """The service's own seed in the home, and the bus of the home's running `up`."""
+    state = read_state(home)
+    url = str(state["nats_url"]) if state is not None else UpSettings().nats_url
+    seed = bus_credentials(home).seed_file(service)
+    return {"LAYERCAKE_NATS_URL": url, "LAYERCAKE_NATS_NKEY_SEED_FILE": str(seed)}
+
+
 def _restore(before: dict[str, str]) -> None:
     for name in set(os.environ) - set(before):
         del os.environ[name]
@@ -154,8 +177,7 @@ def up(context: typer.Context) -> None:
     supervisor = Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}"))
     console.print(f"[bold]up[/]: {escape(str(context.obj))}", highlight=False)
     try:
-        with recorded(record_path(os.environ), supervisor.home):
-            supervisor.run()
+        supervisor.run(on_started=lambda: record_up(record_path(os.environ), supervisor.home))
     except (AlreadyUp, PortTaken, PortUnusable, NatsFailed) as exc:
         typer.echo(f"{exc}; {context.obj}", err=True)
         raise typer.Exit(1) from exc

@@ -3,13 +3,14 @@
 In order: `LAYERCAKE_HOME`; else the nearest `.layercake/` from the current folder
 upwards that `up` made (it holds `jwt-secret` or `creds/`: a stray folder, such as
 the `/.layercake/ledger.db` an old parsing bug left at the root, is no home); else
-the home of the `up` that runs for this user (its record under `$XDG_STATE_HOME/
-layercake/`, else `~/.local/state/layercake/`, written when `up` starts and removed
-when it stops; a record whose pid is dead is ignored); else, for the commands that
-make one (`up`, `demo`, `creds`), `./.layercake`. Each answer says where it came
+the home of the last `up` this user started, running or not (its record under
+`$XDG_STATE_HOME/layercake/`, else `~/.local/state/layercake/`, written when `up`
+starts and kept after it stops, so that after the demo its ledger and repositories
+are found from anywhere; a record of a home that is gone is ignored); else, for the
+commands that make one (`up`, `demo`, `creds`), `./.layercake`. Each answer says where it came
 from, and a search that finds nothing names every place it looked.
 
-It reads the disk and the given environment, and never makes a home; `recorded` writes
+It reads the disk and the given environment, and never makes a home; `record_up` writes
 the one file it owns, the user's record.
 """
 
@@ -23,14 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
 FOLDER = ".layercake"
-RECORD = "running-up.json"
+RECORD = "last-up.json"
 MARKS = ("jwt-secret", "creds")  # what `up` (or `creds init`) writes into a home first
 FROM_ENV = "LAYERCAKE_HOME"
 UPWARDS = "upwards from cwd"
 RUNNING = "the running up"
+LAST = "the last up you started, stopped now"
 CREATED = "new, in cwd"
 
 
@@ -65,15 +67,16 @@ def find_home(cwd: Path, env: Mapping[str, str], *, create: bool = False) -> Hom
         if any((folder / FOLDER / mark).exists() for mark in MARKS):
             return Home(folder / FOLDER, UPWARDS)
     record = record_path(env)
-    if (running := running_home(record)) is not None:
-        return Home(running, RUNNING)
+    if (last := last_up(record)) is not None:
+        home, running = last
+        return Home(home, RUNNING if running else LAST)
     if create:
         return Home(cwd / FOLDER, CREATED)
     raise NoHome(
         (
             f"{FROM_ENV} (unset)",
             f"{FOLDER}/ holding {' or '.join(MARKS)} in {cwd} and each folder above",
-            f"{record} (no up)",
+            f"{record} (no up started yet, or its home is gone)",
         )
     )
 
@@ -86,39 +89,44 @@ def record_path(env: Mapping[str, str]) -> Path:
     return Path(state) / "layercake" / RECORD
 
 
-def running_home(record: Path) -> Path | None:
-    """The home the record names, if the `up` that wrote it still runs."""
+def last_up(record: Path) -> tuple[Path, bool] | None:
+    """The home of the last `up` the record names, and whether it still runs.
+
+    None without a record, or when that home is gone.
+    """
     try:
         facts = json.loads(record.read_text())
         home, pid = Path(facts["home"]), facts["pid"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return home if isinstance(pid, int) and alive(pid) else None
+    if not any((home / mark).exists() for mark in MARKS):
+        return None
+    return home, isinstance(pid, int) and alive(pid)
 
 
-@contextlib.contextmanager
-def recorded(record: Path, home: Path) -> Iterator[None]:
-    """Record this process as the user's running `up` of `home` while inside.
+def running_home(record: Path) -> Path | None:
+    """The home the record names, if the `up` that wrote it still runs."""
+    last = last_up(record)
+    return last[0] if last is not None and last[1] else None
 
-    A live record of another `up` is kept (the first one up is the one found), and
-    only our own record is removed.
+
+def record_up(record: Path, home: Path) -> bool:
+    """Record this process as the user's last `up`, of `home`; whether it was recorded.
+
+    The record of another `up` that still runs is kept (the first one up is the one
+    found); it stays after this one stops, naming the home last used.
     """
+    if running_home(record) is not None:
+        return False
     pid = os.getpid()
-    ours = running_home(record) is None
-    if ours:
-        try:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            temporary = record.with_suffix(f".{pid}.tmp")
-            temporary.write_text(json.dumps({"home": str(home), "pid": pid}))
-            temporary.replace(record)
-        except OSError:
-            ours = False  # an unwritable state folder costs only the finding from elsewhere
     try:
-        yield
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            if ours and json.loads(record.read_text()).get("pid") == pid:
-                record.unlink()
+        record.parent.mkdir(parents=True, exist_ok=True)
+        temporary = record.with_suffix(f".{pid}.tmp")
+        temporary.write_text(json.dumps({"home": str(home), "pid": pid}))
+        temporary.replace(record)
+    except OSError:
+        return False  # an unwritable state folder costs only the finding from elsewhere
+    return True
 
 
 def alive(pid: int) -> bool:

@@ -238,8 +238,11 @@ class Supervisor:
         self._nats_failures = 0
         self._nats_due_at = 0.0
 
-    def run(self) -> None:
-        """Run until SIGINT or SIGTERM; `AlreadyUp` if another `up` runs from this home."""
+    def run(self, on_started: Callable[[], object] | None = None) -> None:
+        """Run until SIGINT or SIGTERM; `AlreadyUp` if another `up` runs from this home.
+
+        `on_started` is called once everything has started (nothing is refused after it).
+        """
         if (state := read_state(self.home)) is not None:
             raise AlreadyUp(self.home, state)
         self._check_ports()
@@ -253,6 +256,8 @@ class Supervisor:
             self._say(f"{child.name} started (pid {child.pid}), log {child.log}")
         self._write_state()
         self._say(f"API on {self.settings.api_url}; Ctrl-C stops everything")
+        if on_started is not None:
+            on_started()
         try:
             while not self._stopping:
                 self._watch()

@@ -113,7 +113,7 @@ def test_from_elsewhere_layercake_home_is_honoured_by_replay_audit_and_log(clone
 
 def test_from_elsewhere_the_running_up_is_found_and_status_says_which_home(clone, sleeper):
     """The user's record names the running up's home; `status` says it was found that way."""
-    record = Path(clone.env["HOME"]) / ".local" / "state" / "layercake" / "running-up.json"
+    record = Path(clone.env["HOME"]) / ".local" / "state" / "layercake" / "last-up.json"
     record.parent.mkdir(parents=True)
     record.write_text(json.dumps({"home": str(clone.home), "pid": sleeper}))
     api = f"http://127.0.0.1:{free_port()}"
@@ -138,7 +138,7 @@ def test_with_no_home_anywhere_a_command_says_where_it_looked_in_one_line(clone,
     [line] = done.stderr.splitlines()
     assert line.startswith("no LayerCake home found (looked at LAYERCAKE_HOME (unset); ")
     assert str(clone.elsewhere) in line
-    assert "running-up.json (no up)" in line
+    assert "last-up.json (no up started yet, or its home is gone)" in line
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Which home a command uses: `LAYERCAKE_HOME`, the nearest `.layercake/` upwards, the running up."""
+"""Which home a command uses: `LAYERCAKE_HOME`, the nearest `.layercake/` upwards, the last up."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import pytest
 from layercake.home import (
     CREATED,
     FROM_ENV,
+    LAST,
     RUNNING,
     UPWARDS,
     Home,
     NoHome,
     find_home,
     record_path,
-    recorded,
+    record_up,
     running_home,
 )
 
@@ -64,28 +65,36 @@ def test_the_nearest_home_upwards_is_found_from_a_nested_folder(layout):
     assert find_home(nested, env).path == clone / ".layercake" / "demo" / ".layercake"
 
 
-def test_outside_any_home_the_running_up_named_in_the_users_record_is_found(layout, tmp_path):
+def test_outside_any_home_the_last_up_started_is_found_running_and_after_it_stopped(
+    layout, tmp_path
+):
     clone, outside, env = layout
-    with recorded(record_path(env), clone / ".layercake"):
+    up = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        write_record(record_path(env), clone / ".layercake", up.pid)
         assert find_home(outside, env) == Home(clone / ".layercake", RUNNING)
         assert "found: the running up" in str(find_home(outside, env))
-    assert not record_path(env).exists()
+    finally:
+        up.kill()
+        up.wait()
+    assert find_home(outside, env) == Home(clone / ".layercake", LAST)
+    assert "stopped now" in str(find_home(outside, env))
+
+
+def write_record(record, home, pid) -> None:
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"home": str(home), "pid": pid}))
 
 
 def test_the_record_lives_under_xdg_state_home_when_it_is_set(tmp_path):
-    assert (
-        record_path({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "layercake" / "running-up.json"
-    )
-    assert (
-        record_path({"HOME": str(tmp_path)}) == tmp_path / ".local/state/layercake/running-up.json"
-    )
+    assert record_path({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "layercake" / "last-up.json"
+    assert record_path({"HOME": str(tmp_path)}) == tmp_path / ".local/state/layercake/last-up.json"
 
 
-def test_a_record_whose_up_has_died_is_ignored_and_nothing_found_names_each_place(layout):
+def test_a_record_of_a_home_that_is_gone_is_ignored_and_nothing_found_names_each_place(layout):
     _, outside, env = layout
     record = record_path(env)
-    record.parent.mkdir(parents=True)
-    record.write_text(json.dumps({"home": "/somewhere/.layercake", "pid": dead_pid()}))
+    write_record(record, "/somewhere/.layercake", dead_pid())
     assert running_home(record) is None
     with pytest.raises(NoHome) as raised:
         find_home(outside, env)
@@ -101,30 +110,28 @@ def test_up_and_demo_make_a_new_home_in_the_current_folder_when_none_is_found(la
     assert not (outside / ".layercake").exists()
 
 
-def test_a_second_up_keeps_the_first_ones_record_and_removes_only_its_own(layout, tmp_path):
-    clone, outside, env = layout
+def test_a_second_up_keeps_a_running_first_ones_record_and_replaces_a_stopped_ones(
+    layout, tmp_path
+):
+    clone, _, env = layout
     record = record_path(env)
-    record.parent.mkdir(parents=True)
+    second = tmp_path / "second"
+    (second / "creds").mkdir(parents=True)
     first = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        record.write_text(json.dumps({"home": str(clone / ".layercake"), "pid": first.pid}))
-        with recorded(record, tmp_path / "second"):
-            assert running_home(record) == clone / ".layercake"
+        write_record(record, clone / ".layercake", first.pid)
+        assert not record_up(record, second)
         assert running_home(record) == clone / ".layercake"
     finally:
         first.kill()
         first.wait()
-    with recorded(record, tmp_path / "second"):
-        assert json.loads(record.read_text()) == {
-            "home": str(tmp_path / "second"),
-            "pid": os.getpid(),
-        }
-    assert not record.exists()
-    assert find_home(outside, env, create=True).found == CREATED
+    assert record_up(record, second)
+    assert json.loads(record.read_text()) == {"home": str(second), "pid": os.getpid()}
+    assert running_home(record) == second
 
 
 def test_an_unwritable_state_folder_does_not_stop_up_it_is_only_not_found_from_elsewhere(tmp_path):
     (tmp_path / "state").write_text("a file where the folder should be")
-    record = tmp_path / "state" / "layercake" / "running-up.json"
-    with recorded(record, tmp_path / "home"):
-        assert running_home(record) is None
+    record = tmp_path / "state" / "layercake" / "last-up.json"
+    assert not record_up(record, tmp_path / "home")
+    assert running_home(record) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import time
@@ -17,6 +18,7 @@ from layercake_gateway.adapters.ledger import Ledger, NoLedger, UnknownProject
 from layercake_gateway.api import issue_token
 from layercake_gateway.app import create_ledger, create_runtime
 from layercake_gateway.core.audit import project_document
+from layercake_gateway.core.names import name_of
 from layercake_gateway.core.project import LedgerError
 from layercake_gateway.core.tokens import utc_text
 from layercake_gateway.settings import Settings
@@ -41,15 +43,18 @@ def verify(
 
     A store with no project, or a project it does not hold, is no proof: exit 1.
     """
+    ledger = _ledger()
     try:
-        broken = _ledger().verify(project)
+        done = ledger.verify(None if project is None else _known_as(ledger, project))
     except LedgerError as exc:
         typer.echo(f"{exc} (the ledger at {Settings().ledger_url})", err=True)
         raise typer.Exit(1) from exc
-    if not broken:
-        typer.echo(f"verified: {'project ' + project if project else 'every project'} is intact")
+    events = sum(done.checked.values())
+    if not done.broken:
+        names = ", ".join(done.checked)
+        typer.echo(f"verified {len(done.checked)} project(s), {events} events, intact: {names}")
         return
-    for name, found in broken.items():
+    for name, found in done.broken.items():
         typer.echo(f"{name}: broken at position {found.version}: {found.reason}")
     raise typer.Exit(1)
 
@@ -101,6 +106,25 @@ def _ledger() -> Ledger:
         raise typer.Exit(1) from exc
 
 
+def _known_as(ledger: Ledger, given: str) -> str:
+    """The bus id of the project `given` names.
+
+    That is its bus id, or its owner's name for it (what the API and the demo print)
+    when one project alone has that name.
+    """
+    with contextlib.suppress(UnknownProject):
+        return ledger.get(given).project_id
+    named = sorted(
+        p.project_id for p in ledger.projects() if name_of(p.owner, p.project_id) == given
+    )
+    if len(named) > 1:
+        msg = f"{len(named)} projects are called {given!r}: give the bus id, one of {named}"
+        raise typer.BadParameter(msg, param_hint="PROJECT")
+    if not named:
+        raise UnknownProject(given)
+    return named[0]
+
+
 def _not_running(settings: Settings) -> typer.Exit:
     """Say, in one line, that the API does not answer; the exit to raise."""
     home = f"home {settings.home}" if settings.home else "LAYERCAKE_HOME unset"
@@ -120,12 +144,12 @@ def _client() -> httpx.Client:
     return httpx.Client(base_url=settings.api_url, headers=headers, timeout=30)
 
 
-def _call(method: str, path: str, body: dict[str, str] | None = None) -> Any:  # noqa: ANN401  # the API's JSON
+def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:  # noqa: ANN401  # the API's JSON
     """The API's answer as JSON (see `_answer`)."""
     return _answer(method, path, body).json()
 
 
-def _answer(method: str, path: str, body: dict[str, str] | None = None) -> httpx.Response:
+def _answer(method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
     """The API's answer; an unreachable gateway exits 2, a refusal exits 1, both saying why."""
     with _client() as client:
         try:
@@ -345,6 +369,7 @@ def replay(
     """Rebuild a project from the ledger's events, now or as it stood at a position."""
     ledger = _ledger()
     try:
+        project = _known_as(ledger, project)
         state = ledger.get(project)
     except UnknownProject as exc:
         msg = f"{exc} in the ledger at {Settings().ledger_url}"
@@ -451,4 +476,27 @@ def revise(
     typer.echo(
         f"{project}: intake revision {revised['revision']} recorded; G0 is {revised['state']}: "
         f"layercake approve {project} G0"
+    )
+
+
+def new(
+    name: Annotated[str, typer.Argument(help="Your id for it: letters, digits, '-' and '_'.")],
+    intake: Annotated[
+        typer.FileText,
+        typer.Option("--intake", help="What to build, in Markdown: a file, or - for stdin."),
+    ],
+    ui: Annotated[bool, typer.Option("--ui", help="It has a user interface (a web page).")] = False,
+) -> None:
+    """Create a project from a description; G0 then awaits your approval."""
+    text = intake.read()
+    if not text.strip():
+        raise typer.BadParameter("the intake is empty (only white space)", param_hint="--intake")
+    title = next((line.lstrip("# ").strip() for line in text.splitlines() if line.strip()), name)
+    body = {"project_id": name, "name": title[:200], "intake": text, "has_ui": ui}
+    created = _call("POST", "/projects", body)
+    typer.echo(
+        f"{created['project_id']} created (bus id {created['bus_id']}); G0 awaits you.\n"
+        f"  read it:   layercake status {name}\n"
+        f"  follow it: layercake events {name} --follow\n"
+        f"  approve:   layercake approve {name} G0"
     )

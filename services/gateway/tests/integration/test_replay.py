@@ -17,6 +17,7 @@ from layercake_contracts.events import (
 from layercake_contracts.values import Gate, Manifest, Role
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.core.audit import project_document
+from layercake_gateway.core.names import bus_id
 from layercake_gateway.core.policy import Policy
 
 LAYERCAKE = str(Path(sys.executable).parent / "layercake")
@@ -92,3 +93,32 @@ def test_replay_at_a_position_the_project_does_not_have_says_which_exist(tmp_pat
     assert f"calc at position {last}" in at_last.stdout
     assert "attempts: " in at_last.stdout
     assert "{" not in at_last.stdout, "for a person: lines, no Python dict"
+
+
+def test_replay_and_audit_take_the_owners_name_for_a_project_as_the_api_prints_it(tmp_path):
+    """`replay calc` finds ada's project whose bus id is `calc-<tag>`; two owners' `calc` is
+    ambiguous, and the error lists both bus ids."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = Ledger(url, Policy())
+    for position, owner in enumerate(("ada", "bob"), start=1):
+        created = ProjectCreated(
+            project_id=bus_id(owner, "calc"), name="c", intake="i", owner=owner
+        )
+        ledger.record(created, position)
+    ledger.record(ProjectCreated(project_id=bus_id("ada", "solo"), name="s", intake="i",
+                                 owner="ada"), 3)  # fmt: skip
+    env = {**os.environ, "LAYERCAKE_LEDGER_URL": url}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            [LAYERCAKE, *args], env=env, capture_output=True, text=True, check=False
+        )
+
+    solo = run("replay", "solo")
+    assert solo.returncode == 0, solo.stderr
+    assert f"{bus_id('ada', 'solo')} at position 1" in solo.stdout
+    assert run("audit", "verify", "solo").returncode == 0
+    both = run("replay", "calc")
+    assert both.returncode == 2
+    assert bus_id("ada", "calc") in both.stderr
+    assert bus_id("bob", "calc") in both.stderr

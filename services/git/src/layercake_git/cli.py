@@ -42,8 +42,11 @@ def log(
         raise typer.BadParameter("not a project id", param_hint="PROJECT")
     workspaces = create_workspaces(Settings())
     repo = workspaces.repository(project)
+    if not repo.exists and len(called := workspaces.called(project)) == 1:
+        project, repo = called[0], workspaces.repository(called[0])  # the owner's name for it
     if not repo.exists:
-        typer.echo(f"{RepositoryMissing(project)} (in {workspaces.root})", err=True)
+        several = f"; {len(called)} projects are called so, give one of {called}" if called else ""
+        typer.echo(f"{RepositoryMissing(project)} (in {workspaces.root}){several}", err=True)
         raise typer.Exit(1)
     entries = repo.log()
     if as_json:

@@ -87,3 +87,21 @@ async def test_at_80_columns_the_log_is_one_line_a_commit_with_short_sha_and_cut
     assert "G5" in row
     assert commit["subject"][:40] in row, "the subject comes first"
     assert "(gate/g5)" not in row, "what does not fit is cut"
+
+
+def test_log_takes_the_owners_name_for_a_project_and_names_the_bus_ids_when_two_share_it(
+    workspaces, log_command
+):
+    """`log calc` reads `calc-<tag>.git`, the only project its owner calls `calc`; with a
+    second owner's `calc` it lists both bus ids instead of guessing."""
+    workspaces.root.mkdir(parents=True, exist_ok=True)
+    bare = workspaces.root / "calc-0123456789ab.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)  # noqa: S603, S607
+    one = log_command("calc")
+    assert one.exit_code == 0, one.output
+    assert "calc-0123456789ab" in one.stdout
+    (workspaces.root / "calc-ba9876543210.git").mkdir()
+    (workspaces.root / "calculator-0123456789ab.git").mkdir()
+    two = log_command("calc")
+    assert two.exit_code == 1
+    assert "['calc-0123456789ab', 'calc-ba9876543210']" in two.stderr

@@ -9,6 +9,7 @@ bus edge calls it in a thread.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -72,6 +73,14 @@ class NoLedger(LedgerError):
 
     def __init__(self, path: Path) -> None:
         super().__init__(f"no ledger at {path.absolute()}")
+
+
+@dataclass
+class Verification:
+    """What an audit walked (events by project) and what it found broken."""
+
+    checked: dict[str, int] = field(default_factory=dict)
+    broken: dict[str, Break] = field(default_factory=dict)
 
 
 class UnknownProject(LedgerError):
@@ -291,8 +300,8 @@ class Ledger:
             raise UnknownProject(project_id) from exc
         return project
 
-    def verify(self, project_id: str | None = None) -> dict[str, Break]:
-        """Each project whose chain is broken, with where; all projects when none is named.
+    def verify(self, project_id: str | None = None) -> Verification:
+        """Walk each project's chain (all when none is named); what was walked and broken.
 
         `UnknownProject` for a named project with no event, `NothingToVerify` for a store
         with no project.
@@ -300,17 +309,19 @@ class Ledger:
         originators = [Project.create_id(project_id)] if project_id else self._originators()
         if not project_id and set(originators) <= {REVOCATIONS_ID}:
             raise NothingToVerify
-        broken = {}
+        done = Verification()
         for originator in originators:
             stored = self.recorder.select_events(originator)
             if not stored and project_id:
                 raise UnknownProject(project_id)
+            name = project_id or self._name_of(originator, stored)
+            done.checked[name] = len(stored)
             found = first_break(
                 str(originator), ((e.originator_version, e.topic, e.state) for e in stored)
             )
             if found is not None:
-                broken[project_id or self._name_of(originator, stored)] = found
-        return broken
+                done.broken[name] = found
+        return done
 
     def _originators(self) -> list[Any]:
         """Every aggregate in the store, from the notification log."""

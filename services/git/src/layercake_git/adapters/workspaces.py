@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from layercake_git.adapters.record import RecordFile
@@ -24,6 +25,23 @@ class Workspaces:
         """The project's repository (made on its first commit)."""
         return Repository(self.root / f"{project_id}.git", self.git)
 
+    def called(self, name: str) -> list[str]:
+        """The projects with a repository here that their owner calls `name`.
+
+        A bus id is the owner's name for the project, a dash and a hex tag of the owner.
+        """
+        tagged = re.compile(re.escape(name) + r"-[0-9a-f]{6,}")
+        return sorted(
+            found.name.removesuffix(".git")
+            for found in self.root.glob(f"{glob_escape(name)}-*.git")
+            if tagged.fullmatch(found.name.removesuffix(".git"))
+        )
+
     def record(self, project_id: str) -> RecordFile:
         """The project's record file."""
         return RecordFile(self.root / f"{project_id}.json")
+
+
+def glob_escape(text: str) -> str:
+    """`text` matched literally by a glob pattern."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
