@@ -100,8 +100,7 @@ class Newcomer:
     def layercake(
         self, *args: str, cwd: Path | None = None, timeout: float = 60, stdin: str | None = None
     ) -> Shown:
-        """`layercake ARGS` as the README says: `uv run --frozen` in the clone, elsewhere the
-        clone's virtualenv activated (its `bin/` first on PATH)."""
+        """`layercake ARGS` from `cwd` (the clone by default), as the README says (`_argv`)."""
         argv, env = self._argv(args, cwd)
         self._note(argv)
         done = subprocess.run(  # noqa: S603
@@ -136,8 +135,15 @@ class Newcomer:
         return process
 
     def _argv(self, args: tuple[str, ...], cwd: Path | None) -> tuple[list[str], dict[str, str]]:
+        """As the README says: in the clone `uv run --frozen`; outside any checkout (/tmp)
+        `uv run --project CLONE`; elsewhere (the generated repository) the clone's
+        virtualenv activated, its `bin/` first on PATH."""
         if cwd is None or cwd == self.clone:
             return ["uv", "run", "--frozen", "layercake", *args], self.env
+        if not (cwd / ".git").exists():
+            return ["uv", "run", "--frozen", "--project", str(self.clone), "layercake", *args], (
+                self.env
+            )
         venv = self.clone / ".venv"
         path = f"{venv / 'bin'}{os.pathsep}{self.env['PATH']}"
         return ["layercake", *args], {**self.env, "PATH": path, "VIRTUAL_ENV": str(venv)}

@@ -56,6 +56,14 @@ def test_the_readme_s_first_command_walks_the_demo_to_g9(newcomer: Newcomer) -> 
     Demo.project, Demo.repository = summary["project"], Path(summary["repository"])
     Demo.tests = summary["tests"]
     assert Demo.repository.is_relative_to(newcomer.clone / ".layercake"), summary
+    assert summary["attempts"]["G5/backend_developer"] == 2, "the backend healed once"
+    assert summary["failed_builds"] == 1
+    assert summary["diagnostics_fixed"] >= 3
+    assert "build failed at test" in shown.out, repr(shown)
+    assert "healing, attempt 2" in shown.out, repr(shown)
+    assert shown.out.index("G9 approved") < shown.out.index("G9: released"), "pushed first"
+    tags = newcomer.sh("git tag --list 'g*-approved'", cwd=Demo.repository)
+    assert "g9-approved" in tags.out.split(), repr(tags)  # pushed after the approval
     lines = shown.out.splitlines()
     for command in Demo.tests:  # each whole on a line of its own, outside the box
         assert any(line.strip().endswith(command) and "│" not in line for line in lines), repr(
