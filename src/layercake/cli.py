@@ -34,6 +34,7 @@ from layercake.up import (
     jwt_secret,
     read_state,
 )
+from layercake.watch import Stuck, run_watch
 from layercake_agent.cli import app as agent_app
 from layercake_builder.cli import app as builder_app
 from layercake_builder.cli import build
@@ -46,6 +47,7 @@ from layercake_gateway.cli import (
     audit,
     escalations,
     events,
+    export,
     link,
     new,
     prompt,
@@ -66,7 +68,7 @@ from layercake_parser.cli import parse
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
-    "answer", "escalations", "resolve", "revise", "link", "new",
+    "answer", "escalations", "resolve", "revise", "link", "new", "export",
 }  # fmt: skip
 # What each command reads from the home, as the settings that stand in for one: without
 # a home and without them it stops at once. `up`, `demo` and `creds` make a home; `token`
@@ -97,7 +99,7 @@ app.command(name="replay")(replay)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
 for command in (new, approve, reject, accept, select, events, prompts, prompt, answer,
-                escalations, resolve, revise, link):  # fmt: skip
+                escalations, resolve, revise, link, export):  # fmt: skip
     app.command()(command)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)
@@ -238,6 +240,34 @@ def demo(
     except DemoFailed as exc:
         console.print(f"[bold red]the demo stopped[/]: {exc}")
         raise typer.Exit(1) from exc
+
+
+@app.command()
+def watch(
+    context: typer.Context,
+    project: Annotated[str, typer.Argument(help="The project id, as `layercake new` printed it.")],
+    timeout: Annotated[
+        float, typer.Option(help="Stop watching after this many seconds.")
+    ] = 86400.0,
+) -> None:
+    """Follow a project live: each gate, role, build and heal, and what awaits you.
+
+    It ends when the release is pushed (exit 0) or at an open escalation (exit 1), saying
+    what each way of resolving it does.
+    """
+    console = Console()
+    home = context.obj.path if isinstance(context.obj, Home) else UpSettings().home.resolve()
+    try:
+        run_watch(project, home=home, timeout_s=timeout, console=console)
+    except Stuck as exc:
+        console.print(f"[bold red]{project} waits for you[/]:")
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except DemoFailed as exc:
+        console.print(f"[bold red]stopped watching[/]: {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 @app.command()

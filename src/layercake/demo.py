@@ -140,16 +140,22 @@ class Demo:
             json={"project_id": self.project_id, "name": project.name, "intake": project.intake,
                   "has_ui": project.has_ui},
         )  # fmt: skip
-        _check(reply, "create the project")
+        check_reply(reply, "create the project")
         self.bus_id = reply.json()["bus_id"]
         self.say(f"[bold]{self.project_id}[/] created from the intake of {project.name}")
+        await self.follow_until_done(timeout_s)
+
+    async def follow_until_done(self, timeout_s: float) -> None:
+        """Show the project's events and act on its gates until its release is pushed.
+
+        `DemoFailed` at a problem, or after `timeout_s`.
+        """
         follower = asyncio.create_task(self._follow())
         try:
             async with asyncio.timeout(timeout_s):
                 while not self.progress.done:
-                    if self.progress.problem is not None:
-                        raise DemoFailed(self.progress.problem)
                     try:
+                        await self._stop_if_stuck()
                         await self._step()
                     except httpx.TransportError as exc:  # the gateway restarts: ask again
                         self._tell_once(
@@ -167,6 +173,11 @@ class Demo:
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
 
+    async def _stop_if_stuck(self) -> None:
+        """`DemoFailed` once the walk cannot go on by itself (an escalation, a failed push)."""
+        if self.progress.problem is not None:
+            raise DemoFailed(self.progress.problem)
+
     def say(self, line: str) -> None:
         """One line of the running display, with the time since the start."""
         elapsed = time.monotonic() - self.progress.started
@@ -175,7 +186,7 @@ class Demo:
     async def _step(self) -> None:
         """Act on the gates as a person would: select, export, approve."""
         reply = await self.client.get(f"/projects/{self.project_id}/gates")
-        _check(reply, "read the gates")
+        check_reply(reply, "read the gates")
         for gate in reply.json():
             name, state, missing = gate["gate"], gate["state"], gate["missing"]
             if state in {"approved", "pending"}:
@@ -200,7 +211,7 @@ class Demo:
         reply = await self.client.post(
             f"/projects/{self.project_id}/design", json={"option": DESIGN_CHOICE}
         )
-        _check(reply, "select a design")
+        check_reply(reply, "select a design")
 
     async def _design_links(self) -> None:
         """A one-time sign-in link to each design option, to open in a browser."""
@@ -212,7 +223,7 @@ class Demo:
         for option in ("option-a", "option-b", "option-c"):
             page = f"/projects/{self.project_id}/design/{option}"
             reply = await self.client.post("/signin-links", json={"next": page})
-            _check(reply, f"make a sign-in link to {option}")
+            check_reply(reply, f"make a sign-in link to {option}")
             # Not wrapped by us: a line break inside the URL would break it when copied.
             self.console.print(f"  {option}: {reply.json()['url']}", soft_wrap=True, markup=False)
 
@@ -226,7 +237,7 @@ class Demo:
             f"/projects/{self.project_id}/findings/accept",
             json={"reason": f"accepted by the demo (--yes): {listed}"},
         )
-        _check(reply, "accept the G7 findings")
+        check_reply(reply, "accept the G7 findings")
         self.say(f"G7: accepted {escape(listed)}")
 
     async def _export(self) -> None:
@@ -236,7 +247,7 @@ class Demo:
         reply = await self.client.post(
             f"/projects/{self.project_id}/export", json={"remote_url": RELEASE}
         )
-        _check(reply, "name the release target")
+        check_reply(reply, "name the release target")
         self.say(f"G9: the release goes to {self.remote} once G9 is approved")
 
     async def _approve(self, gate: str) -> None:
@@ -248,7 +259,7 @@ class Demo:
             )
             return
         reply = await self.client.post(f"/projects/{self.project_id}/gates/{gate}/approve")
-        _check(reply, f"approve {gate}")
+        check_reply(reply, f"approve {gate}")
 
     def _tell_once(self, key: str, line: str) -> None:
         if key not in self._told:
@@ -375,7 +386,8 @@ async def _git(*args: str) -> None:
         raise DemoFailed(msg)
 
 
-def _check(reply: httpx.Response, what: str) -> None:
+def check_reply(reply: httpx.Response, what: str) -> None:
+    """`DemoFailed` naming `what` could not be done, when the API refused it."""
     if reply.status_code >= 400:  # noqa: PLR2004
         msg = f"could not {what}: {reply.status_code} {reply.text}"
         raise DemoFailed(msg)

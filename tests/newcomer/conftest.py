@@ -2,9 +2,9 @@
 our settings; every documented command run as a subprocess, and recorded as run.
 
 The copy holds the files git tracks (and new ones not ignored), as a clone of the
-commit under test would. The user's environment keeps only what a person's shell has
-(PATH without our virtualenv, a HOME of its own, a locale, 80 columns) and uv's cache,
-so that setting up does not download again what this machine already holds.
+commit under test would. The user's environment is the machine's without any setting
+of ours (no `LAYERCAKE_…`, no virtualenv, a HOME of its own, 80 columns), and with
+uv's cache, so that setting up does not download again what this machine holds.
 """
 
 from __future__ import annotations
@@ -177,21 +177,27 @@ def _copy_of_the_repository(target: Path) -> None:
         subprocess.run(argv, cwd=target, check=True, capture_output=True)  # noqa: S603
 
 
+# What this suite, not the machine, puts in the environment: a person's shell has none of it.
+_OURS = ("LAYERCAKE_", "VIRTUAL_ENV", "PYTEST_", "XDG_STATE_HOME", "UV_", "COLUMNS")
+
+
 def _user_environment(home: Path) -> dict[str, str]:
+    """The machine's environment (its certificates, package mirrors) without ours, with a home
+    of the person's own and an 80-column terminal."""
     ours = Path(sys.executable).parent  # the suite's virtualenv: not on a user's PATH
     path = [p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p) != ours]
     cache = subprocess.run(
         ["uv", "cache", "dir"],  # noqa: S607  # the user's uv, found on PATH
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    kept = {k: v for k, v in os.environ.items() if not k.upper().startswith(_OURS)}
     return {
+        **kept,
         "PATH": os.pathsep.join(path),
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "COLUMNS": "80",
-        "UV_CACHE_DIR": cache,
+        "UV_CACHE_DIR": cache,  # what this machine has downloaded already
         "GIT_AUTHOR_NAME": "New User", "GIT_AUTHOR_EMAIL": "new@example.org",
         "GIT_COMMITTER_NAME": "New User", "GIT_COMMITTER_EMAIL": "new@example.org",
     }  # fmt: skip

@@ -211,6 +211,14 @@ def test_the_demo_without_yes_waits_for_a_person_acting_from_any_folder(
     assert "{" not in shown.out, shown  # a table for a person, not a dict
 
 
+def test_watch_follows_a_project_to_its_release(newcomer: Newcomer) -> None:
+    """`watch PROJECT` shows the walk (gates, builds, the heal) and ends at the release."""
+    shown = newcomer.layercake("watch", Demo.second, cwd=Demo.repository, timeout=120)
+    assert shown.code == 0, repr(shown)
+    for seen in ("G0 approved", "build failed at test", "healing, attempt 2", "G9: released"):
+        assert seen in shown.out, repr(shown)
+
+
 def test_events_print_a_project_s_history(newcomer: Newcomer) -> None:
     """`events PROJECT` prints what happened, one event a line, and ends."""
     shown = newcomer.layercake("events", Demo.second, cwd=Demo.repository, timeout=60)
@@ -331,6 +339,9 @@ def test_one_s_own_project_is_rejected_at_g0_revised_and_approved(newcomer: Newc
         cwd=Demo.repository,
     )  # fmt: skip
     assert revised.code == 0, repr(revised)
+    early = newcomer.layercake("export", "notes", "v1")
+    assert early.code != 0, repr(early)
+    assert "G9" in early.err, repr(early)  # a release target is named at G9, not before
     approved = newcomer.layercake("approve", "notes", "G0", cwd=ELSEWHERE)
     assert approved.code == 0, repr(approved)
 

@@ -52,7 +52,7 @@ def verify(
     events = sum(done.checked.values())
     if not done.broken:
         names = ", ".join(done.checked)
-        typer.echo(f"verified {len(done.checked)} project(s), {events} events, intact: {names}")
+        typer.echo(f"verified {len(done.checked)} chain(s), {events} events, intact: {names}")
         return
     for name, found in done.broken.items():
         typer.echo(f"{name}: broken at position {found.version}: {found.reason}")
@@ -500,3 +500,14 @@ def new(
         f"  follow it: layercake events {name} --follow\n"
         f"  approve:   layercake approve {name} G0"
     )
+
+
+def export(
+    project: Annotated[str, typer.Argument(help="The project id.")],
+    target: Annotated[
+        str, typer.Argument(help="A release's bare name (v1: the project's own) or an allowed URL.")
+    ],
+) -> None:
+    """Name where G9's release goes; it is pushed once G9 is approved (at once after that)."""
+    named = _call("POST", f"/projects/{project}/export", {"remote_url": target})
+    typer.echo(f"{project}: the release goes to {named['remote_url']} ({named['push']})")

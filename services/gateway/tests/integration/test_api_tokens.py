@@ -23,7 +23,7 @@ import pytest
 
 from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import parse_event
-from layercake_gateway.adapters.ledger import Ledger
+from layercake_gateway.adapters.ledger import DENY_LIST, Ledger
 from layercake_gateway.api import create_token
 from layercake_gateway.core.policy import Policy
 from layercake_gateway.core.project import Project
@@ -207,7 +207,9 @@ def test_the_deny_list_is_kept_by_either_store_apart_from_the_projects(store_url
         True, True, False,
     )  # fmt: skip
     assert [p.project_id for p in second.projects()] == ["calc"]
-    assert second.verify() == {}
+    verified = second.verify()
+    assert verified.broken == {}
+    assert set(verified.checked) == {"calc", DENY_LIST}
 
 
 def test_a_local_command_signs_itself_a_token_of_five_minutes(tmp_path, secret):

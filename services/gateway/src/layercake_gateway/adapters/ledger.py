@@ -75,6 +75,9 @@ class NoLedger(LedgerError):
         super().__init__(f"no ledger at {path.absolute()}")
 
 
+DENY_LIST = "the token deny list"  # not a project: its chain is walked as theirs are
+
+
 @dataclass
 class Verification:
     """What an audit walked (events by project) and what it found broken."""
@@ -335,6 +338,8 @@ class Ledger:
 
     def _name_of(self, originator: Any, stored: Sequence[StoredEvent]) -> str:  # noqa: ANN401  # an aggregate id
         """The project id its first event names, or the aggregate id if that is unreadable."""
+        if originator == REVOCATIONS_ID:
+            return DENY_LIST
         try:
             return str(self.app.mapper.to_domain_event(stored[0]).__dict__["project_id"])
         except Exception:  # noqa: BLE001  # a tampered row may not decode at all
