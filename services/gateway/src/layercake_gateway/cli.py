@@ -96,6 +96,10 @@ def revoke_token_command(
         typer.echo(f"token {jti} was revoked already")
 
 
+app.add_typer(audit, name="audit")
+app.add_typer(token, name="token")
+
+
 def _ledger() -> Ledger:
     """The ledger a reading command works on; exit 1, naming the URL, if there is none."""
     settings = Settings()
@@ -359,6 +363,7 @@ def _print_events(project: str, *, follow: bool) -> None:
                 typer.echo(f"{event} {line.removeprefix('data: ')}")
 
 
+@app.command()
 def replay(
     project: Annotated[str, typer.Argument(help="The project id.")],
     at: Annotated[
