@@ -129,6 +129,7 @@ def test_the_gateway_s_wheel_creates_a_token_with_the_secret_set(
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip().count(".") == 2, made.stdout
     assert "for alice expires" in made.stderr
+    assert "`layercake-gateway token revoke " in made.stderr, made.stderr
     refused = _run([script, "token", "create", "alice"], tmp_path)
     assert refused.returncode == 2, refused.stderr
     assert "LAYERCAKE_JWT_SECRET" in refused.stderr
