@@ -3,8 +3,8 @@
 Two walks through G1..G8, each request's prompt assembled by the agent's own
 `assemble_prompt` with each role's default context budget:
 
-- `tally`: the shipped demo. Its intake (services/agent/recordings/tally/intake.md), its
-  recorded answers (services/agent/recordings) applied to the tree by the real
+- `tally`: the shipped demo. Its intake and recorded answers (the agent's package data,
+  services/agent/src/layercake_agent/recordings/tally/) applied to the tree by the real
   parser after each step, design option-a selected, one heal round of the backend.
 - `notes`: a full-stack intake of this script's own (a JSON API in SQLite and
   a page), its tree made of documents and code of typical sizes (see `NOTES_TREE`);
@@ -45,8 +45,8 @@ from layercake_contracts.values import FileEntry, Gate, Manifest, Role, Step
 from layercake_parser.core.extract import extract
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORDINGS = ROOT / "services/agent/recordings"
-TALLY_INTAKE = (ROOT / "services/agent/recordings/tally/intake.md").read_text()
+RECORDINGS = ROOT / "services/agent/src/layercake_agent/recordings"
+TALLY_INTAKE = (RECORDINGS / "tally/intake.md").read_text()
 PM, ARCH, DESIGN = Role.PRODUCT_MANAGER, Role.ARCHITECT, Role.DESIGNER
 BACK, FRONT, QA = Role.BACKEND_DEVELOPER, Role.FRONTEND_DEVELOPER, Role.QA_ENGINEER
 SEC, OPS = Role.SECURITY_ENGINEER, Role.DEVOPS_ENGINEER

@@ -8,8 +8,8 @@ selects the first; at G9 it names the project's release `release` as the
 target (a bare repository the git service makes in its release folder), approves
 G9, waits for the push that the approval asks for (PushCompleted), and then
 clones the release for you to look at. Each shipped project is a set of
-recordings (`services/agent/recordings/<name>/`: its intake, whether it has a
-UI, the answers); with no API key, the agents answer from that set, keyed by the
+recordings (the agent's package data, `layercake_agent/recordings/<name>/`: its intake,
+whether it has a UI, the answers); with no API key, the agents answer from that set, keyed by the
 intake's sha256. `tally` is the default; `--project NAME` starts another.
 """
 

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from layercake_contracts.events import EVENT_TYPES
-from layercake_contracts.schemas import render_schemas
+from layercake_contracts.schemas import render_schemas, schema_folder
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = schema_folder()
 
 
 def test_checked_in_schemas_are_current():
-    """contracts/schemas matches the models; regenerate with `python -m layercake_contracts.schemas`."""
+    """The shipped schemas match the models; regenerate with `python -m layercake_contracts.schemas`."""
     rendered = render_schemas()
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in SCHEMAS.glob("*.json")}
     assert sorted(on_disk) == sorted(rendered), "schema files differ from the catalogue"

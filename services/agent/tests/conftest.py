@@ -13,7 +13,6 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,10 +25,9 @@ from layercake_agent.adapters.state import ProjectStore
 from layercake_agent.adapters.templates import load_templates
 from layercake_agent.core.retry import RetryPolicy
 from layercake_agent.service import AgentService
-from layercake_agent.settings import Settings
+from layercake_agent.settings import SHIPPED_RECORDINGS, Settings
 
 MODEL = "claude-sonnet-4-6"
-RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 
 
 @dataclass(frozen=True)
@@ -265,4 +263,4 @@ def blobs():
 @pytest.fixture
 def recordings():
     """The recordings shipped with the agent service."""
-    return RECORDINGS
+    return SHIPPED_RECORDINGS

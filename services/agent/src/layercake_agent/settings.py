@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
@@ -23,8 +24,9 @@ class ProviderName(StrEnum):
     MANUAL = "manual"  # a person answers each prompt through the API
 
 
-# The service's own recordings folder, found beside the package in a source checkout.
-SHIPPED_RECORDINGS = Path(__file__).resolve().parents[2] / "recordings"
+# The recordings shipped in the package (its data, in a checkout and in the wheel alike); a
+# wheel is installed unzipped, so the resource is a folder on disk that replay can walk.
+SHIPPED_RECORDINGS = Path(str(files("layercake_agent") / "recordings"))
 DEFAULT_CONTEXT_TOKENS = 16_000
 CONTEXT_TOKENS: dict[Role, int] = {
     Role.PRODUCT_MANAGER: 8_000,

@@ -34,6 +34,7 @@ def run() -> None:
     run_worker(lambda: create_runtime(Settings()))
 
 
+@app.command()
 def build(
     folder: Annotated[
         Path, typer.Argument(help="The project to build.", exists=True, file_okay=False)

@@ -64,6 +64,7 @@ token = typer.Typer(help="Bearer tokens for the HTTP API.", no_args_is_help=True
 
 @token.command("create")
 def create_token_command(
+    context: typer.Context,
     user: Annotated[str, typer.Argument(help="Who the token is for.")],
 ) -> None:
     """Print a bearer token for USER, signed with LAYERCAKE_JWT_SECRET, and when it expires.
@@ -80,7 +81,7 @@ def create_token_command(
     typer.echo(
         f"token {claims.jti} for {user} expires {utc_text(claims.expires_at)} "
         f"(in {settings.token_ttl_s} s, LAYERCAKE_TOKEN_TTL_S); "
-        f"`layercake token revoke {claims.jti}` ends it sooner",
+        f"`{context.find_root().info_name} token revoke {claims.jti}` ends it sooner",
         err=True,
     )
 
@@ -94,6 +95,10 @@ def revoke_token_command(
         typer.echo(f"revoked token {jti}")
     else:
         typer.echo(f"token {jti} was revoked already")
+
+
+app.add_typer(audit, name="audit")
+app.add_typer(token, name="token")
 
 
 def _ledger() -> Ledger:
@@ -359,6 +364,7 @@ def _print_events(project: str, *, follow: bool) -> None:
                 typer.echo(f"{event} {line.removeprefix('data: ')}")
 
 
+@app.command()
 def replay(
     project: Annotated[str, typer.Argument(help="The project id.")],
     at: Annotated[

@@ -33,6 +33,7 @@ def run() -> None:
     run_worker(lambda: create_runtime(Settings()))
 
 
+@app.command()
 def log(
     project: Annotated[str, typer.Argument(help="The project id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,

@@ -31,6 +31,7 @@ def run() -> None:
     run_worker(lambda: create_runtime(Settings()))
 
 
+@app.command()
 def parse(
     answer: Annotated[
         str, typer.Argument(help="A file holding the model's answer, or - for stdin.")

@@ -1,13 +1,14 @@
-"""JSON Schema for every event, rendered from the models into `contracts/schemas/`.
+"""JSON Schema for every event, rendered from the models into this package's folder.
 
-`python -m layercake_contracts.schemas DIR` writes them; a test fails when the
-checked-in copies differ from what the models say.
+They are package data (`contracts/schemas/` links here), so the wheel ships them and
+`schema_folder()` finds them. `python -m layercake_contracts.schemas [DIR]` writes
+them (here by default); a test fails when the checked-in copies differ from the models.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+from importlib.resources import files
 from pathlib import Path
 
 from layercake_contracts.events import EVENT_TYPES
@@ -39,7 +40,6 @@ def write_schemas(folder: Path) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("contracts/schemas")
-    for path in write_schemas(target):
-        sys.stdout.write(f"{path}\n")
+def schema_folder() -> Path:
+    """Where the shipped schemas are on disk (a wheel is installed unzipped)."""
+    return Path(str(files(__package__)))

@@ -1,0 +1,5 @@
+"""`python -m layercake_gateway`: the same commands as the `layercake-gateway` script."""
+
+from layercake_gateway.cli import app
+
+app(prog_name="layercake-gateway")
