@@ -34,9 +34,7 @@ def base_url():
 
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_input_makes_the_api_answer_500_or_a_status_its_document_does_not_list(
-    case, base_url
-):
+def test_no_input_makes_the_api_answer_500_or_a_status_its_document_does_not_list(case, base_url):
     """Generated paths, queries and bodies: never a server error, and each answer's status is one the route documents."""
     headers = {"Authorization": f"Bearer {create_token(SECRET, 'ada')}"}
     response = case.call(base_url=base_url, headers=headers, timeout=10)
