@@ -56,6 +56,7 @@ from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
 from layercake_gateway.dependencies import Decider, GateName, User, Written, owned_project
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, BodyGuard, create_token, issue_token
 from layercake_gateway.responses import (
+    BODY_RESPONSES,
     BUS,
     CHANGING,
     DECIDED,
@@ -63,7 +64,7 @@ from layercake_gateway.responses import (
     OWNED,
     SERVERS,
     SIGNED_IN,
-    Refusal,
+    as_json,
 )
 from layercake_gateway.routes import escalations, intake, prompts, release, session
 from layercake_gateway.routes.intake import MAX_INTAKE_CHARS
@@ -85,25 +86,6 @@ QUESTION_TIMEOUT_S = 10.0
 DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_FILE_CHARS = 400_000
 _MINUTE = 60.0
-
-
-class TooLarge(BaseModel):
-    """A 413: the request body was over the limit (`LAYERCAKE_HTTP_MAX_BODY_BYTES`)."""
-
-    detail: str
-    limit_bytes: int
-
-
-BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status.HTTP_400_BAD_REQUEST: {
-        "model": Refusal,
-        "description": "A route that takes a body was sent one that is not JSON.",
-    },
-    status.HTTP_413_CONTENT_TOO_LARGE: {
-        "model": TooLarge,
-        "description": "The request body is over the limit; nothing past it was read.",
-    },
-}
 
 
 class ProjectIntake(BaseModel):
@@ -319,7 +301,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     @api.get(
         "/projects/{project_id}/design/{option}",
         response_class=HTMLResponse,
-        responses=SIGNED_IN | OWNED | BUS,
+        responses=as_json(BODY_RESPONSES | SIGNED_IN | OWNED | BUS),
     )
     async def design_option(project_id: str, option: str, who: User) -> HTMLResponse:
         """One G4 design option, as the designer wrote it, to look at (scripts cannot run)."""

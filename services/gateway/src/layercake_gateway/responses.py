@@ -14,6 +14,7 @@ from fastapi import status
 from pydantic import BaseModel, Field
 
 Responses = dict[int | str, dict[str, Any]]
+_SCHEMAS = "#/components/schemas/"
 
 # Where `layercake up` serves the API (LAYERCAKE_HTTP_HOST and LAYERCAKE_HTTP_PORT move it).
 SERVERS = [{"url": "http://127.0.0.1:8080", "description": "`layercake up` on this machine"}]
@@ -40,10 +41,24 @@ class Refused(BaseModel):
     detail: Conflict | str
 
 
+class TooLarge(BaseModel):
+    """A 413: the request body was over the limit (`LAYERCAKE_HTTP_MAX_BODY_BYTES`)."""
+
+    detail: str
+    limit_bytes: int
+
+
 def _refusal(description: str, model: type[BaseModel] = Refusal) -> dict[str, Any]:
     return {"model": model, "description": description}
 
 
+# Every route: the body guard runs before any route is chosen.
+BODY_RESPONSES: Responses = {
+    status.HTTP_400_BAD_REQUEST: _refusal("A route that takes a body was sent one not JSON."),
+    status.HTTP_413_CONTENT_TOO_LARGE: _refusal(
+        "The request body is over the limit; nothing past it was read.", TooLarge
+    ),
+}
 # Every route but /healthz, /metrics and the sign-in link's redeeming.
 SIGNED_IN: Responses = {
     status.HTTP_401_UNAUTHORIZED: _refusal(
@@ -75,3 +90,24 @@ BUS: Responses = {
         "The bus (or the service a question goes to, or the store) does not answer."
     ),
 }
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return _SCHEMAS + model.__name__
+
+
+def as_json(responses: Responses) -> Responses:
+    """`responses` for a route whose success is not JSON (text, HTML): its refusals still are.
+
+    FastAPI files a `model` under the route's own media type; here each names its
+    schema under `application/json` (the JSON routes put the models in the document).
+    """
+    return {
+        code: {
+            "description": answer["description"],
+            "content": {
+                "application/json": {"schema": {"$ref": _SCHEMAS + answer["model"].__name__}}
+            },
+        }
+        for code, answer in responses.items()
+    }
