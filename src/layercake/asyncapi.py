@@ -36,6 +36,7 @@ from layercake_builder.core import outcome
 from layercake_builder.settings import Settings as BuilderSettings
 from layercake_contracts.bus import MSG_ID_HEADER, STREAM_NAME, SUBJECT_ROOT
 from layercake_contracts.events import EVENT_TYPES, PROJECT_ID_PATTERN
+from layercake_contracts.producers import PRODUCERS
 from layercake_contracts.rpc import (
     HISTORY_SUBJECT,
     PARSE_SUBJECT,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from pydantic import BaseModel
+    from pydantic.json_schema import JsonSchemaMode
 
 Json = dict[str, Any]
 SCHEMAS = "#/components/schemas/"
@@ -77,10 +79,13 @@ QUESTIONS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
 ABOUT = f"""Every event of LayerCake, on NATS JetStream.
 
 An event is published on `{SUBJECT_ROOT}.<project_id>.<Type>` with the header \
-`{MSG_ID_HEADER}` set to its `event_id`, and kept in the stream `{STREAM_NAME}` \
-(`{SUBJECT_ROOT}.>`). Each service reads through durable pull consumers; the tags \
-name the service that subscribes or publishes. Questions answered at once (no \
-stream) are on `{RPC_ROOT}.<service>.<operation>`."""
+`{MSG_ID_HEADER}` set to its `event_id` (the other headers sent are listed with each \
+message), and kept in the stream `{STREAM_NAME}` (`{SUBJECT_ROOT}.>`). Each service \
+reads through durable pull consumers; the tags name the service that subscribes or \
+publishes. A consumer acks and ignores an event whose `type` is not in this catalogue \
+(a later version's) when its envelope is valid; a message that does not validate is \
+answered with `ProcessingFailed`. Questions answered at once (no stream) are on \
+`{RPC_ROOT}.<service>.<operation>`."""
 
 
 class DocumentError(Exception):
@@ -344,15 +349,15 @@ def _only(field: str, schema: Json) -> Json:
 def _add_events(doc: Json, services: Sequence[Service]) -> None:
     """A message and a channel per event type; an operation per service that publishes it."""
     servers = [{"$ref": _pointer("servers", name)} for name in sorted(doc["servers"])]
+    _add_sent_schemas(doc)
     for name, model in sorted(EVENT_TYPES.items()):
-        _add_model(doc, model)
         summary = _first_line(model)
         by = [s.name for s in services if name in s.publishes]
         _put(doc["components"], "messages", name, _event_message(name, summary))
         _put(doc, "channels", name, {
             "address": f"{SUBJECT_ROOT}.{{project_id}}.{name}",
             "title": name,
-            "description": f"{summary} Published by: {', '.join(by) or 'no service yet'}.",
+            "description": f"{summary} Published by: {_producers(name, by)}.",
             "parameters": {"project_id": {"description": f"The project: {PROJECT_ID_PATTERN}"}},
             "messages": {name: {"$ref": _pointer("components", "messages", name)}},
             "servers": servers,
@@ -367,6 +372,40 @@ def _add_events(doc: Json, services: Sequence[Service]) -> None:
             })  # fmt: skip
 
 
+# Every header `Bus.publish` sends (a test reads them off a real publish).
+HEADERS: Json = {
+    MSG_ID_HEADER: {
+        "type": "string",
+        "format": "uuid",
+        "description": "The event_id: a retried publish is stored once.",
+    },
+    "Nats-Expected-Stream": {
+        "type": "string",
+        "const": STREAM_NAME,
+        "description": "The server refuses the publish unless this stream takes it.",
+    },
+    "content-type": {
+        "type": "string",
+        "const": "",
+        "description": "Sent empty: the body is given as bytes. It is always the event as JSON.",
+    },
+    "correlation_id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "FastStream's id of this one publish, new each time. Not the event's "
+        "`correlation_id`: that is the payload's, and the one to follow a run by.",
+    },
+}
+
+
+def _producers(name: str, by: Sequence[str]) -> str:
+    """Who publishes `name`, as the code does; for one no code makes, who may."""
+    if by:
+        return ", ".join(by)
+    allowed = ", ".join(PRODUCERS[name])
+    return f"no service yet: none makes one today, though the bus would take one from {allowed}"
+
+
 def _event_message(name: str, summary: str) -> Json:
     return {
         "name": name,
@@ -374,23 +413,27 @@ def _event_message(name: str, summary: str) -> Json:
         "summary": summary,
         "contentType": "application/json",
         "correlationId": {"location": "$message.payload#/correlation_id"},
-        "headers": {
-            "type": "object",
-            "properties": {
-                MSG_ID_HEADER: {
-                    "type": "string",
-                    "format": "uuid",
-                    "description": "The event_id: a retried publish is stored once.",
-                }
-            },
-        },
+        "headers": {"type": "object", "properties": HEADERS, "required": sorted(HEADERS)},
         "payload": {"$ref": SCHEMAS + name},
     }
 
 
-def _add_model(doc: Json, model: type[BaseModel]) -> None:
+def _add_sent_schemas(doc: Json) -> None:
+    """Every event's schema as it is sent, in place of the ones FastStream gave its subscribers.
+
+    FastStream describes what a handler accepts, defaults and all. What a consumer
+    receives is a published event, which carries every field: the envelope's and
+    the event's own are all `required` here.
+    """
+    sent: Json = {"components": {"schemas": {}}}
+    for model in EVENT_TYPES.values():
+        _add_model(sent, model, mode="serialization")
+    doc["components"]["schemas"].update(sent["components"]["schemas"])
+
+
+def _add_model(doc: Json, model: type[BaseModel], mode: JsonSchemaMode = "validation") -> None:
     """Put `model`'s JSON Schema (and the ones it refers to) among the schemas."""
-    schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")
+    schema = model.model_json_schema(ref_template=SCHEMAS + "{model}", mode=mode)
     found = {**schema.pop("$defs", {}), model.__name__: schema}
     for name, each in found.items():
         _put(doc["components"], "schemas", name, each)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from layercake.asyncapi import load_services, refs, render, resolve
-from layercake_contracts.events import EVENT_TYPES
+from layercake_contracts.events import EVENT_TYPES, EventBase, GateOpened
 from layercake_contracts.producers import PRODUCERS
 from layercake_contracts.rpc import RPC_ROOT
+from layercake_contracts.values import Gate
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "asyncapi.json"
@@ -116,3 +117,51 @@ def test_each_service_publishes_as_itself_only_what_the_producer_table_gives_it(
         assert service.runtime.bus.producer == service.name
         outside = {name for name in service.publishes if service.name not in PRODUCERS[name]}
         assert not outside, f"{service.name} publishes {outside}, which the table gives others"
+
+
+def test_every_event_message_requires_the_envelope_fields(document):
+    """A published event carries its whole envelope, so each event's schema lists every envelope field as required."""
+    envelope = set(EventBase.model_fields)
+    for name in EVENT_TYPES:
+        payload = resolve(document, document["components"]["messages"][name]["payload"]["$ref"])
+        missing = envelope - set(payload["required"])
+        assert not missing, f"{name} does not require {sorted(missing)}"
+
+
+def test_an_event_no_service_makes_says_so(document):
+    """A channel of an event no code publishes names no producer and says none makes one (ArtifactRecorded today)."""
+    unmade = {
+        name: channel
+        for name, channel in document["channels"].items()
+        if name in EVENT_TYPES and not channel["x-producers"]
+    }
+    assert "ArtifactRecorded" in unmade
+    for name, channel in unmade.items():
+        assert "no service yet" in channel["description"], name
+        assert not [op for op in document["operations"] if op.endswith(f".publish.{name}")]
+
+
+@pytest.mark.nats
+async def test_every_header_a_publish_sends_is_documented(bus, document):
+    """The headers of an event published through the bus are exactly the ones each event message documents, and all are required."""
+    event = GateOpened(project_id="wire", gate=Gate.G1)
+    await bus.publish(event)
+    stored = await bus.connection.jetstream().get_last_msg("LC_EVENTS", "lc.evt.wire.GateOpened")
+    sent = stored.headers or {}
+    for name in EVENT_TYPES:
+        headers = document["components"]["messages"][name]["headers"]
+        assert set(headers["properties"]) == set(sent), name
+        assert set(headers["required"]) == set(sent), name
+    assert sent["Nats-Msg-Id"] == str(event.event_id)
+    assert sent["Nats-Expected-Stream"] == headers["properties"]["Nats-Expected-Stream"]["const"]
+    assert sent["content-type"] == headers["properties"]["content-type"]["const"]
+
+
+def test_each_event_names_as_producers_every_service_the_table_allows_that_makes_one(document):
+    """The producers a channel names are contracts' table for its type, but for a type no code makes yet."""
+    differ = {
+        name: (channel["x-producers"], list(PRODUCERS[name]))
+        for name, channel in document["channels"].items()
+        if name in EVENT_TYPES and set(channel["x-producers"]) != set(PRODUCERS[name])
+    }
+    assert differ == {"ArtifactRecorded": ([], ["gateway"])}

@@ -8,6 +8,7 @@ bus that publishes it (`published_by`). Nothing here does I/O.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self, TypeAlias
@@ -16,6 +17,7 @@ from pydantic import (
     AwareDatetime,
     Field,
     TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -458,3 +460,30 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
 def parse_event(data: bytes | str) -> Event:
     """Decode an event from JSON; a `pydantic.ValidationError` names what was wrong."""
     return EVENT_ADAPTER.validate_json(data, context=WIRE)
+
+
+def uncatalogued(data: bytes | str) -> tuple[str, EventBase] | None:
+    """The type and envelope of an event of a type not in the catalogue, its envelope valid.
+
+    A later version may add event types; a consumer ignores one it does not know,
+    as long as it is an event: every envelope field present and valid. None for
+    anything else (a known type, not JSON, a broken envelope).
+    """
+    try:
+        fields = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    kind = fields.get("type")
+    envelope = {name: fields[name] for name in EventBase.model_fields if name in fields}
+    if (
+        not isinstance(kind, str)
+        or kind in EVENT_TYPES
+        or len(envelope) < len(EventBase.model_fields)
+    ):
+        return None
+    try:
+        return kind, EventBase.model_validate(envelope, context=WIRE)
+    except ValidationError:
+        return None

@@ -34,7 +34,12 @@ from layercake_contracts.bus import (
     ensure_stream,
     subject_filter,
 )
-from layercake_contracts.events import PROJECT_ID_PATTERN, ProcessingFailed, parse_event
+from layercake_contracts.events import (
+    PROJECT_ID_PATTERN,
+    ProcessingFailed,
+    parse_event,
+    uncatalogued,
+)
 from layercake_contracts.producers import service_named
 
 if TYPE_CHECKING:
@@ -251,6 +256,8 @@ class Reliability(BaseMiddleware):
         try:
             event = parse_event(self._raw.data)
         except ValidationError as exc:
+            if self._is_later_type():
+                return None  # acked in `after_processed`, the handler never called
             raise Malformed(str(exc)) from exc
         problem = delivery_problem(self._raw.subject, event)
         if problem is not None:
@@ -261,6 +268,23 @@ class Reliability(BaseMiddleware):
             correlation_id=str(event.correlation_id),
         ):
             return await call_next(msg)
+
+    def _is_later_type(self) -> bool:
+        """Whether the message is an event of a type not in the catalogue, on its own subject."""
+        found = uncatalogued(self._raw.data)
+        if found is None:
+            return False
+        kind, envelope = found
+        if self._raw.subject != f"{SUBJECT_ROOT}.{envelope.project_id}.{kind}":
+            return False
+        log.info(
+            "unknown_event_type_ignored",
+            service=self._runtime.service,
+            subject=self._raw.subject,
+            event_type=kind,
+            event_id=str(envelope.event_id),
+        )
+        return True
 
     async def after_processed(
         self,

@@ -104,7 +104,9 @@ async def test_slow_handler_is_kept_alive_by_in_progress_acks(nats_server, runti
         ("GateOpened", lambda p: p.pop("gate"), "gate"),
         ("GateOpened", lambda p: p.update(gate=42), "gate"),
         ("GateOpened", lambda p: p.update(occurred_at="yesterday"), "occurred_at"),
-        ("Nope", lambda p: p.update(type="Nope"), "Nope"),
+        # A type not in the catalogue is ignored only when its envelope is valid.
+        ("Nope", lambda p: p.update(type="Nope", occurred_at="yesterday"), "Nope"),
+        ("Nope", lambda p: (p.update(type="Nope"), p.pop("event_id")), "Nope"),
         ("GateOpened", lambda p: p.update(type="GateApproved"), "type"),
         # The subject's project is the one consumers act for: a payload naming another is refused.
         (
@@ -144,6 +146,35 @@ async def test_malformed_message_is_dead_lettered_naming_the_field(
     assert dead.service == "strict"
     # The dead letter itself is an event on the stream, seen by the all-events consumer.
     assert [e.event_id for e in handled if e.type == "GateOpened"] == [good.event_id]
+
+
+async def test_an_event_type_not_in_the_catalogue_is_acked_and_ignored(
+    nats_server, runtimes, dead_letters
+):
+    """A valid envelope of an unknown type never reaches a handler, is not dead-lettered, and is not delivered again."""
+    runtime = ServiceRuntime("tolerant", nats_server.url, fast_policy())
+    handled: list[Event] = []
+
+    @runtime.subscribe(runtime.broker, None)
+    async def on_any(event: Event) -> None:
+        handled.append(event)
+
+    await runtimes(runtime)
+    payload = json.loads(GateOpened(project_id="later", gate=Gate.G2).model_dump_json())
+    payload.update(type="GateReopened", reason="a type of a later version")
+    await runtime.broker.publish(
+        json.dumps(payload).encode(), "lc.evt.later.GateReopened", stream="LC_EVENTS"
+    )
+    known = GateOpened(project_id="later", gate=Gate.G3)
+    await runtime.bus.publish(known)
+
+    await eventually(lambda: [e.event_id for e in handled] == [known.event_id])
+    await asyncio.sleep(2.5)  # past ack_wait: an unacked message would come back
+    assert [e.event_id for e in handled] == [known.event_id]
+    assert dead_letters == []
+    info = await runtime.broker.connection.jetstream().consumer_info("LC_EVENTS", "tolerant-all")
+    assert info.num_ack_pending == 0
+    assert info.num_redelivered == 0
 
 
 async def test_garbage_bytes_are_dead_lettered(nats_server, runtimes, dead_letters):

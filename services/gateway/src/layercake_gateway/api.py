@@ -55,6 +55,17 @@ from layercake_gateway.core.project import Project
 from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
 from layercake_gateway.dependencies import Decider, GateName, User, Written, owned_project
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, BodyGuard, create_token, issue_token
+from layercake_gateway.responses import (
+    BODY_RESPONSES,
+    BUS,
+    CHANGING,
+    DECIDED,
+    LIMITED,
+    OWNED,
+    SERVERS,
+    SIGNED_IN,
+    as_json,
+)
 from layercake_gateway.routes import escalations, intake, prompts, release, session
 from layercake_gateway.routes.intake import MAX_INTAKE_CHARS
 
@@ -75,21 +86,6 @@ QUESTION_TIMEOUT_S = 10.0
 DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_FILE_CHARS = 400_000
 _MINUTE = 60.0
-
-
-class TooLarge(BaseModel):
-    """A 413: the request body was over the limit (`LAYERCAKE_HTTP_MAX_BODY_BYTES`)."""
-
-    detail: str
-    limit_bytes: int
-
-
-BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status.HTTP_413_CONTENT_TOO_LARGE: {
-        "model": TooLarge,
-        "description": "The request body is over the limit; nothing past it was read.",
-    }
-}
 
 
 class ProjectIntake(BaseModel):
@@ -194,7 +190,9 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     A request body is read only from a caller with a valid token, and only up to
     `max_body_bytes` (413 past it). A sign-in link's session lasts `session_ttl_s`.
     """
-    api = FastAPI(title="LayerCake gateway", version="0.1.0", responses=BODY_RESPONSES)
+    api = FastAPI(
+        title="LayerCake gateway", version="0.1.0", responses=BODY_RESPONSES, servers=SERVERS
+    )
 
     def revoked(jti: str) -> bool:
         # The ledger is reached only when a token is checked: `openapi_document` has none.
@@ -233,7 +231,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     decider = Decider(ledger, relay)
     decide, announce = decider, decider.announce
 
-    @api.post("/projects", status_code=status.HTTP_201_CREATED)
+    @api.post("/projects", status_code=status.HTTP_201_CREATED, responses=CHANGING | DECIDED)
     async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
         """Create a project from its intake (G0)."""
         project = Project(
@@ -248,18 +246,18 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         await announce()
         return _summary(project)
 
-    @api.get("/projects")
+    @api.get("/projects", responses=SIGNED_IN)
     async def list_projects(who: User) -> list[dict[str, Any]]:
         """The caller's projects."""
         projects = await asyncio.to_thread(ledger.projects)
         return [_summary(p) for p in projects if p.owner == who and name_of(who, p.project_id)]
 
-    @api.get("/projects/{project_id}")
+    @api.get("/projects/{project_id}", responses=SIGNED_IN | OWNED)
     async def get_project(project_id: str, who: User) -> dict[str, Any]:
         """One project: its gates and where it stands."""
         return _summary(await owned(project_id, who))
 
-    @api.get("/projects/{project_id}/gates")
+    @api.get("/projects/{project_id}/gates", responses=SIGNED_IN | OWNED)
     async def list_gates(project_id: str, who: User) -> list[dict[str, Any]]:
         """Each gate's state and the proof it still lacks."""
         project = await owned(project_id, who)
@@ -272,13 +270,13 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             for g in Gate
         ]
 
-    @api.post("/projects/{project_id}/gates/{gate}/approve")
+    @api.post("/projects/{project_id}/gates/{gate}/approve", responses=CHANGING | OWNED | DECIDED)
     async def approve(project_id: str, gate: GateName, who: User) -> dict[str, Any]:
         """Approve a gate; the next one opens and its agents are asked to work."""
         project = await decide(project_id, who, lambda p: p.approve(gate, who, announce=True))
         return _summary(project)
 
-    @api.post("/projects/{project_id}/gates/{gate}/reject")
+    @api.post("/projects/{project_id}/gates/{gate}/reject", responses=CHANGING | OWNED | DECIDED)
     async def reject(project_id: str, gate: GateName, body: Rejection, who: User) -> dict[str, Any]:
         """Reject a gate with a reason; its agents work again with that reason."""
         project = await decide(
@@ -286,13 +284,13 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         )
         return _summary(project)
 
-    @api.post("/projects/{project_id}/findings/accept")
+    @api.post("/projects/{project_id}/findings/accept", responses=CHANGING | OWNED | DECIDED)
     async def accept_findings(project_id: str, body: Rejection, who: User) -> dict[str, Any]:
         """Accept G7's open findings ("audit unavailable: …", high ones) with a reason."""
         project = await decide(project_id, who, lambda p: p.accept_findings(who, body.reason))
         return _summary(project)
 
-    @api.post("/projects/{project_id}/design")
+    @api.post("/projects/{project_id}/design", responses=CHANGING | OWNED | DECIDED)
     async def select(project_id: str, body: Selection, who: User) -> dict[str, Any]:
         """Choose one of the G4 design options."""
         project = await decide(
@@ -300,7 +298,11 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         )
         return _summary(project)
 
-    @api.get("/projects/{project_id}/design/{option}", response_class=HTMLResponse)
+    @api.get(
+        "/projects/{project_id}/design/{option}",
+        response_class=HTMLResponse,
+        responses=as_json(BODY_RESPONSES | SIGNED_IN | OWNED | BUS),
+    )
     async def design_option(project_id: str, option: str, who: User) -> HTMLResponse:
         """One G4 design option, as the designer wrote it, to look at (scripts cannot run)."""
         project = await owned(project_id, who)
@@ -336,7 +338,11 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         except Unanswered as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
 
-    @api.post("/projects/{project_id}/agents/{role}", status_code=status.HTTP_202_ACCEPTED)
+    @api.post(
+        "/projects/{project_id}/agents/{role}",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=CHANGING | OWNED | LIMITED | BUS,
+    )
     async def run_agent(project_id: str, role: Role, body: AgentRun, who: User) -> dict[str, str]:
         """Ask a role agent to work at a gate; follow the returned event id."""
         project = await owned(project_id, who)
@@ -344,12 +350,20 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
                                  instructions=body.instructions)  # fmt: skip
         return await send(who, request)
 
-    @api.post("/projects/{project_id}/builds", status_code=status.HTTP_202_ACCEPTED)
+    @api.post(
+        "/projects/{project_id}/builds",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=CHANGING | OWNED | DECIDED | LIMITED | BUS,
+    )
     async def build(project_id: str, body: BuildRun, who: User) -> dict[str, str]:
         """Install, build, test, lint, audit (or a choice of them) on a role's latest tree."""
         return await build_tree(project_id, body.role, body.gate, body.steps, who)
 
-    @api.post("/projects/{project_id}/commits", status_code=status.HTTP_202_ACCEPTED)
+    @api.post(
+        "/projects/{project_id}/commits",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=CHANGING | OWNED | DECIDED | LIMITED | BUS,
+    )
     async def commit(project_id: str, body: Commit, who: User) -> dict[str, str]:
         """Commit a role's latest tree: it is validated first; CommitCreated follows a pass."""
         return await build_tree(project_id, body.role, body.gate, tuple(Step), who)
@@ -369,7 +383,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         )  # fmt: skip
         return await send(who, request)
 
-    @api.get("/projects/{project_id}/commits")
+    @api.get("/projects/{project_id}/commits", responses=SIGNED_IN | OWNED | BUS)
     async def history(
         project_id: str, who: User, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> HistoryAnswer:
@@ -378,12 +392,16 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         asked = HistoryQuestion(project_id=project.project_id, limit=limit)
         return await question(HISTORY_SUBJECT, asked, HistoryAnswer)
 
-    @api.post("/parse")
+    @api.post("/parse", responses=CHANGING | BUS)
     async def parse(body: ParseQuestion, who: User) -> ParseAnswer:  # noqa: ARG001  # any user
         """Extract the files a model's answer writes (the parser's core, answered at once)."""
         return await question(PARSE_SUBJECT, body, ParseAnswer)
 
-    @api.post("/projects/{project_id}/files", status_code=status.HTTP_202_ACCEPTED)
+    @api.post(
+        "/projects/{project_id}/files",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=CHANGING | OWNED | LIMITED | BUS,
+    )
     async def write_file(project_id: str, body: FileWrite, who: User) -> dict[str, str]:
         """Write a file into a role's tree; recorded as the user's FilesWritten, then built."""
         if problem := project_path_problem(body.path):
@@ -405,12 +423,12 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         )  # fmt: skip
         return await send(who, written)
 
-    @api.get("/projects/{project_id}/artifacts")
+    @api.get("/projects/{project_id}/artifacts", responses=SIGNED_IN | OWNED)
     async def artifacts(project_id: str, who: User) -> dict[str, list[dict[str, Any]]]:
         """The proof artifacts recorded for each gate."""
         return dict((await owned(project_id, who)).artifacts)
 
-    @api.get("/projects/{project_id}/errors")
+    @api.get("/projects/{project_id}/errors", responses=SIGNED_IN | OWNED)
     async def errors(
         project_id: str, who: User, resolved: bool | None = None
     ) -> list[dict[str, Any]]:
@@ -420,7 +438,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
             return list(entries)
         return [e for e in entries if (e["resolved_at"] is not None) is resolved]
 
-    @api.get("/projects/{project_id}/events")
+    @api.get("/projects/{project_id}/events", responses=SIGNED_IN | OWNED | BUS)
     async def events(
         project_id: str,
         who: User,
@@ -441,7 +459,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
         streams.add(subscription)
         return StreamingResponse(_sse(subscription, streams), media_type="text/event-stream")
 
-    @api.get("/healthz")
+    @api.get("/healthz", responses=BUS)
     async def healthz() -> dict[str, str]:
         """The store and the bus answer (503 naming which does not)."""
         try:

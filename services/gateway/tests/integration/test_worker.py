@@ -134,3 +134,30 @@ async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_by_the_le
     assert "produced by builder" in letter.error
     assert "'agent'" in letter.error
     assert gateway.ledger.get("calc").version == version
+
+
+async def test_an_event_type_the_ledger_does_not_know_is_acked_and_ignored(gateway):
+    """An event of a type not in the catalogue is not dead-lettered and does not hold back the ordered ledger consumer."""
+    root = ProjectCreated(project_id="later", name="later", intake="i", owner="ada")
+    await gateway.bus.publish(root)
+    await settle(lambda: known(gateway, "later"))
+    payload = {**json.loads(root.model_dump_json()), "type": "GateReopened", "gate": "G0"}
+    await gateway.broker.publish(
+        json.dumps(payload).encode(), "lc.evt.later.GateReopened", stream=STREAM_NAME
+    )
+    await gateway.bus.publish(GateApproved.follow(root, gate=Gate.G0, by="ada"))
+
+    async def opened() -> bool:
+        return gateway.ledger.get("later").state_of(Gate.G1).value == "in_progress"
+
+    await settle(opened)
+    js = gateway.broker.connection.jetstream()
+    last = (await js.stream_info(STREAM_NAME)).state.last_seq
+    subjects = [(await js.get_msg(STREAM_NAME, n)).subject for n in range(1, last + 1)]
+    assert not [s for s in subjects if s.endswith(".ProcessingFailed")]
+
+    async def all_acked() -> bool:
+        info = await js.consumer_info(STREAM_NAME, "gateway-ledger")
+        return info.num_pending == info.num_ack_pending == info.num_redelivered == 0
+
+    await settle(all_acked)

@@ -24,7 +24,7 @@ from layercake_contracts.values import FileEntry, Gate, Manifest, Role
 from layercake_git.adapters.releases import release_path
 from layercake_git.app import create_runtime
 from layercake_git.settings import Settings
-from layercake_testing.waiting import eventually
+from layercake_testing.waiting import eventually, settle
 
 pytestmark = pytest.mark.nats
 
@@ -203,3 +203,23 @@ async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_and_not_c
     assert "'agent'" in dead.error
     assert not [e for e in seen if isinstance(e, CommitCreated)]
     assert not (root / "shop.git").exists()
+
+
+async def test_an_event_type_git_does_not_know_is_acked_and_ignored(git_and_observer, project):
+    """An event of a type not in the catalogue (a later version's) gets no answer and no dead letter; the build after it is committed."""
+    observer, seen, _ = git_and_observer
+    later = {**json.loads(project.model_dump_json()), "type": "GateReopened", "gate": "G5"}
+    subject = f"lc.evt.{project.project_id}.GateReopened"
+    await observer.broker.publish(json.dumps(later).encode(), subject, stream=STREAM_NAME)
+    [created] = await answers(
+        observer, seen, 1, await build_succeeded(observer, project, {"app.py": b"x\n"})
+    )
+    assert isinstance(created, CommitCreated)
+    js = observer.broker.connection.jetstream()
+
+    async def all_acked() -> bool:
+        info = await js.consumer_info(STREAM_NAME, "git-flow")
+        return info.num_pending == info.num_ack_pending == info.num_redelivered == 0
+
+    await settle(all_acked)
+    assert not [e for e in seen if isinstance(e, ProcessingFailed)]

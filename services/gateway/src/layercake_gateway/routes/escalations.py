@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from layercake_contracts.values import EscalationKind
 from layercake_gateway.core.resolutions import RESOLUTIONS, Resolution
 from layercake_gateway.dependencies import DeciderDep, LedgerDep, User, owned_project
+from layercake_gateway.responses import CHANGING, DECIDED, OWNED, SIGNED_IN
 
 router = APIRouter(tags=["escalations"])
 
@@ -49,13 +50,15 @@ def listed(escalations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/projects/{project_id}/escalations")
+@router.get("/projects/{project_id}/escalations", responses=SIGNED_IN | OWNED)
 async def list_escalations(project_id: str, who: User, ledger: LedgerDep) -> list[dict[str, Any]]:
     """What waits for a person, numbered from 0, what each choice does, and what was decided."""
     return listed((await owned_project(ledger, project_id, who)).escalations)
 
 
-@router.post("/projects/{project_id}/escalations/{number}/resolve")
+@router.post(
+    "/projects/{project_id}/escalations/{number}/resolve", responses=CHANGING | OWNED | DECIDED
+)
 async def resolve(
     project_id: str, number: int, body: Resolve, who: User, decide: DeciderDep
 ) -> list[dict[str, Any]]:

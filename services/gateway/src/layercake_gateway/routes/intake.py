@@ -15,6 +15,7 @@ from layercake_gateway.dependencies import (  # FastAPI reads the annotations at
     User,
     Written,
 )
+from layercake_gateway.responses import CHANGING, DECIDED, OWNED
 
 MAX_INTAKE_CHARS = 100_000
 router = APIRouter(tags=["intake"])
@@ -37,7 +38,7 @@ class IntakeRevisedReply(BaseModel):
     state: str
 
 
-@router.put("/projects/{project_id}/intake")
+@router.put("/projects/{project_id}/intake", responses=CHANGING | OWNED | DECIDED)
 async def revise_intake(
     project_id: str, body: IntakeRevision, who: User, decide: DeciderDep
 ) -> IntakeRevisedReply:

@@ -22,6 +22,15 @@ from layercake_gateway.dependencies import (
     User,
     owned_project,
 )
+from layercake_gateway.responses import (
+    BODY_RESPONSES,
+    BUS,
+    CHANGING,
+    DECIDED,
+    OWNED,
+    SIGNED_IN,
+    as_json,
+)
 
 if TYPE_CHECKING:
     from layercake_gateway.core.project import Project
@@ -62,7 +71,7 @@ class AnswerSent(BaseModel):
     size: int
 
 
-@router.get("/projects/{project_id}/prompts")
+@router.get("/projects/{project_id}/prompts", responses=SIGNED_IN | OWNED)
 async def list_prompts(
     project_id: str,
     who: User,
@@ -78,7 +87,11 @@ async def list_prompts(
     return [PromptListed.model_validate(p) for p in chosen]
 
 
-@router.get("/projects/{project_id}/prompts/{number}", response_class=PlainTextResponse)
+@router.get(
+    "/projects/{project_id}/prompts/{number}",
+    response_class=PlainTextResponse,
+    responses=as_json(BODY_RESPONSES | SIGNED_IN | OWNED | BUS),
+)
 async def read_prompt(
     project_id: str, number: PromptNumber, who: User, ledger: LedgerDep, bus: BusDep
 ) -> PlainTextResponse:
@@ -88,7 +101,11 @@ async def read_prompt(
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
-@router.post("/projects/{project_id}/prompts/{number}/answer", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/projects/{project_id}/prompts/{number}/answer",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=CHANGING | OWNED | DECIDED | BUS,
+)
 async def answer_prompt(
     project_id: str,
     number: PromptNumber,

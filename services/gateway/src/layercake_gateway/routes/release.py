@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from layercake_contracts.values import RemoteUrl
 from layercake_gateway.dependencies import DeciderDep, User  # noqa: TC001  # FastAPI reads the annotations at runtime
+from layercake_gateway.responses import CHANGING, DECIDED, OWNED
 
 router = APIRouter(tags=["release"])
 
@@ -37,7 +38,11 @@ class ExportAccepted(BaseModel):
     push: Literal["now", "at G9's approval"]
 
 
-@router.post("/projects/{project_id}/export", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/projects/{project_id}/export",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=CHANGING | OWNED | DECIDED,
+)
 async def export(project_id: str, body: Export, who: User, decide: DeciderDep) -> ExportAccepted:
     """Name the release target (G9 open) or push an approved release; PushCompleted follows."""
     pushed: list[bool] = []

@@ -29,6 +29,7 @@ from layercake_gateway.core.session import (
 from layercake_gateway.core.tokens import Unauthenticated, utc_text
 from layercake_gateway.dependencies import LedgerDep, User  # noqa: TC001  # FastAPI reads the annotations at runtime
 from layercake_gateway.guard import issue_signin_code, issue_token, read_code
+from layercake_gateway.responses import CHANGING
 
 router = APIRouter(tags=["session"])
 log = structlog.get_logger(__name__)
@@ -66,7 +67,7 @@ class SigninLink(BaseModel):
     expires_at: str
 
 
-@router.post("/signin-links", status_code=status.HTTP_201_CREATED)
+@router.post("/signin-links", status_code=status.HTTP_201_CREATED, responses=CHANGING)
 async def create_signin_link(request: Request, body: LinkWanted, who: User) -> SigninLink:
     """A link that signs `who` in once, in a browser, and leads to `next`."""
     code, claims = issue_signin_code(request.app.state.jwt_secret, who)
