@@ -92,6 +92,8 @@ async def test_layercake_why_walks_from_the_first_commit_back_to_g0s_approval(bu
     ]  # fmt: skip
     assert lines[6] == f"<- GateApproved G0 {issued[0].event_id} by ada"
     assert lines[-1] == "7 event(s), back to a person's decision"
+    by_sha = await why(env, "calc", commit.sha[:10])
+    assert by_sha.stdout == done.stdout, "a commit's sha names its CommitCreated"
 
 
 async def test_layercake_why_on_an_event_the_ledger_never_saw_says_so(bus, tmp_path):
@@ -102,4 +104,4 @@ async def test_layercake_why_on_an_event_the_ledger_never_saw_says_so(bus, tmp_p
     missing = str(uuid.uuid4())
     done = await why(env, "calc", missing)
     assert done.returncode == 2
-    assert f"the ledger saw no event '{missing}' of calc (8 seen)" in done.stderr
+    assert f"the ledger saw no event or commit '{missing}' of calc (8 events seen)" in done.stderr

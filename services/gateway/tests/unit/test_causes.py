@@ -12,7 +12,7 @@ from layercake_contracts.events import (
     ProjectCreated,
 )
 from layercake_contracts.values import Diagnostic, Gate, Manifest, Role, Step, StepResult
-from layercake_gateway.core.causes import Seen, caused_by, causes, decided_here
+from layercake_gateway.core.causes import Seen, caused_by, causes, decided_here, named
 from layercake_gateway.core.gates import GateState
 from layercake_gateway.core.outbox import Recorded, announcements
 from layercake_gateway.core.policy import Policy, react
@@ -125,3 +125,12 @@ def test_a_chain_that_loops_back_on_itself_ends():
     """Bad data (an event naming a later one) cannot make the walk run forever."""
     line = {"a": Seen("a", "X", "b", None, "s"), "b": Seen("b", "Y", "a", None, "s")}
     assert [s.event_id for s in causes(line, "a")] == ["a", "b"]
+
+
+def test_an_event_is_named_by_its_id_or_its_commits_sha_but_not_by_a_short_prefix():
+    """A commit's sha (7 or more of it) names its CommitCreated; fewer names nothing."""
+    line = {"c": Seen("c", "CommitCreated", "b", "G1", "git", sha="abcdef0123" + "0" * 30)}
+    assert named(line, "c") == ["c"]
+    assert named(line, "ABCDEF0") == ["c"]
+    assert named(line, "abcdef") == []
+    assert named(line, "nothing-like-it") == []

@@ -63,19 +63,34 @@ class Seen:
     cause: str | None
     gate: str | None
     who: str  # the person who decided it (`by`, the owner), or the service that produced it
+    sha: str | None = None  # a commit's (CommitCreated); None: another event, or seen before
 
     @classmethod
     def of(cls, event: EventBase) -> Seen:
         """What the ledger keeps of `event`."""
         fields = event.__dict__
-        gate, by, owner = fields.get("gate"), fields.get("by"), fields.get("owner")
+        gate, by, owner, sha = (fields.get(k) for k in ("gate", "by", "owner", "sha"))
         return cls(
             event_id=str(event.event_id),
             type=str(fields["type"]),
             cause=None if event.causation_id is None else str(event.causation_id),
             gate=None if gate is None else str(gate),
             who=str(by or owner or event.producer),
+            sha=None if sha is None else str(sha),
         )
+
+
+SHA_PREFIX_MIN = 7
+
+
+def named(seen: Mapping[str, Seen], given: str) -> list[str]:
+    """The ids of the events `given` names: an event id, or a commit's sha (7 or more of it)."""
+    given = given.strip().lower()
+    if given in seen:
+        return [given]
+    if len(given) < SHA_PREFIX_MIN:
+        return []
+    return [s.event_id for s in seen.values() if s.sha is not None and s.sha.startswith(given)]
 
 
 def causes(seen: Mapping[str, Seen], event_id: str) -> list[Seen]:
