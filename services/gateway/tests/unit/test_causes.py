@@ -134,3 +134,7 @@ def test_an_event_is_named_by_its_id_or_its_commits_sha_but_not_by_a_short_prefi
     assert named(line, "ABCDEF0") == ["c"]
     assert named(line, "abcdef") == []
     assert named(line, "nothing-like-it") == []
+    told_again = {**line, "d": Seen("d", "CommitCreated", "e", "G9", "git", sha=line["c"].sha)}
+    assert named(told_again, "abcdef0") == ["c"], "one commit told twice: the first"
+    other = {**line, "f": Seen("f", "CommitCreated", "e", "G9", "git", sha="abcdef0f" + "0" * 32)}
+    assert sorted(named(other, "abcdef0")) == ["c", "f"], "two commits: ambiguous"

@@ -90,7 +90,10 @@ def named(seen: Mapping[str, Seen], given: str) -> list[str]:
         return [given]
     if len(given) < SHA_PREFIX_MIN:
         return []
-    return [s.event_id for s in seen.values() if s.sha is not None and s.sha.startswith(given)]
+    commits = [s for s in seen.values() if s.sha is not None and s.sha.startswith(given)]
+    if len({s.sha for s in commits}) == 1:  # one commit told twice (made, then tagged): the first
+        return [commits[0].event_id]
+    return [s.event_id for s in commits]
 
 
 def causes(seen: Mapping[str, Seen], event_id: str) -> list[Seen]:
