@@ -1,4 +1,4 @@
-"""`layercake gateway run`, `replay` and the commands over the HTTP API: the gateway's CLI."""
+"""`layercake gateway run`, `replay`, `why` and the commands over the HTTP API (the gateway CLI)."""
 
 from __future__ import annotations
 
