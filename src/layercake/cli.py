@@ -58,6 +58,7 @@ from layercake_gateway.cli import (
     revise,
     select,
     token,
+    why,
 )
 from layercake_gateway.cli import app as gateway_app
 from layercake_gateway.cli import status as project_status
@@ -75,6 +76,7 @@ _OVER_THE_API = {
 # says which setting it lacks (a key to sign with, a ledger), and the rest need none.
 _STANDS_IN = {
     "replay": ("LAYERCAKE_LEDGER_URL",),
+    "why": ("LAYERCAKE_LEDGER_URL",),
     "audit": ("LAYERCAKE_LEDGER_URL",),
     "log": ("LAYERCAKE_WORKSPACES_ROOT",),
     **dict.fromkeys(_OVER_THE_API - {"token"}, ("LAYERCAKE_API_URL",)),
@@ -96,6 +98,7 @@ app.add_typer(gateway_app, name="gateway")
 app.command(name="parse")(parse)
 app.command(name="build")(build)
 app.command(name="replay")(replay)
+app.command(name="why")(why)
 app.add_typer(audit, name="audit")
 app.add_typer(token, name="token")
 for command in (new, approve, reject, accept, select, events, prompts, prompt, answer,

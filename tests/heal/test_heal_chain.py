@@ -72,14 +72,8 @@ def heal_request(manifest: Manifest, results: tuple[StepResult, ...]) -> HealReq
     announced = [
         message
         for e in project.collect_events()
-        for message in announcements(
-            Recorded(
-                name=type(e).__name__, project_id=project.project_id, aggregate_id=project.id,
-                version=e.originator_version,
-                state={k: v for k, v in e.__dict__.items() if not k.startswith("originator")},
-            )
-        )
-    ]  # fmt: skip
+        for message in announcements(Recorded.of(e, project.project_id, project.run_id()))
+    ]
     (heal,) = [m for m in announced if isinstance(m, HealRequested)]
     return heal
 

@@ -119,6 +119,19 @@ def test_replay_outside_the_ledger_says_which_positions_exist(
     )
 
 
+def test_why_walks_the_demo_s_first_commit_back_to_g0_s_approval_or_the_intake(
+    newcomer: Newcomer,
+) -> None:
+    """`why PROJECT SHA` on the repository's first commit ends at a person's decision."""
+    first = newcomer.sh("git log --reverse --format=%H", cwd=Demo.repository).out.split()[0]
+    shown = newcomer.layercake("why", Demo.project, first, cwd=ELSEWHERE)
+    assert shown.code == 0, repr(shown)
+    lines = shown.out.splitlines()
+    assert lines[0].startswith("CommitCreated "), repr(shown)
+    assert re.search(r"GateApproved G0 \S+ by|ProjectCreated", lines[-2]), repr(shown)
+    assert "back to a person's decision" in lines[-1] or "back to the intake" in lines[-1]
+
+
 def test_audit_verify_checks_the_demo_s_ledger_and_refuses_an_unknown_project(
     newcomer: Newcomer,
 ) -> None:

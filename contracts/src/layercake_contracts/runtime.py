@@ -11,7 +11,7 @@ original. A message is never redelivered forever and never dropped in silence.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import re
 import signal
 import uuid
@@ -177,12 +177,14 @@ class ServiceRuntime:
         """Publish `ProcessingFailed` for `msg`, naming its event when it can."""
         meta = msg.metadata
         project_id, original_type = _project_and_type(msg.subject)
-        original_id: uuid.UUID | None = None
-        correlation = uuid.uuid5(_DEAD_LETTER_NAMESPACE, msg.subject)
-        with contextlib.suppress(ValueError):
-            original = parse_event(msg.data)
-            original_id, correlation = original.event_id, original.correlation_id
-            original_type = original.type
+        # What can be read of a bad message's envelope is kept: its id, its run, its type.
+        envelope = _envelope(msg.data)
+        original_id = _uuid_in(envelope, "event_id")
+        correlation = _uuid_in(envelope, "correlation_id") or uuid.uuid5(
+            _DEAD_LETTER_NAMESPACE, msg.subject
+        )
+        if isinstance(envelope.get("type"), str):
+            original_type = envelope["type"]
         event = ProcessingFailed(
             # Deterministic: a dead letter published twice is stored once.
             event_id=uuid.uuid5(
@@ -201,6 +203,23 @@ class ServiceRuntime:
             error=error[:4000],
         )
         await self.bus.publish(event)
+
+
+def _envelope(data: bytes) -> dict[str, Any]:
+    """The message's JSON object as far as it is one; {} for bytes that are not."""
+    try:
+        found = json.loads(data)
+    except ValueError:  # not JSON, or not UTF-8
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _uuid_in(envelope: dict[str, Any], field: str) -> uuid.UUID | None:
+    """The envelope's `field` if it is a UUID, else None."""
+    try:
+        return uuid.UUID(str(envelope[field]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _project_and_type(subject: str) -> tuple[str, str | None]:

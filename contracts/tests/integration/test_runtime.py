@@ -73,6 +73,7 @@ async def test_failing_handler_is_tried_max_deliver_times_then_dead_lettered(
     assert calls.count(healthy.event_id) == 1
     [dead] = dead_letters
     assert dead.original_event_id == poisoned.event_id
+    assert dead.correlation_id == poisoned.correlation_id
     assert dead.project_id == "poison"
     assert dead.service == "flaky"
     assert dead.deliveries == 3
@@ -144,6 +145,10 @@ async def test_malformed_message_is_dead_lettered_naming_the_field(
     assert named in dead.error
     assert dead.deliveries == 1
     assert dead.service == "strict"
+    # What could be read of the envelope is kept: the audit follows the message's run.
+    assert str(dead.original_event_id) == payload["event_id"]
+    assert str(dead.causation_id) == payload["event_id"]
+    assert str(dead.correlation_id) == payload["correlation_id"]
     # The dead letter itself is an event on the stream, seen by the all-events consumer.
     assert [e.event_id for e in handled if e.type == "GateOpened"] == [good.event_id]
 
@@ -234,3 +239,27 @@ async def test_idle_concurrent_consumers_log_no_error_while_waiting(nats_server,
     assert any("waiting for messages" in r.getMessage() for r in records), "the log was read"
     errors = [r for r in records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == [], [r.getMessage() for r in errors]
+
+
+async def test_a_bad_message_with_an_unreadable_id_keeps_the_correlation_it_has(
+    nats_server, runtimes, dead_letters
+):
+    """An envelope is read field by field: a broken event_id is left out, the correlation kept."""
+    runtime = ServiceRuntime("strict", nats_server.url, fast_policy())
+
+    @runtime.subscribe(runtime.broker, GateOpened)
+    async def on_gate_opened(event: GateOpened) -> None:
+        raise AssertionError("must not be called")
+
+    await runtimes(runtime)
+    payload = json.loads(GateOpened(project_id="half", gate=Gate.G2).model_dump_json())
+    payload["event_id"] = "not-a-uuid"
+    await runtime.broker.publish(
+        json.dumps(payload).encode(), "lc.evt.half.GateOpened", stream="LC_EVENTS"
+    )
+    await eventually(lambda: len(dead_letters) == 1)
+    [dead] = dead_letters
+    assert dead.original_event_id is None
+    assert dead.causation_id is None
+    assert str(dead.correlation_id) == payload["correlation_id"]
+    assert dead.original_type == "GateOpened"

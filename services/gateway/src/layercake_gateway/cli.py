@@ -1,4 +1,4 @@
-"""`layercake gateway run`, `replay` and the commands over the HTTP API: the gateway's CLI."""
+"""`layercake gateway run`, `replay`, `why` and the commands over the HTTP API (the gateway CLI)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from layercake_gateway.adapters.ledger import Ledger, NoLedger, UnknownProject
 from layercake_gateway.api import issue_token
 from layercake_gateway.app import create_ledger, create_runtime
 from layercake_gateway.core.audit import project_document
+from layercake_gateway.core.causes import DECISIONS, INTAKE, causes, named
 from layercake_gateway.core.names import name_of
 from layercake_gateway.core.project import LedgerError
 from layercake_gateway.core.tokens import utc_text
@@ -401,6 +402,43 @@ def replay(
     for number, escalation in enumerate(document["escalations"]):
         facts = "; ".join(f"{k} {v}" for k, v in escalation.items() if v is not None)
         typer.echo(f"escalation {number}: {facts}")
+
+
+def why(
+    project: Annotated[str, typer.Argument(help="The project: its bus id or your name for it.")],
+    event_id: Annotated[
+        str, typer.Argument(help="One of the project's bus events: its id, or a commit's sha.")
+    ],
+) -> None:
+    """Print the chain of causes from EVENT_ID back to a person's decision or the intake.
+
+    EVENT_ID: an event's id, or a commit's sha (its CommitCreated). One line an event
+    (type, gate, id, who), read from the ledger offline. A chain that stops at a cause
+    the ledger never saw says so: exit 1.
+    """
+    ledger = _ledger()
+    try:
+        seen = ledger.seen(_known_as(ledger, project))
+    except UnknownProject as exc:
+        msg = f"{exc} in the ledger at {Settings().ledger_url}"
+        raise typer.BadParameter(msg, param_hint="PROJECT") from exc
+    found = named(seen, event_id)
+    if len(found) != 1:
+        what = f"{len(found)} commits start with" if found else "no event or commit"
+        msg = f"the ledger saw {what} {event_id!r} of {project} ({len(seen)} events seen)"
+        raise typer.BadParameter(msg, param_hint="EVENT_ID")
+    chain = causes(seen, found[0])
+    for depth, link in enumerate(chain):
+        arrow = "<- " if depth else ""
+        typer.echo(f"{arrow}{link.type} {link.gate or '-'} {link.event_id} by {link.who}")
+    last = chain[-1]
+    if last.cause is not None:
+        typer.echo(f"the chain stops: its cause {last.cause} was never recorded", err=True)
+        raise typer.Exit(1)
+    ending = "the intake" if last.type == INTAKE else "a person's decision"
+    if last.type not in DECISIONS | {INTAKE}:
+        ending = "an event that names no cause"
+    typer.echo(f"{len(chain)} event(s), back to {ending}")
 
 
 RECENT_ERRORS = 5

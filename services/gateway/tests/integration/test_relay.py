@@ -6,14 +6,12 @@ import asyncio
 
 import pytest
 
-from layercake_contracts.bus import STREAM_NAME, Bus
 from layercake_contracts.events import (
     AgentFailed,
     BuildFailed,
     CodeGenerated,
     GateApproved,
     ProjectCreated,
-    parse_event,
 )
 from layercake_contracts.values import (
     Diagnostic,
@@ -32,17 +30,9 @@ from layercake_contracts.values import (
 from layercake_gateway.adapters.ledger import Ledger
 from layercake_gateway.adapters.relay import Relay
 from layercake_gateway.core.policy import Policy
+from layercake_testing.stream import stream_events
 
 pytestmark = pytest.mark.nats
-
-
-async def stream_events(bus: Bus) -> list:
-    js = bus._broker.connection.jetstream()
-    info = await js.stream_info(STREAM_NAME)
-    return [
-        parse_event((await js.get_msg(STREAM_NAME, seq)).data)
-        for seq in range(1, info.state.last_seq + 1)
-    ]
 
 
 class CrashAfterPublishing(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,6 +22,9 @@ from layercake_gateway.adapters.ledger import UnknownProject
 from layercake_gateway.app import create_runtime
 from layercake_gateway.settings import Settings
 from layercake_testing.waiting import settle
+
+if TYPE_CHECKING:
+    from layercake_gateway.core.causes import Seen
 
 pytestmark = pytest.mark.nats
 
@@ -125,7 +129,7 @@ async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_by_the_le
     """A BuildSucceeded whose producer is the agent is dead-lettered naming both services, and the ledger records no build."""
     root = ProjectCreated(project_id="calc", name="calc", intake="i", owner="ada")
     await gateway.bus.publish(root)
-    version = (await settle(lambda: known(gateway, "calc"))).version
+    await settle(lambda: known(gateway, "calc"))
     forged = BuildSucceeded.follow(
         root, role=Role.BACKEND_DEVELOPER, gate=Gate.G5, attempt=1, manifest=Manifest(), results=()
     )
@@ -133,7 +137,16 @@ async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_by_the_le
     assert letter.original_type == "BuildSucceeded"
     assert "produced by builder" in letter.error
     assert "'agent'" in letter.error
-    assert gateway.ledger.get("calc").version == version
+    # The ledger keeps the dead letter as seen (for `why`), and nothing of the forged build.
+
+    async def kept() -> Seen | None:
+        return (await asyncio.to_thread(gateway.ledger.seen, "calc")).get(str(letter.event_id))
+
+    seen = await settle(kept)
+    assert seen.cause == str(forged.event_id)
+    assert str(forged.event_id) not in gateway.ledger.seen("calc")
+    project = gateway.ledger.get("calc")
+    assert (project.artifacts["G5"], project.done_roles["G5"]) == ([], [])
 
 
 async def test_an_event_type_the_ledger_does_not_know_is_acked_and_ignored(gateway):

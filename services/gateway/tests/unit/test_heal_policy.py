@@ -65,14 +65,7 @@ def announced(project: Project) -> list:
 
 
 def recorded_events(project: Project) -> list[Recorded]:
-    return [
-        Recorded(
-            name=type(e).__name__, project_id=project.project_id, aggregate_id=project.id,
-            version=e.originator_version,
-            state={k: v for k, v in e.__dict__.items() if not k.startswith("originator")},
-        )
-        for e in project.collect_events()
-    ]  # fmt: skip
+    return [Recorded.of(e, project.project_id, project.run_id()) for e in project.collect_events()]
 
 
 def failed_build(attempt: int, result: StepResult, **extra: object) -> BuildFailed:
@@ -256,6 +249,7 @@ def test_old_recorded_attempt_failures_still_announce_a_heal():
         state={"gate": "G5", "role": "backend_developer", "attempt": 1, "at": "t", "heal": True,
                "reason": "attempt 1 of 3 failed", "manifest": {},
                "errors": [{"tool": "pytest", "message": "boom"}], "timestamp": datetime.now()},  # noqa: DTZ005
+        correlation_id=Project.create_id("p"),
     )  # fmt: skip
     [heal] = announcements(old)
     assert isinstance(heal, HealRequested)

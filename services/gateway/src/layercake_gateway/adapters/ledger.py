@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Tracking, Transcoder
 
+from layercake_gateway.core.causes import Seen, caused_by, decided_here
 from layercake_gateway.core.chain import GENESIS, Break, first_break, seal, unseal
 from layercake_gateway.core.policy import Policy, react
 from layercake_gateway.core.project import LedgerError, Project
@@ -221,6 +222,7 @@ class Ledger:
                 return False
             project = react(self._find(event.project_id), event, self.policy)
             pending = project.collect_events() if project is not None else []
+            caused_by(pending, event.event_id)
             self._mapper.begin()
             try:
                 self.app.events.put(pending, tracking=tracking)
@@ -240,6 +242,7 @@ class Ledger:
         for _ in range(_RETRIES_ON_CONFLICT):
             project = self.get(project_id)
             decision(project)
+            decided_here(project.pending_events, project.id)
             self._mapper.begin()
             try:
                 self.app.save(project)
@@ -250,6 +253,7 @@ class Ledger:
 
     def create(self, project: Project) -> Project:
         """Store a project made by a person (the API); refused if the id is taken."""
+        decided_here(project.pending_events, project.id)
         try:
             self.app.save(project)
         except IntegrityError as exc:
@@ -302,6 +306,14 @@ class Ledger:
         except AggregateNotFoundError as exc:
             raise UnknownProject(project_id) from exc
         return project
+
+    def seen(self, project_id: str) -> dict[str, Seen]:
+        """Every bus event of `project_id` the ledger saw, by id (`UnknownProject` if none)."""
+        stored = self.recorder.select_events(Project.create_id(project_id))
+        if not stored:
+            raise UnknownProject(project_id)
+        kept = (vars(self.app.mapper.to_domain_event(e)).get("seen") for e in stored)
+        return {facts["event_id"]: Seen(**facts) for facts in kept if facts}
 
     def verify(self, project_id: str | None = None) -> Verification:
         """Walk each project's chain (all when none is named); what was walked and broken.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from eventsourcing.persistence import Tracking
 
 from layercake_gateway.core.outbox import Recorded, announcements, due_at
+from layercake_gateway.core.project import Project
 
 if TYPE_CHECKING:
     import uuid
@@ -36,7 +37,7 @@ class Relay:
     def __init__(self, ledger: Ledger, publish: Callable[[EventBase], Awaitable[object]]) -> None:
         self._ledger = ledger
         self._publish = publish
-        self._project_ids: dict[uuid.UUID, str] = {}
+        self._projects: dict[uuid.UUID, tuple[str, uuid.UUID]] = {}  # bus id, run
         self._one_at_a_time = asyncio.Lock()  # the consumer, the API and the loop all relay
 
     async def run_once(self) -> int:
@@ -67,15 +68,12 @@ class Relay:
     def _recorded(self, notification: Notification) -> Recorded:
         domain_event = self._ledger.app.mapper.to_domain_event(notification)
         aggregate_id = domain_event.originator_id
-        if aggregate_id not in self._project_ids:
+        if aggregate_id not in self._projects:
             aggregate: object = self._ledger.app.repository.get(aggregate_id)
             # The token deny list shares the store; it is no project's and announces nothing.
-            self._project_ids[aggregate_id] = getattr(aggregate, "project_id", "")
-        state = {k: v for k, v in domain_event.__dict__.items() if not k.startswith("originator")}
-        return Recorded(
-            name=type(domain_event).__name__,
-            project_id=self._project_ids[aggregate_id],
-            aggregate_id=aggregate_id,
-            version=domain_event.originator_version,
-            state=state,
-        )
+            if isinstance(aggregate, Project):
+                self._projects[aggregate_id] = (aggregate.project_id, aggregate.run_id())
+            else:
+                self._projects[aggregate_id] = ("", aggregate_id)
+        project_id, run = self._projects[aggregate_id]
+        return Recorded.of(domain_event, project_id, run)

@@ -36,8 +36,7 @@ from layercake_contracts.values import (
     RejectedPath,
     Role,
 )
-
-_ANNOUNCEMENT = uuid.UUID("0d7c9b1e-3f2a-4c5d-8e6f-7a8b9c0d1e2f")
+from layercake_gateway.core.causes import CAUSE, announcement_id
 
 
 @dataclass(frozen=True)
@@ -49,22 +48,43 @@ class Recorded:
     aggregate_id: uuid.UUID
     version: int
     state: dict[str, Any]
+    correlation_id: uuid.UUID  # the run's (the ProjectCreated's)
+
+    @classmethod
+    def of(cls, domain_event: Any, project_id: str, correlation_id: uuid.UUID) -> Recorded:  # noqa: ANN401  # any of the library's events
+        """What the store holds of `domain_event`, of project `project_id`, run `correlation_id`."""
+        return cls(
+            name=type(domain_event).__name__,
+            project_id=project_id,
+            aggregate_id=domain_event.originator_id,
+            version=domain_event.originator_version,
+            state={k: v for k, v in vars(domain_event).items() if not k.startswith("originator")},
+            correlation_id=correlation_id,
+        )
 
 
 def announcements(recorded: Recorded) -> list[EventBase]:
-    """The bus events `recorded` announces (none for a fact the bus already told us)."""
+    """The bus events `recorded` announces (none for a fact the bus already told us).
+
+    The first names the record's cause; the rest follow from the first (the gate
+    opened asks its agents; the approval asks the push). All carry the run's
+    correlation.
+    """
     made = _ANNOUNCERS.get(recorded.name, _nothing)(recorded)
-    return [
-        event.model_copy(
-            update={
-                "event_id": uuid.uuid5(
-                    _ANNOUNCEMENT, f"{recorded.aggregate_id}/{recorded.version}/{index}"
-                ),
-                "correlation_id": recorded.aggregate_id,
-            }
+    cause = recorded.state.get(CAUSE)
+    announced: list[EventBase] = []
+    for index, event in enumerate(made):
+        first = uuid.UUID(cause) if cause else None
+        announced.append(
+            event.model_copy(
+                update={
+                    "event_id": announcement_id(recorded.aggregate_id, recorded.version, index),
+                    "correlation_id": recorded.correlation_id,
+                    "causation_id": announced[0].event_id if announced else first,
+                }
+            )
         )
-        for index, event in enumerate(made)
-    ]
+    return announced
 
 
 def _nothing(_: Recorded) -> list[EventBase]:

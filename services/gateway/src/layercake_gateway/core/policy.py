@@ -9,8 +9,9 @@ queue of commands.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from layercake_contracts.events import (
@@ -32,6 +33,7 @@ from layercake_contracts.events import (
 )
 from layercake_contracts.values import Gate, Step
 from layercake_gateway.core.attempts import answer_facts, build_facts, step_result
+from layercake_gateway.core.causes import Seen
 from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.project import LedgerError, Project
 
@@ -72,9 +74,15 @@ class Policy:
 
 
 def react(project: Project | None, event: EventBase, policy: Policy) -> Project | None:
-    """Apply `event` to `project`; a ProjectCreated makes the project."""
+    """Apply `event` to `project`; a ProjectCreated makes the project.
+
+    Every bus event of a project is kept as seen (what it was, what caused it), so
+    `why` can walk back from it; one that changed the project is remembered too.
+    """
+    seen = Seen.of(event)
     if isinstance(event, ProjectCreated):
         if project is not None:
+            project.mark_seen(seen, changed=False)
             return project
         return Project(
             project_id=event.project_id,
@@ -83,19 +91,17 @@ def react(project: Project | None, event: EventBase, policy: Policy) -> Project 
             owner=event.owner,
             has_ui=event.has_ui,
             heal_limit=policy.heal_limit,
+            correlation_id=str(event.correlation_id),
+            seen=asdict(seen),
         )
     if project is None:
         return None
-    event_id = str(event.event_id)
-    if project.has_applied(event_id):
+    if project.has_applied(seen.event_id):
         return project  # the same event again: it changed the project once already
     before = len(project.pending_events)
-    try:
+    with contextlib.suppress(LedgerError):  # refused by the gate machine: a fact it holds
         _apply(project, event, policy)
-    except LedgerError:
-        return project  # refused by the gate machine: a fact the ledger already holds
-    if len(project.pending_events) > before:
-        project.mark_applied(event_id)
+    project.mark_seen(seen, changed=len(project.pending_events) > before)
     return project
 
 

@@ -10,8 +10,8 @@ bus events from the store's notification log.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
@@ -38,6 +38,9 @@ from layercake_gateway.core.release import IntakeAndRelease
 from layercake_gateway.core.resolutions import Resolution, action_of
 from layercake_gateway.core.resolutions import follow_up as follow_up_of
 
+if TYPE_CHECKING:
+    from layercake_gateway.core.causes import Seen
+
 # The errors are the ledger's, raised here first: importers find them here too.
 __all__ = ["GateRuleBroken", "HealDecision", "LedgerError", "MissingArtifacts", "Project"]
 DEFAULT_HEAL_LIMIT = 3
@@ -59,7 +62,7 @@ class Project(IntakeAndRelease, AwaitsAnswers):
     """One project, as its events say it is."""
 
     # The version of the state a snapshot holds; older snapshots are upcast when read.
-    class_version = 3
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -79,12 +82,17 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         state.setdefault("release", None)
 
     @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Before a project kept its run's correlation: the aggregate id was the run's."""
+        state.setdefault("correlation_id", None)
+
+    @staticmethod
     def create_id(project_id: str) -> uuid.UUID:
         """The aggregate id of a project, derived from its bus id (one per project)."""
         return uuid.uuid5(PROJECT_NAMESPACE, project_id)
 
     @event("Started")
-    def __init__(  # a project's whole intake
+    def __init__(  # noqa: PLR0913, PLR0917  # a project's whole intake
         self,
         project_id: str,
         name: str,
@@ -93,8 +101,13 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         has_ui: bool,
         heal_limit: int,
         announce: bool = False,
+        correlation_id: str | None = None,  # None: made here, or recorded before runs were kept
+        seen: dict[str, Any] | None = None,  # the bus ProjectCreated (see `mark_seen`)
     ) -> None:
+        del seen  # kept in the store for `why`; no state to change
         self.created_here = announce  # made through the API: the outbox announces it
+        # The run's: every event the ledger issues carries the ProjectCreated's correlation.
+        self.correlation_id = correlation_id
         self.project_id = project_id
         self.name = name
         self.intake = intake
@@ -173,13 +186,17 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         """Where a role's next try at `gate` starts: its own latest tree there, or the gate's."""
         return self.manifests.get(_key(gate, role)) or self.bases.get(gate.value, {})
 
+    def run_id(self) -> uuid.UUID:
+        """The run's correlation id: the ProjectCreated's, or the aggregate's when made here."""
+        return uuid.UUID(self.correlation_id) if self.correlation_id else self.id
+
     def has_applied(self, event_id: str) -> bool:
         """Whether the bus event `event_id` already changed this project."""
         return event_id in self.applied
 
-    def mark_applied(self, event_id: str) -> None:
-        """Remember that the bus event `event_id` changed this project."""
-        self._applied(event_id)
+    def mark_seen(self, seen: Seen, *, changed: bool) -> None:
+        """Keep what the bus event `seen` was (for `why`); remember it if it changed the project."""
+        self._applied(seen.event_id, asdict(seen), changed)
 
     def attempt_of(self, gate: Gate, role: Role) -> int:
         """The latest attempt of `role` at `gate` (0 before the first)."""
@@ -570,10 +587,16 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         if not retry:
             self._escalate(gate, role, attempt, reason, at, EscalationKind.INFRASTRUCTURE)
 
+    # Every bus event is kept (`seen`, read by `why` from the store, not held here); the
+    # ones that changed the project are remembered. Recorded before: only those, unseen.
     @event("BusEventApplied")
-    def _applied(self, event_id: str) -> None:
-        self.applied.append(event_id)
-        del self.applied[:-APPLIED_MEMORY]
+    def _applied(
+        self, event_id: str, seen: dict[str, Any] | None = None, changed: bool = True
+    ) -> None:
+        del seen
+        if changed:
+            self.applied.append(event_id)
+            del self.applied[:-APPLIED_MEMORY]
 
     @event("UsageRecorded")
     def _used(self, tokens: int, cost_usd: float) -> None:
