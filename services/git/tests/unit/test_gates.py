@@ -78,8 +78,8 @@ def test_a_rejected_g9_sends_g8_back_and_g9_awaits_once_it_opens_again():
 def test_another_rejected_gate_still_awaits_and_a_rejection_of_another_changes_nothing():
     """G3 rejected: its agents rework, G3 is still the one awaiting; a G5 rejection is ignored."""
     book = through(Gate.G0, Gate.G1, Gate.G2)
-    assert rejected(book, Gate.G3) == book
-    assert rejected(book, Gate.G5) == book
+    assert rejected(book, Gate.G3).awaiting is Gate.G3
+    assert rejected(book, Gate.G5).awaiting is Gate.G3
 
 
 def test_a_rejected_g0_awaits_a_revised_intake():
@@ -89,15 +89,18 @@ def test_a_rejected_g0_awaits_a_revised_intake():
     revised = book.following(IntakeRevised.follow(PROJECT, intake="y", by="ada", revision=2))
     assert revised.refusal(Gate.G0, uuid.uuid4()) is None
     approved = revised.approving(Gate.G0, uuid.uuid4())
-    assert approved.following(IntakeRevised.follow(PROJECT, intake="z", by="a", revision=3)) == (
-        approved
+    late = IntakeRevised.follow(PROJECT, intake="z", by="a", revision=3)
+    assert approved.following(late).refusal(Gate.G0, uuid.uuid4()) == (
+        "G0 is approved already: no gate awaits"
     )
 
 
 def test_a_project_created_again_does_not_reset_the_book():
-    """A second ProjectCreated (a copy) leaves G2 awaiting."""
+    """A second ProjectCreated, a copy or another id, leaves G2 awaiting."""
     book = through(Gate.G0, Gate.G1)
     assert book.following(PROJECT) == book
+    other = PROJECT.model_copy(update={"event_id": uuid.uuid4()})
+    assert book.following(other).awaiting is Gate.G2
 
 
 def test_the_book_survives_the_record_file_as_json():
@@ -106,3 +109,29 @@ def test_the_book_survives_the_record_file_as_json():
     again = ProjectRecord.model_validate_json(record.model_dump_json())
     assert again == record
     assert again.gates.refusal(Gate.G7, uuid.uuid4()) == "G7 was never opened: G2 awaits"
+
+
+def test_a_copy_of_an_opening_or_a_rejection_seen_before_changes_nothing():
+    """Every event stored twice (same id, later position): G3 still awaits, G9 is not sent back."""
+    book = through(Gate.G0, Gate.G1)
+    g2_opened = GateOpened.follow(PROJECT, gate=Gate.G2)
+    book = book.following(g2_opened).approving(Gate.G2, uuid.uuid4())
+    book = book.following(GateOpened.follow(PROJECT, gate=Gate.G3))
+    assert book.following(g2_opened) == book
+    g9_rejected = GateRejected.follow(PROJECT, gate=Gate.G9, by="ada", reason="no")
+    sent_back = through(*ORDER[:9]).following(g9_rejected)
+    reopened = sent_back.approving(Gate.G8, uuid.uuid4()).following(
+        GateOpened.follow(PROJECT, gate=Gate.G9)
+    )
+    assert reopened.following(g9_rejected) == reopened
+    assert reopened.awaiting is Gate.G9
+
+
+def test_a_copy_of_an_earlier_approval_of_the_gate_awaiting_again_is_refused():
+    """G8 approved, G9 rejected, G8 awaits again: the first G8 approval's copy is not acted on."""
+    first_g8 = uuid.uuid4()
+    book = through(*ORDER[:8]).approving(Gate.G8, first_g8)
+    book = rejected(book.following(GateOpened.follow(PROJECT, gate=Gate.G9)), Gate.G9)
+    assert book.awaiting is Gate.G8
+    assert book.refusal(Gate.G8, first_g8) == "G8's approval was handled already"
+    assert book.refusal(Gate.G8, uuid.uuid4()) is None

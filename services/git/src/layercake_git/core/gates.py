@@ -5,7 +5,9 @@ GateOpened (only after recording the approval of the gate before), GateApproved 
 GateRejected of the gate that awaited, IntakeRevised. `GateBook` follows them, so git
 acts only on an approval of the gate awaiting: one of a gate never opened, approved
 already or not the one awaiting changes nothing in the repository, and `refusal`
-says why. Pure values: no I/O; `core/record.py` keeps the book in the project's record.
+says why. An event seen before (the same id, a copy stored again at a later position)
+changes nothing either. Pure values: no I/O; `core/record.py` keeps the book in the
+project's record.
 """
 
 from __future__ import annotations
@@ -31,24 +33,28 @@ class GateBook(Frozen):
     awaiting: Gate | None = None
     opened: frozenset[Gate] = frozenset()
     approvals: dict[Gate, uuid.UUID] = Field(default_factory=dict)  # the last one acted on
+    seen: frozenset[uuid.UUID] = frozenset()  # every gate event followed or acted on
 
     def following(self, news: GateNews) -> GateBook:
-        """The book once the ledger announced `news`."""
+        """The book once the ledger announced `news` (a copy of one seen changes nothing)."""
+        if news.event_id in self.seen:
+            return self
         match news:
             case ProjectCreated():
-                return self.started()
+                book = self.started()
             case GateOpened():
-                return self.opening(news.gate)
+                book = self.opening(news.gate)
             case GateRejected():
-                return self.rejecting(news.gate)
+                book = self.rejecting(news.gate)
             case IntakeRevised():
-                return self.revising()
+                book = self.revising()
+        return book.model_copy(update={"seen": book.seen | {news.event_id}})
 
     def started(self) -> GateBook:
         """The book once the project was created: G0 awaits (a later copy changes nothing)."""
         if self.opened:
             return self
-        return GateBook(awaiting=Gate.G0, opened=frozenset({Gate.G0}))
+        return self.opening(Gate.G0)
 
     def opening(self, gate: Gate) -> GateBook:
         """The book once the ledger opened `gate`."""
@@ -73,10 +79,11 @@ class GateBook(Frozen):
         It acts on an approval of the gate awaiting, and again on the same approval
         redelivered before anything else happened (its git work finds what it did).
         """
+        if event_id in self.seen:
+            redelivered = self.awaiting is None and self.approvals.get(gate) == event_id
+            return None if redelivered else f"{gate}'s approval was handled already"
         if gate is self.awaiting:
             return None
-        if self.approvals.get(gate) == event_id:
-            return None if self.awaiting is None else f"{gate}'s approval was handled already"
         awaits = f"{self.awaiting} awaits" if self.awaiting else "no gate awaits"
         if gate not in self.opened:
             return f"{gate} was never opened: {awaits}"
@@ -87,5 +94,9 @@ class GateBook(Frozen):
     def approving(self, gate: Gate, event_id: uuid.UUID) -> GateBook:
         """The book once git acted on approval `event_id` of `gate`: none awaits until one opens."""
         return self.model_copy(
-            update={"awaiting": None, "approvals": {**self.approvals, gate: event_id}}
+            update={
+                "awaiting": None,
+                "approvals": {**self.approvals, gate: event_id},
+                "seen": self.seen | {event_id},
+            }
         )
