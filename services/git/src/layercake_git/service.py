@@ -155,7 +155,7 @@ class GitService:
     ) -> None:
         """Change the project's record, writing it only when something changed."""
         async with self._locks[project_id]:
-            await asyncio.to_thread(_amend, self._workspaces.record(project_id), change)
+            await asyncio.to_thread(_amend_file, self._workspaces.record(project_id), change)
 
     async def approve(self, event: GateApproved, blobs: BlobSource) -> CommitCreated | None:
         """Commit the gate's documents, merge its branch into main and tag it.
@@ -287,7 +287,7 @@ def _create_and_find(repo: Repository, event_id: uuid.UUID) -> LogEntry | None:
     return repo.find(event_id)
 
 
-def _amend(record_file: RecordFile, change: Callable[[ProjectRecord], ProjectRecord]) -> None:
+def _amend_file(record_file: RecordFile, change: Callable[[ProjectRecord], ProjectRecord]) -> None:
     record = record_file.load()
     updated = change(record)
     if updated != record:
