@@ -14,6 +14,7 @@ from layercake_contracts.events import (
     BuildSucceeded,
     ExportRequested,
     GateApproved,
+    GateOpened,
     ProjectCreated,
 )
 from layercake_contracts.values import FileEntry, Gate, Manifest, Role
@@ -25,6 +26,8 @@ from layercake_git.service import Exports, GitService
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from layercake_contracts.events import CommitCreated
 
 PROJECT = "shop"
 # Plain git for inspecting what the service made: no host config either.
@@ -133,6 +136,17 @@ def document(project, blobs):
 def approval(project):
     """A GateApproved of a gate."""
     return lambda gate, by="ada": GateApproved.follow(project, gate=gate, by=by)
+
+
+@pytest.fixture
+def approve(blobs):
+    """As the ledger has it: the approval's gate opened (GateOpened), then `service` approves it."""
+
+    async def run(service: GitService, event: GateApproved) -> CommitCreated | None:
+        await service.follow_gate(GateOpened.follow(event, gate=event.gate))
+        return await service.approve(event, blobs)
+
+    return run
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
 """The git service's bus edge: one ordered consumer for everything it handles.
 
 BuildSucceeded, ArtifactRecorded, OptionSelected, GateApproved and ExportRequested arrive on
-one durable consumer (`git-flow`), in stream order, so an approval is handled
-after the builds and documents recorded before it, and an export after the
-approval that moved main. Other events are acknowledged and ignored.
+one durable consumer (`git-flow`), in stream order, one at a time (a retried message
+holds the later ones back), so an approval is handled after the builds and documents
+recorded before it, and an export after the approval that moved main. ProjectCreated,
+GateOpened, GateRejected and IntakeRevised tell git which gate the ledger awaits: an
+approval of any other is acknowledged and changes nothing (issue #18). Other events are
+acknowledged and ignored.
 History questions (see `layercake_contracts.rpc`) are answered beside the stream.
 
 A manifest with a path into `.git` is dead-lettered at once: retrying cannot
@@ -21,7 +24,11 @@ from layercake_contracts.events import (
     EventBase,
     ExportRequested,
     GateApproved,
+    GateOpened,
+    GateRejected,
+    IntakeRevised,
     OptionSelected,
+    ProjectCreated,
 )
 from layercake_contracts.rpc import HISTORY_SUBJECT, HistoryQuestion, answer_questions
 from layercake_contracts.runtime import Malformed
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 def register(runtime: ServiceRuntime, service: GitService) -> None:
     """Subscribe the git service's handler on `runtime`."""
 
-    @runtime.subscribe(runtime.broker, None, name="flow")
+    @runtime.subscribe(runtime.broker, None, name="flow", ordered=True)
     async def on_event(event: Event) -> None:
         answer = await _answer(event, runtime, service)
         if answer is not None:
@@ -55,6 +62,8 @@ async def _answer(event: Event, runtime: ServiceRuntime, service: GitService) ->
             await service.record_artifact(event)
         case GateApproved():
             return await service.approve(event, await runtime.bus.blobs())
+        case ProjectCreated() | GateOpened() | GateRejected() | IntakeRevised():
+            await service.follow_gate(event)
         case OptionSelected():
             await service.select(event)
         case ExportRequested():

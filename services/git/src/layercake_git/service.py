@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from layercake_contracts.materialise import BlobSource
     from layercake_contracts.rpc import HistoryQuestion
     from layercake_git.adapters.workspaces import Workspaces
+    from layercake_git.core.gates import GateNews
     from layercake_git.core.history import Identity, LogEntry
     from layercake_git.core.tree import ApprovalPlan, Tree
 
@@ -137,23 +138,30 @@ class GitService:
 
     async def record_artifact(self, event: ArtifactRecorded) -> None:
         """Remember `event`'s document (if it is one) for its gate's approval."""
-        async with self._locks[event.project_id]:
-            await asyncio.to_thread(
-                _record_artifact, self._workspaces.record(event.project_id), event
-            )
+        await self._amend(event.project_id, lambda record: record.with_artifact(event))
 
     async def select(self, event: OptionSelected) -> None:
         """Remember the design chosen at G4: only that one goes on from G4's approval."""
-        async with self._locks[event.project_id]:
-            record_file = self._workspaces.record(event.project_id)
-            record = await asyncio.to_thread(record_file.load)
-            chosen = record.choosing(event)
-            if chosen != record:
-                await asyncio.to_thread(record_file.save, chosen)
+        await self._amend(event.project_id, lambda record: record.choosing(event))
+
+    async def follow_gate(self, news: GateNews) -> None:
+        """Follow the ledger's gate machine: which gate awaits, so only its approval is acted on."""
+        await self._amend(
+            news.project_id, lambda record: record.with_gates(record.gates.following(news))
+        )
+
+    async def _amend(
+        self, project_id: str, change: Callable[[ProjectRecord], ProjectRecord]
+    ) -> None:
+        """Change the project's record, writing it only when something changed."""
+        async with self._locks[project_id]:
+            await asyncio.to_thread(_amend_file, self._workspaces.record(project_id), change)
 
     async def approve(self, event: GateApproved, blobs: BlobSource) -> CommitCreated | None:
         """Commit the gate's documents, merge its branch into main and tag it.
 
+        Only the approval of the gate the ledger opened and awaits (see
+        `core/gates.py`): any other changes nothing, and is logged with the reason.
         From G4 on, the designs not chosen are left out of main. The tag is also
         pushed to each earlier export whose commit it marks (G9's approval comes
         after its release was pushed, or before). Returns the commit's event, or
@@ -163,12 +171,18 @@ class GitService:
             repo = self._workspaces.repository(event.project_id)
             record_file = self._workspaces.record(event.project_id)
             record = await asyncio.to_thread(record_file.load)
-            documents = record.documents(event.gate)
-            if not documents and not repo.exists:
+            refusal = record.gates.refusal(event.gate, event.event_id)
+            if refusal is not None:
+                log.warning("gate_approval_ignored", gate=event.gate, reason=refusal)
                 return None
+            # Recorded first: redelivered, the same approval is acted on again (and finds its work).
+            record = record.with_gates(record.gates.approving(event.gate, event.event_id))
+            documents = record.documents(event.gate)
             if documents:  # carried from now on: a later build keeps them in its tree
                 record = record.approving(event.gate)
-                await asyncio.to_thread(record_file.save, record)
+            await asyncio.to_thread(record_file.save, record)
+            if not documents and not repo.exists:
+                return None
             found = await asyncio.to_thread(_create_and_find, repo, event.event_id)
             fetched = {} if found else await _fetch(blobs, documents.values(), record)
             approval = _Approval(repo, record_file, record, event, documents)
@@ -273,9 +287,9 @@ def _create_and_find(repo: Repository, event_id: uuid.UUID) -> LogEntry | None:
     return repo.find(event_id)
 
 
-def _record_artifact(record_file: RecordFile, event: ArtifactRecorded) -> None:
+def _amend_file(record_file: RecordFile, change: Callable[[ProjectRecord], ProjectRecord]) -> None:
     record = record_file.load()
-    updated = record.with_artifact(event)
+    updated = change(record)
     if updated != record:
         record_file.save(updated)
 

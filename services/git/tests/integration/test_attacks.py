@@ -77,7 +77,7 @@ async def test_a_branch_named_like_an_option_gives_push_failed_and_runs_nothing(
 
 
 async def test_planted_hooks_and_a_planted_hooks_path_never_run(
-    service, build, document, approval, export, blobs, repo_path, inspect, tmp_path
+    approve, service, build, document, approval, export, blobs, repo_path, inspect, tmp_path
 ):
     """Executable hooks in the repository, or a hooksPath in its config, do not run on commit or push."""
     await service.commit_build(build({"app.py": APP}), blobs)
@@ -103,7 +103,7 @@ async def test_planted_hooks_and_a_planted_hooks_path_never_run(
     )
     await service.commit_build(build({"app.py": APP, "b.py": b"b\n"}, attempt=2), blobs)
     await service.record_artifact(document("G5", "notes", "n\n", kind="report"))
-    assert await service.approve(approval("G5"), blobs) is not None
+    assert await approve(service, approval("G5")) is not None
     pushed = await service.export(export("v1"))
     assert pushed.type == "PushCompleted"
     assert not touched.exists()

@@ -26,15 +26,15 @@ def layercake_log(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_log_json_lists_each_commit_with_gate_role_files_and_event(
-    service, build, document, approval, blobs, workspaces
+    approve, service, build, document, approval, blobs, workspaces
 ):
     """Newest first, every commit with its refs, gate, role, file count and causing event."""
     await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
     g2 = approval(Gate.G2)
-    await service.approve(g2, blobs)
+    await approve(service, g2)
     built = build({"app.py": b"x\n"})
     await service.commit_build(built, blobs)
-    await service.approve(approval(Gate.G5), blobs)
+    await approve(service, approval(Gate.G5))
     done = layercake_log(workspaces.root, "shop", "--json")
     assert done.returncode == 0, done.stderr
     history = json.loads(done.stdout)

@@ -152,11 +152,11 @@ async def test_a_rework_whose_build_changes_nothing_commits_nothing_and_names_th
 
 
 async def test_a_test_run_after_approval_commits_nothing_and_names_main(
-    service, build, approval, blobs, inspect, repo_path
+    approve, service, build, approval, blobs, inspect, repo_path
 ):
     """`steps: ["test"]` on the approved tree passes: nothing committed, the answer is main's head."""
     built = await service.commit_build(build({"app.py": APP}), blobs)
-    await service.approve(approval(Gate.G5), blobs)
+    await approve(service, approval(Gate.G5))
     event = build({"app.py": APP}, attempt=2)
     tested = await service.commit_build(event, blobs)
     again = await service.commit_build(event, blobs)

@@ -85,7 +85,7 @@ def listeners(certificate) -> Iterator[dict[str, tuple[str, list[tuple[str, str 
 
 @pytest.fixture
 async def token_service(
-    workspaces, listeners, certificate, build, blobs, approval, monkeypatch, tmp_path
+    approve, workspaces, listeners, certificate, build, blobs, approval, monkeypatch, tmp_path
 ):
     """The service as the app wires it: both hosts allowed, the token bound to 127.0.0.1/acme/."""
     monkeypatch.setenv("GIT_SSL_CAINFO", str(certificate))
@@ -99,7 +99,7 @@ async def token_service(
     )
     service = create_service(settings)
     await service.commit_build(build({"app.py": APP}), blobs)
-    await service.approve(approval(Gate.G5), blobs)
+    await approve(service, approval(Gate.G5))
     return service
 
 

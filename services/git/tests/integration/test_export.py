@@ -22,13 +22,13 @@ TOKEN = "ghp_s3cr3t-t0ken-never-shown"  # noqa: S105  # a test token
 
 
 @pytest.fixture
-async def approved(service, build, document, approval, blobs):
+async def approved(approve, service, build, document, approval, blobs):
     """A project with an approved G2 (a document) and an approved G5 (two builds)."""
     await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
-    await service.approve(approval(Gate.G2), blobs)
+    await approve(service, approval(Gate.G2))
     await service.commit_build(build({"app.py": APP}), blobs)
     await service.commit_build(build({"app.py": APP, "b.py": b"b\n"}, attempt=2), blobs)
-    await service.approve(approval(Gate.G5), blobs)
+    await approve(service, approval(Gate.G5))
 
 
 async def test_a_push_to_a_release_gives_the_same_log_and_tags(
@@ -47,21 +47,21 @@ async def test_a_push_to_a_release_gives_the_same_log_and_tags(
 
 
 async def test_a_release_pushed_before_g9_is_approved_gets_its_tag_once_it_is(
-    service, export, approval, approved, inspect, releases, blobs
+    approve, service, export, approval, approved, inspect, releases, blobs
 ):
     """Export, then GateApproved(G9): the approval's tag follows the release it marks."""
     pushed = await service.export(export("v1"))
-    await service.approve(approval(Gate.G9), blobs)
+    await approve(service, approval(Gate.G9))
     release = release_path(releases.root, "shop", "v1")
     assert inspect(release, "tag").split() == ["g2-approved", "g5-approved", "g9-approved"]
     assert inspect(release, "rev-parse", "g9-approved^{commit}").strip() == pushed.sha
 
 
 async def test_a_release_pushed_after_g9_is_approved_carries_its_tag(
-    service, export, approval, approved, inspect, releases, blobs
+    approve, service, export, approval, approved, inspect, releases, blobs
 ):
     """GateApproved(G9), then the export the ledger issues after it: g9-approved is pushed too."""
-    await service.approve(approval(Gate.G9), blobs)
+    await approve(service, approval(Gate.G9))
     pushed = await service.export(export("v1"))
     release = release_path(releases.root, "shop", "v1")
     assert inspect(release, "tag").split() == ["g2-approved", "g5-approved", "g9-approved"]
@@ -69,14 +69,14 @@ async def test_a_release_pushed_after_g9_is_approved_carries_its_tag(
 
 
 async def test_an_earlier_release_gets_no_tag_of_work_it_does_not_hold(
-    service, build, document, approval, export, inspect, releases, blobs
+    approve, service, build, document, approval, export, inspect, releases, blobs
 ):
     """Exported after G2; G5 is approved later: the release keeps g2-approved only, main unmoved."""
     await service.record_artifact(document(Gate.G2, "PRD", "# PRD\n"))
-    g2 = await service.approve(approval(Gate.G2), blobs)
+    g2 = await approve(service, approval(Gate.G2))
     await service.export(export("v1"))
     await service.commit_build(build({"app.py": APP}), blobs)
-    await service.approve(approval(Gate.G5), blobs)
+    await approve(service, approval(Gate.G5))
     release = release_path(releases.root, "shop", "v1")
     assert inspect(release, "tag").split() == ["g2-approved"]
     assert inspect(release, "rev-parse", "main").strip() == g2.sha

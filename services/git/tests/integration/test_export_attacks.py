@@ -62,7 +62,7 @@ async def test_export_to_a_local_path_is_refused(
 
 
 async def test_an_export_to_another_tenants_repository_is_refused(
-    service, build, export, blobs, inspect, workspaces
+    approve, service, build, export, blobs, inspect, workspaces
 ):
     """Bob names alice's repository under the workspaces root: refused, and alice's refs stay."""
     alice = ProjectCreated(project_id="alice", name="a", intake="a", owner="alice")
@@ -70,7 +70,7 @@ async def test_an_export_to_another_tenants_repository_is_refused(
     for who in (alice, bob):
         made = build({"app.py": f"print({who.project_id!r})\n".encode()})
         await service.commit_build(made.model_copy(update={"project_id": who.project_id}), blobs)
-    await service.approve(GateApproved.follow(bob, gate=Gate.G5, by="bob"), blobs)
+    await approve(service, GateApproved.follow(bob, gate=Gate.G5, by="bob"))
     alices = workspaces.root / "alice.git"
     before = inspect(alices, "for-each-ref", "--format=%(refname) %(objectname)")
     for url in (str(alices), alices.as_uri()):
@@ -82,16 +82,16 @@ async def test_an_export_to_another_tenants_repository_is_refused(
 
 
 async def test_a_release_is_the_projects_own_so_bob_cannot_name_alices(
-    service, build, approval, export, blobs, inspect, releases
+    approve, service, build, approval, export, blobs, inspect, releases
 ):
     """The same release name from bob lands in bob's folder; alice's release keeps her commit."""
     bob = ProjectCreated(project_id="bob", name="b", intake="b", owner="bob")
     await service.commit_build(build({"app.py": APP}), blobs)
-    await service.approve(approval(Gate.G5), blobs)
+    await approve(service, approval(Gate.G5))
     assert (await service.export(export("v1"))).type == "PushCompleted"
     made = build({"app.py": b"print('bob')\n"}).model_copy(update={"project_id": "bob"})
     await service.commit_build(made, blobs)
-    await service.approve(GateApproved.follow(bob, gate=Gate.G5, by="bob"), blobs)
+    await approve(service, GateApproved.follow(bob, gate=Gate.G5, by="bob"))
     alices = release_path(releases.root, PROJECT, "v1")
     before = inspect(alices, "rev-parse", "main")
     for name in ("v1", f"../{PROJECT}/v1", f"{PROJECT}/v1"):

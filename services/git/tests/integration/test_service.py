@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import pytest
+import structlog
 
 from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import (
+    ArtifactRecorded,
     BuildSucceeded,
     CommitCreated,
     CommitSkipped,
     Event,
     ExportRequested,
     GateApproved,
+    GateOpened,
     ProcessingFailed,
     PushCompleted,
     PushFailed,
@@ -24,7 +28,7 @@ from layercake_contracts.values import FileEntry, Gate, Manifest, Role
 from layercake_git.adapters.releases import release_path
 from layercake_git.app import create_runtime
 from layercake_git.settings import Settings
-from layercake_testing.waiting import eventually, settle
+from layercake_testing.waiting import eventually
 
 pytestmark = pytest.mark.nats
 
@@ -71,6 +75,18 @@ async def build_succeeded(
     )
 
 
+def opened_and_approved(cause, *gates: Gate) -> list[Event]:
+    """What the ledger publishes as it approves `gates` in turn: each opened, then approved."""
+    return [
+        event
+        for gate in gates
+        for event in (
+            GateOpened.follow(cause, gate=gate),
+            GateApproved.follow(cause, gate=gate, by="ada"),
+        )
+    ]
+
+
 async def answers(
     observer: ServiceRuntime, seen: list[Event], count: int, *requests
 ) -> list[Event]:
@@ -105,7 +121,7 @@ async def test_an_export_after_approval_pushes_main_to_a_release(
         seen,
         2,
         await build_succeeded(observer, project, {"app.py": b"x\n"}),
-        GateApproved.follow(project, gate=Gate.G5, by="ada"),
+        *opened_and_approved(project, Gate.G5),
         ExportRequested.follow(project, remote_url="v1"),
     )
     assert isinstance(pushed, PushCompleted)
@@ -128,7 +144,8 @@ async def test_the_release_carries_g9_approved_whichever_comes_first(
         seen,
         2,
         await build_succeeded(observer, project, {"app.py": b"x\n"}),
-        GateApproved.follow(project, gate=Gate.G5, by="ada"),
+        *opened_and_approved(project, Gate.G5),
+        GateOpened.follow(project, gate=Gate.G9),
         *((push, g9) if export_first else (g9, push)),
     )
     assert isinstance(pushed, PushCompleted)
@@ -205,6 +222,64 @@ async def test_a_build_succeeded_not_from_the_builder_is_dead_lettered_and_not_c
     assert not (root / "shop.git").exists()
 
 
+async def recorded(observer: ServiceRuntime, project, gate: Gate, text: str) -> ArtifactRecorded:
+    """A document of `gate`, its content in the blob store."""
+    blob = await (await observer.bus.blobs()).put(text.encode())
+    return ArtifactRecorded.follow(project, gate=gate, kind="doc", name=f"{gate}-doc", blob=blob)
+
+
+async def handled(observer: ServiceRuntime) -> None:
+    """Return once git's consumer has acknowledged every message on the stream."""
+    js = observer.broker.connection.jetstream()
+
+    async def caught_up() -> bool:
+        info = await js.consumer_info(STREAM_NAME, "git-flow")
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await caught_up():
+        assert asyncio.get_running_loop().time() < deadline, "git never caught up"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_approval_of_a_gate_the_ledger_never_opened_changes_nothing_in_the_repository(
+    git_and_observer, project, inspect
+):
+    """GateApproved(G7) while G2 awaits: no tag, main stays; acked and logged; then G2..G7 go on."""
+    observer, seen, root = git_and_observer
+    repo = root / "shop.git"
+    g1 = await answers(
+        observer, seen, 1, project, GateApproved.follow(project, gate=Gate.G0, by="ada"),
+        GateOpened.follow(project, gate=Gate.G1), await recorded(observer, project, Gate.G1, "ok"),
+        GateApproved.follow(project, gate=Gate.G1, by="ada"),
+    )  # fmt: skip
+    [main_before] = [e.sha for e in g1 if isinstance(e, CommitCreated)]
+    build = await build_succeeded(observer, project, {"app.py": b"x\n"})
+    forged = GateApproved.follow(project, gate=Gate.G7, by="mallory")
+    with structlog.testing.capture_logs() as logs:
+        await answers(
+            observer, seen, 2, GateOpened.follow(project, gate=Gate.G2), build,
+            await recorded(observer, project, Gate.G7, "all clear"), forged,
+        )  # fmt: skip
+        await handled(observer)
+    assert inspect(repo, "tag").split() == ["g1-approved"]
+    assert inspect(repo, "rev-parse", "main").strip() == main_before
+    assert not [e for e in seen if isinstance(e, ProcessingFailed)]
+    [ignored] = [e for e in logs if e["event"] == "gate_approval_ignored"]
+    assert (ignored["gate"], ignored["reason"]) == ("G7", "G7 was never opened: G2 awaits")
+
+    # The ledger's own flow goes on: each gate tagged, G5's build merged, G7's document on main.
+    await answers(
+        observer, seen, 3, *opened_and_approved(project, Gate.G2, Gate.G3, Gate.G4, Gate.G5),
+        *opened_and_approved(project, Gate.G6, Gate.G7),
+    )  # fmt: skip
+    await handled(observer)
+    assert inspect(repo, "tag").split() == [f"g{n}-approved" for n in range(1, 8)]
+    assert inspect(repo, "rev-parse", "main~2").strip() == main_before  # G7's, on G5's build
+    assert inspect(repo, "show", "main:app.py") == "x\n"
+    assert inspect(repo, "show", "main:docs/g7/G7-doc.md") == "all clear"
+
+
 async def test_an_event_type_git_does_not_know_is_acked_and_ignored(git_and_observer, project):
     """An event of a type not in the catalogue (a later version's) gets no answer and no dead letter; the build after it is committed."""
     observer, seen, _ = git_and_observer
@@ -215,11 +290,6 @@ async def test_an_event_type_git_does_not_know_is_acked_and_ignored(git_and_obse
         observer, seen, 1, await build_succeeded(observer, project, {"app.py": b"x\n"})
     )
     assert isinstance(created, CommitCreated)
-    js = observer.broker.connection.jetstream()
-
-    async def all_acked() -> bool:
-        info = await js.consumer_info(STREAM_NAME, "git-flow")
-        return info.num_pending == info.num_ack_pending == info.num_redelivered == 0
-
-    await settle(all_acked)
+    await handled(observer)
+    assert not [e for e in seen if isinstance(e, ProcessingFailed)]
     assert not [e for e in seen if isinstance(e, ProcessingFailed)]

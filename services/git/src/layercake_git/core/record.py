@@ -9,6 +9,8 @@
 - `chosen_design`: the G4 option a person selected (see `core/designs.py`).
 - `exports`: where the project was pushed, and its branch's sha then, so a later
   approval's tag follows the release it marks (G9's, approved after its push).
+- `gates`: the ledger's gate machine as git followed it (see `core/gates.py`), so an
+  approval git must not act on is known after a restart too.
 Pure values; `adapters/record.py` reads and writes the file.
 """
 
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from layercake_contracts.values import Frozen, Gate, Sha256
+from layercake_git.core.gates import GateBook
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +44,7 @@ class ProjectRecord(Frozen):
     blob_ids: dict[Sha256, str] = Field(default_factory=dict)
     chosen_design: str | None = None
     exports: dict[str, str] = Field(default_factory=dict)  # remote (no password) → sha pushed
+    gates: GateBook = Field(default_factory=GateBook)
 
     def with_artifact(self, event: ArtifactRecorded) -> ProjectRecord:
         """This record with `event`'s document, if it is one worth committing."""
@@ -69,6 +73,10 @@ class ProjectRecord(Frozen):
     def exported(self, remote: str, sha: str) -> ProjectRecord:
         """This record knowing that `sha` was pushed to `remote`."""
         return self.model_copy(update={"exports": {**self.exports, remote: sha}})
+
+    def with_gates(self, gates: GateBook) -> ProjectRecord:
+        """This record with the gate machine at `gates`."""
+        return self.model_copy(update={"gates": gates})
 
     def with_blob_ids(self, ids: Mapping[str, str]) -> ProjectRecord:
         """This record knowing more sha256 → blob id pairs."""
