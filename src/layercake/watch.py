@@ -17,6 +17,7 @@ import httpx
 from layercake.demo import Demo, DemoFailed, check_reply
 from layercake.up import LOCAL_USER, jwt_secret, read_state
 from layercake_gateway.api import create_token
+from layercake_gateway.cli import escalation_lines
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,16 +52,7 @@ class Watch(Demo):
         reply = await self.client.get(f"/projects/{self.project_id}/escalations")
         check_reply(reply, "read the escalations")
         open_ones: list[dict[str, Any]] = [e for e in reply.json() if e["resolved_at"] is None]
-        if not open_ones:
-            return None
-        lines = []
-        for e in open_ones:
-            lines.append(f"escalation {e['number']}: {e['kind']} at {e['gate']}, {e['role']}: "
-                         f"{e['reason']}")  # fmt: skip
-            for action, what in e["choices"].items():
-                flag = "--decision TEXT" if action == "decide" else f"--{action}"
-                lines.append(f"  layercake resolve {self.project_id} {e['number']} {flag}: {what}")
-        return "\n".join(lines)
+        return "\n".join(escalation_lines(self.project_id, open_ones)) if open_ones else None
 
     async def _export(self) -> None:
         self._tell_once(

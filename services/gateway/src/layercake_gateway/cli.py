@@ -468,15 +468,27 @@ def escalations(
     if not shown:
         typer.echo(f"{project}: no {'' if every else 'open '}escalation")
         return
-    for e in shown:  # plain text: a reason is no markup
-        typer.echo(f"{e['number']}. {e['kind']} at {e['gate']}, {e['role']} "
-                   f"(attempt {e['attempt']}): {e['reason']}")  # fmt: skip
+    for line in escalation_lines(project, shown):  # plain text: a reason is no markup
+        typer.echo(line)
+
+
+def escalation_lines(project: str, listed: list[dict[str, Any]]) -> list[str]:
+    """Each escalation as the API lists it, then how it was resolved or how it may be.
+
+    An open one gets each `layercake resolve` command, with what it does.
+    """
+    lines = []
+    for e in listed:
+        lines.append(f"{e['number']}. {e['kind']} at {e['gate']}, {e['role']} "
+                     f"(attempt {e['attempt']}): {e['reason']}")  # fmt: skip
         if e["resolved_at"] is not None:
-            typer.echo(f"   resolved by {e['by']} ({e.get('action') or 'decide'}): {e['decision']}")
+            how = e.get("action") or "decide"
+            lines.append(f"   resolved by {e['by']} ({how}): {e['decision']}")
             continue
         for action, what in e["choices"].items():
             flag = "--decision TEXT" if action == "decide" else f"--{action}"
-            typer.echo(f"   layercake resolve {project} {e['number']} {flag}: {what}")
+            lines.append(f"   layercake resolve {project} {e['number']} {flag}: {what}")
+    return lines
 
 
 def resolve(
