@@ -113,12 +113,7 @@ class Newcomer:
         """`layercake ARGS` in the background, its output in `log` under the user's home."""
         argv, env = self._argv(args, cwd)
         self._note(argv)
-        process = subprocess.Popen(  # noqa: S603
-            argv, cwd=cwd or self.clone, env=env,
-            stdout=(self.home / log).open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.background.append(process)
-        return process
+        return self._background(argv, env, cwd or self.clone, log)
 
     def start_sh(self, line: str, log: str) -> subprocess.Popen[bytes]:
         """A shell line in the background, from the clone, its output in `log`."""
@@ -126,11 +121,16 @@ class Newcomer:
         self._note(words)
         assignments = list(itertools.takewhile(lambda w: re.fullmatch(r"[A-Z_]+=\S*", w), words))
         command = " ".join(words[len(assignments) :])
-        process = subprocess.Popen(  # noqa: S603  # `exec`: signals reach the command itself
-            ["/bin/sh", "-c", f"{' '.join(assignments)} exec {command}"], cwd=self.clone,
-            env=self.env,
-            stdout=(self.home / log).open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        # `exec`: the signals sent to the process reach the command itself.
+        argv = ["/bin/sh", "-c", f"{' '.join(assignments)} exec {command}"]
+        return self._background(argv, self.env, self.clone, log)
+
+    def _background(
+        self, argv: list[str], env: dict[str, str], cwd: Path, log: str
+    ) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(  # noqa: S603
+            argv, cwd=cwd, env=env, stdout=(self.home / log).open("wb"), stderr=subprocess.STDOUT
+        )
         self.background.append(process)
         return process
 
