@@ -48,6 +48,7 @@ from layercake_contracts.values import (
     Step,
     project_path_problem,
 )
+from layercake_gateway import dashboard
 from layercake_gateway.adapters.ledger import ProjectExists
 from layercake_gateway.core.gates import ArtifactKind
 from layercake_gateway.core.names import NAME_PATTERN, bus_id, name_of
@@ -207,6 +208,7 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     routers = (prompts, intake, escalations, release, session)
     for router in (module.router for module in routers):
         api.include_router(router)
+    dashboard.mount(api)
     # Added before `count`, so it runs inside it: its refusals are counted too.
     api.add_middleware(BodyGuard, secret=secret, limit=max_body_bytes, revoked=revoked)
     registry = CollectorRegistry()
