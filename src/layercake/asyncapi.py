@@ -258,11 +258,13 @@ its own `lc.rpc.<service>.*` (only the gateway asks), and writes blobs only if i
 makes them. No one but the admin reads the stream message by message.
 
 Outside systems get read-only credentials: `layercake creds create NAME --read-only \
-[--project P]` prints the seed file's path. They may create and read one durable \
-consumer, named NAME, on the stream `LC_EVENTS` with the filter `lc.evt.>` (or \
-`lc.evt.P.>`), or subscribe to those subjects live, with the inbox prefix \
-`_INBOX_NAME`; every publish is refused. A system that acts does it through the \
-HTTP API, as a user."""
+[--project P]` prints the path of a file that holds the nkey seed alone (`SU…`). \
+They may read the account's and the stream's info, create, read and ack one durable \
+consumer, named NAME, on the stream `LC_EVENTS` with exactly the filter `lc.evt.>` \
+(or `lc.evt.P.>`), or subscribe to those subjects live, with the inbox prefix \
+`_INBOX_<NAME>`; any other publish, an event above all, is refused. Each payload \
+validates against the JSON Schema (2020-12) named for its `type` in \
+`contracts/schemas/`. A system that acts does it through the HTTP API, as a user."""
 
 
 def _add_security(doc: Json) -> None:

@@ -18,9 +18,11 @@ def test_checked_in_schemas_are_current():
 
 
 def test_one_schema_per_event_names_its_type():
-    """Each schema pins the event's `type`, so an integrator can tell events apart."""
+    """Each schema pins the event's `type`, so an integrator can tell events apart, and names
+    its dialect, so that a validator in another language reads it by the right rules."""
     assert len(list(SCHEMAS.glob("*.json"))) == len(EVENT_TYPES)
     for name in EVENT_TYPES:
         schema = json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
         assert schema["properties"]["type"]["const"] == name
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert "event_id" in schema["required"]

@@ -3,6 +3,8 @@
 They are package data (`contracts/schemas/` links here), so the wheel ships them and
 `schema_folder()` finds them. `python -m layercake_contracts.schemas [DIR]` writes
 them (here by default); a test fails when the checked-in copies differ from the models.
+Each names its dialect (`$schema`, 2020-12), so that a validator in another language
+knows which rules to read it by.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 from importlib.resources import files
 from pathlib import Path
 
+from pydantic.json_schema import GenerateJsonSchema
+
 from layercake_contracts.events import EVENT_TYPES
 
 
@@ -18,7 +22,12 @@ def render_schemas() -> dict[str, str]:
     """`<Type>.json` -> its JSON Schema text, for every event type."""
     return {
         f"{name}.json": json.dumps(
-            model.model_json_schema(mode="serialization"), indent=2, sort_keys=True
+            {
+                "$schema": GenerateJsonSchema.schema_dialect,
+                **model.model_json_schema(mode="serialization"),
+            },
+            indent=2,
+            sort_keys=True,
         )
         + "\n"
         for name, model in sorted(EVENT_TYPES.items())
