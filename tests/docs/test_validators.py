@@ -16,6 +16,8 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from layercake_testing.npm import npm_installed
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 CHECKER = Path(__file__).resolve().parent / "asyncapi"
@@ -32,17 +34,8 @@ def tool(name: str) -> str:
 @pytest.fixture(scope="module")
 def asyncapi_parser(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The checker's folder with its locked packages installed by `npm ci`."""
-    folder = tmp_path_factory.mktemp("asyncapi-parser")
-    for name in ("package.json", "package-lock.json", "validate-asyncapi.mjs"):
-        shutil.copy(CHECKER / name, folder / name)
-    subprocess.run(  # noqa: S603  # our own command line
-        [tool("npm"), "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return folder
+    names = ("package.json", "package-lock.json", "validate-asyncapi.mjs")
+    return npm_installed(tool("npm"), CHECKER, names, tmp_path_factory.mktemp("asyncapi-parser"))
 
 
 def parse_asyncapi(checker: Path, document: Path) -> subprocess.CompletedProcess[str]:
