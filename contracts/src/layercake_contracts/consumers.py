@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import structlog
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -102,13 +103,20 @@ class ConsumerDrift(ContractsError):
         super().__init__(
             f"consumer {name} on {stream} has {'; '.join(map(str, fixed))}: JetStream cannot "
             f"change that on an existing consumer, and a new one would not resume at its place "
-            f"(stream sequence {floor} acknowledged, {info.num_ack_pending} in flight, "
+            f"(acknowledged up to stream sequence {floor}, {info.num_ack_pending} in flight, "
             f"{info.num_pending} waiting). To make it anew, stop every worker using it, "
-            f"then, as the admin: `nats --server {nats_url} --nkey CREDS/admin.nk consumer rm "
-            f"{stream} {name} --force`; the next start creates it as declared, and it is "
-            f"delivered the stream from its first message again."
+            f"then, as the admin: `nats --server {_without_user(nats_url)} --nkey "
+            f"<home>/creds/admin.nk consumer rm {stream} {name} --force`; the next start "
+            f"creates it as declared, and it is delivered the stream from its first message "
+            f"again (its handlers see every event again)."
         )
         self.stream, self.consumer, self.fixed = stream, name, tuple(fixed)
+
+
+def _without_user(url: str) -> str:
+    """`url` without a user or password in it: the error is logged and printed."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 async def reconcile(
@@ -124,8 +132,14 @@ async def reconcile(
         found = changes(config, info.config)
         fixed = [change for change in found if change.field not in EDITABLE]
         if fixed:
-            log.error("consumer_config_refused", consumer=name, fields=[c.field for c in fixed])
-            raise ConsumerDrift(stream, info, fixed, nats_url)
+            drift = ConsumerDrift(stream, info, fixed, nats_url)
+            log.error(
+                "consumer_config_refused",
+                consumer=name,
+                fields=[c.field for c in fixed],
+                reason=str(drift),
+            )
+            raise drift
         if found:
             await js.add_consumer(stream, info.config.evolve(**{c.field: c.new for c in found}))
             log.info(
