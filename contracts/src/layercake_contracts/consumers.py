@@ -34,7 +34,7 @@ from nats.js.errors import NotFoundError
 from layercake_contracts.errors import ContractsError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from nats.js import JetStreamContext
     from nats.js.api import ConsumerInfo
@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 # Declared fields JetStream changes on an existing consumer, and those it cannot (or must not).
 EDITABLE = ("ack_wait", "max_deliver", "max_ack_pending")
 FIXED = ("filter_subject", "deliver_policy", "ack_policy")
+_NANOSECONDS = 10**9
 SERVER_MAX_ACK_PENDING = 1000  # JetStream's default for a consumer that sets none
 
 
@@ -90,8 +91,20 @@ def changes(declared: ConsumerConfig, found: ConsumerConfig) -> list[Change]:
     return [
         Change(name, getattr(found, name), getattr(declared, name))
         for name in (*FIXED, *EDITABLE)
-        if getattr(declared, name) is not None and getattr(found, name) != getattr(declared, name)
+        if getattr(declared, name) is not None
+        and _held(name, getattr(found, name), round) != _held(name, getattr(declared, name), int)
     ]
+
+
+def _held(name: str, value: object, to_int: Callable[[float], int]) -> object:
+    """A value as the server holds it: ack wait in whole nanoseconds.
+
+    nats-py sends a declared ack wait as `int(seconds * 10**9)` and reads it back
+    divided by 10**9: `int` for the one declared, `round` to recover the one found.
+    """
+    if name == "ack_wait" and isinstance(value, float | int):
+        return to_int(value * _NANOSECONDS)
+    return value
 
 
 class ConsumerDrift(ContractsError):

@@ -60,9 +60,9 @@ async def test_editable_fields_are_updated_and_logged(nats_server):
 
 
 async def test_a_consumer_as_declared_is_not_updated(nats_server):
-    """Nothing differs: no update, no log line."""
-    await made(nats_server.url)
-    runtime = runtime_of(nats_server.url)
+    """Nothing differs (an ack wait of 2.01 s held as 2.009999999 s too): no update, no log line."""
+    await made(nats_server.url, ack_wait=2.01)
+    runtime = runtime_of(nats_server.url, ack_wait_s=2.01)
     with structlog.testing.capture_logs() as logs:
         await runtime.start()
     await runtime.stop()

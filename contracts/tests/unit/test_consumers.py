@@ -19,6 +19,13 @@ def test_only_declared_fields_that_differ_are_changes():
     assert changes(ordered, ordered) == []
 
 
+def test_an_ack_wait_is_compared_as_the_server_holds_it():
+    """2.01 s is sent as 2009999999 ns and read back as 2.009999999: the same, no change."""
+    config = declared("git-flow", SUBJECT, 2.01, ordered=True)
+    assert changes(config, config.evolve(ack_wait=2.009999999)) == []
+    assert changes(config, config.evolve(ack_wait=2.0)) == [Change("ack_wait", 2.0, 2.01)]
+
+
 def test_a_refusal_names_the_place_and_no_password_of_the_url():
     """The error says where the consumer stands, and keeps a user and password out."""
     config = declared("git-flow", SUBJECT, 30.0, ordered=True)
