@@ -5,10 +5,12 @@ Before records held the ledger's gate machine (`core/gates.py`), a record had no
 that project would be ignored: its gates were opened before git followed them.
 So, before the consumer starts, each such record gets a book rebuilt from what
 git holds: the repository's `gN-approved` tags (approved), its gate branches and
-the documents recorded (worked on). A record with a book, or no record and no
-repository (a project git has not met: its ProjectCreated is still to come), is
-left as it is. The stream is not read again: the service may read only through
-its consumer, which is past these events.
+the documents recorded (worked on); a tag the ledger cannot have decided
+(past a gap) is not believed. A record with a book is left as it is, and so is
+a project with no record and no repository: a new one (its ProjectCreated starts
+its book), or one git holds nothing of (its approvals have nothing to act on).
+The stream is not read again: the service may read only through its consumer,
+which is past these events.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def migrate_gate_books(workspaces: Workspaces) -> None:
         log.info(
             "gate_book_migrated",
             project_id=project_id,
-            approved=[str(gate) for gate in approved],
+            approved=[str(gate) for gate in approved if gate in book.approvals],
             awaiting=book.awaiting and str(book.awaiting),
+            # Tags of approvals the ledger cannot have decided (see `GateBook.rebuilt`).
+            tags_not_believed=[str(gate) for gate in approved if gate not in book.approvals],
         )

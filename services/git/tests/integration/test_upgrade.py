@@ -94,6 +94,7 @@ async def test_a_project_under_way_is_followed_after_the_upgrade(
             await git.stop()
     [migrated] = [entry for entry in logs if entry["event"] == "gate_book_migrated"]
     assert (migrated["approved"], migrated["awaiting"]) == (["G0", "G1", "G2"], "G3")
+    assert migrated["tags_not_believed"] == []
     assert inspect(repo_path, "tag").split() == [f"g{n}-approved" for n in range(4)]
     [ignored] = [entry for entry in logs if entry["event"] == "gate_approval_ignored"]
     assert (ignored["gate"], ignored["reason"]) == (Gate.G7, "G7 was never opened: G3 awaits")

@@ -158,3 +158,11 @@ def test_a_rebuilt_book_of_nothing_awaits_g0_and_of_everything_nothing():
     done = GateBook.rebuilt(ORDER, ORDER)
     assert done.awaiting is None
     assert done.refusal(Gate.G9, uuid.uuid4()) == "G9 is approved already: no gate awaits"
+
+
+def test_a_tag_past_a_gap_is_not_believed():
+    """g7-approved made by the old version while G2 awaited (issue #18): G2 still awaits."""
+    book = GateBook.rebuilt([Gate.G0, Gate.G1, Gate.G7], [Gate.G7])
+    assert book.awaiting is Gate.G2
+    assert Gate.G7 not in book.approvals
+    assert book.refusal(Gate.G7, uuid.uuid4()) == "G7 was never opened: G2 awaits"

@@ -51,10 +51,22 @@ class GateBook(Frozen):
         the last approved, or the last worked on if that is later (its GateOpened may
         be still to come: following it changes nothing), G0 if neither; every gate
         before it was approved. None awaits once G9 is approved.
+
+        Once one approval is tagged, main exists and every later one is tagged too:
+        a tag past a gap, and work past the gate after the last tag, come of an
+        approval the ledger never decided (the old version acted on any, issue #18),
+        and are not believed.
         """
         order = list(Gate)
-        after = [order.index(gate) + 1 for gate in approved]
-        reached = max([*after, *(order.index(gate) for gate in worked)], default=0)
+        tagged = sorted({order.index(gate) for gate in approved})
+        believed = tagged[:1]
+        for index in tagged[1:]:
+            if index != believed[-1] + 1:
+                break
+            believed.append(index)
+        ceiling = believed[-1] + 1 if believed else len(order) - 1
+        work = (order.index(gate) for gate in worked)
+        reached = max([i + 1 for i in believed] + [i for i in work if i <= ceiling], default=0)
         awaiting = order[reached] if reached < len(order) else None
         return cls(
             awaiting=awaiting,
