@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from faststream import AckPolicy, BaseMiddleware
-from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, PullSub
-from nats.js.api import AckPolicy as JsAckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +33,7 @@ from layercake_contracts.bus import (
     ensure_stream,
     subject_filter,
 )
+from layercake_contracts.consumers import ConsumerDrift, declared, reconcile
 from layercake_contracts.events import (
     PROJECT_ID_PATTERN,
     ProcessingFailed,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from faststream.message import StreamMessage
     from faststream.nats import NatsRouter
     from nats.aio.msg import Msg
+    from nats.js.api import ConsumerConfig
 
     from layercake_contracts.events import EventBase
 
@@ -102,7 +103,10 @@ class ServiceRuntime:
         nkey_seed_file: Path | None = None,
     ) -> None:
         self.service = service
+        self.nats_url = nats_url
         self.policy = policy or DeliveryPolicy()
+        # What each durable consumer must be; `start` brings existing ones to it.
+        self.consumers: list[ConsumerConfig] = []
         self.broker = NatsBroker(
             nats_url,
             middlewares=[self._reliability],
@@ -136,6 +140,8 @@ class ServiceRuntime:
         type_name = None if event_type is None else event_type.model_fields["type"].default
         durable = f"{self.service}-{name or type_name or 'all'}"
         subject = subject_filter(type_name)
+        config = declared(durable, subject, self.policy.ack_wait_s, ordered=ordered)
+        self.consumers.append(config)
         return router.subscriber(  # type: ignore[no-any-return,call-overload]  # max_workers is passed only when > 1, which FastStream's overloads cannot express
             subject,
             stream=EVENTS,
@@ -144,18 +150,7 @@ class ServiceRuntime:
             # an idle wait with a bare asyncio.TimeoutError, which FastStream does not take for
             # a timeout: it logs a traceback as ERROR and restarts the consumer, every few seconds.
             pull_sub=PullSub(batch_size=1, timeout=1.0),
-            config=ConsumerConfig(
-                durable_name=durable,
-                # Named, so the create names its filter and the server checks it against the grant.
-                name=durable,
-                filter_subject=subject,
-                ack_policy=JsAckPolicy.EXPLICIT,
-                ack_wait=self.policy.ack_wait_s,
-                # The bound is ours (see Reliability); the server only redelivers.
-                max_deliver=-1,
-                deliver_policy=DeliverPolicy.ALL,
-                max_ack_pending=1 if ordered else None,
-            ),
+            config=config,
             ack_policy=AckPolicy.MANUAL,
             # FastStream's default is the shared `_INBOX.`, which the server lets no one read.
             inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
@@ -164,9 +159,19 @@ class ServiceRuntime:
         )
 
     async def start(self) -> None:
-        """Connect, make sure the stream exists, then start the consumers."""
+        """Connect, make sure the stream exists, then start the consumers.
+
+        Consumers an older version made are first brought to the declared config,
+        or the start stops with `ConsumerDrift` (see `consumers`).
+        """
         await self.broker.connect()
-        await ensure_stream(self.broker.connection.jetstream())
+        js = self.broker.connection.jetstream()
+        await ensure_stream(js)
+        try:
+            await reconcile(js, STREAM_NAME, self.consumers, self.nats_url)
+        except ConsumerDrift:
+            await self.broker.stop()
+            raise
         await self.broker.start()
 
     async def stop(self) -> None:
@@ -370,8 +375,15 @@ class BusSettings(BaseSettings):
 
 
 def run_worker(make_runtime: Callable[[], ServiceRuntime]) -> None:
-    """The body of every `layercake <service> run`: build the runtime, serve until a signal."""
-    asyncio.run(serve(make_runtime()))
+    """The body of every `layercake <service> run`: build the runtime, serve until a signal.
+
+    A consumer the runtime cannot bring to its declared config ends the worker with
+    the reason and the fix (exit status 1).
+    """
+    try:
+        asyncio.run(serve(make_runtime()))
+    except ConsumerDrift as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 async def serve(runtime: ServiceRuntime) -> None:

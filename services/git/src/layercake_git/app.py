@@ -11,6 +11,7 @@ from layercake_git.adapters.releases import Releases
 from layercake_git.adapters.workspaces import Workspaces
 from layercake_git.core.credentials import basic_credentials, credential_env
 from layercake_git.service import Exports, GitService
+from layercake_git.upgrade import migrate_gate_books
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -51,11 +52,15 @@ def create_service(settings: Settings) -> GitService:
 
 
 def create_runtime(settings: Settings) -> ServiceRuntime:
-    """The git service's broker and its consumer, built from `settings`."""
+    """The git service's broker and its consumer, built from `settings`.
+
+    Records of projects under way from before gate books get theirs first (see `upgrade`).
+    """
     runtime = ServiceRuntime(
         SERVICE, settings.nats_url, settings.delivery_policy(), settings.nats_nkey_seed_file
     )
     service = create_service(settings)
     (settings.workspaces_root.resolve() / HOME).mkdir(parents=True, exist_ok=True)
+    migrate_gate_books(create_workspaces(settings))
     handlers.register(runtime, service)
     return runtime

@@ -135,3 +135,34 @@ def test_a_copy_of_an_earlier_approval_of_the_gate_awaiting_again_is_refused():
     assert book.awaiting is Gate.G8
     assert book.refusal(Gate.G8, first_g8) == "G8's approval was handled already"
     assert book.refusal(Gate.G8, uuid.uuid4()) is None
+
+
+def test_a_book_rebuilt_from_approved_gates_awaits_the_next():
+    """Tagged G0..G2: G3 awaits; G7, never opened, and G2, approved, are refused."""
+    book = GateBook.rebuilt([Gate.G0, Gate.G1, Gate.G2], [Gate.G2])
+    assert book.refusal(Gate.G3, uuid.uuid4()) is None
+    assert book.refusal(Gate.G7, uuid.uuid4()) == "G7 was never opened: G3 awaits"
+    assert book.refusal(Gate.G2, uuid.uuid4()) == "G2 is approved already: G3 awaits"
+
+
+def test_a_rebuilt_book_awaits_the_gate_worked_on_past_the_last_tag():
+    """No tags before G4 (no repository then), work on gate/g5: G5 awaits, G0..G4 approved."""
+    book = GateBook.rebuilt([Gate.G4], [Gate.G5])
+    assert book.awaiting is Gate.G5
+    assert set(book.approvals) == {Gate.G0, Gate.G1, Gate.G2, Gate.G3, Gate.G4}
+
+
+def test_a_rebuilt_book_of_nothing_awaits_g0_and_of_everything_nothing():
+    """No evidence: G0 awaits; G9 tagged: the project is released, no gate awaits."""
+    assert GateBook.rebuilt([], []).awaiting is Gate.G0
+    done = GateBook.rebuilt(ORDER, ORDER)
+    assert done.awaiting is None
+    assert done.refusal(Gate.G9, uuid.uuid4()) == "G9 is approved already: no gate awaits"
+
+
+def test_a_tag_past_a_gap_is_not_believed():
+    """g7-approved made by the old version while G2 awaited (issue #18): G2 still awaits."""
+    book = GateBook.rebuilt([Gate.G0, Gate.G1, Gate.G7], [Gate.G7])
+    assert book.awaiting is Gate.G2
+    assert Gate.G7 not in book.approvals
+    assert book.refusal(Gate.G7, uuid.uuid4()) == "G7 was never opened: G2 awaits"

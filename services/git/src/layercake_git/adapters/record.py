@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,13 @@ class RecordFile:
         if not self.path.exists():
             return ProjectRecord()
         return ProjectRecord.model_validate_json(self.path.read_bytes())
+
+    def predates_gates(self) -> bool:
+        """True when the file was written before records held a gate book (no `gates` key)."""
+        if not self.path.exists():
+            return False
+        found = json.loads(self.path.read_bytes())
+        return isinstance(found, dict) and "gates" not in found
 
     def save(self, record: ProjectRecord) -> None:
         """Replace the file with `record`; a reader sees the old or the new, never half."""

@@ -63,6 +63,11 @@ class Repository:
         done = self._run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", accept=(0, 1))
         return done.stdout.decode().strip() or None
 
+    def refs(self) -> set[str]:
+        """The full names of its branches and tags (such as `refs/tags/g2-approved`)."""
+        done = self._run("for-each-ref", "--format=%(refname)", "refs/heads", "refs/tags")
+        return set(done.stdout.decode().split())
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         """True when `older` is `newer` or in its history."""
         done = self._run("merge-base", "--is-ancestor", older, newer, accept=(0, 1))

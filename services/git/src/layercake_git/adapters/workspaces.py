@@ -37,6 +37,16 @@ class Workspaces:
             if tagged.fullmatch(found.name.removesuffix(".git"))
         )
 
+    def projects(self) -> list[str]:
+        """Every project with a repository or a record here (not the temporary files)."""
+        return sorted(
+            {
+                found.name.removesuffix(found.suffix)
+                for found in self.root.glob("*")
+                if found.suffix in {".git", ".json"} and not found.name.startswith(".")
+            }
+        )
+
     def record(self, project_id: str) -> RecordFile:
         """The project's record file."""
         return RecordFile(self.root / f"{project_id}.json")

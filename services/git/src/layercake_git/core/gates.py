@@ -7,17 +7,22 @@ acts only on an approval of the gate awaiting: one of a gate never opened, appro
 already or not the one awaiting changes nothing in the repository, and `refusal`
 says why. An event seen before (the same id, a copy stored again at a later position)
 changes nothing either. Pure values: no I/O; `core/record.py` keeps the book in the
-project's record.
+project's record. A project under way when git began to keep books gets one
+`rebuilt` from its repository (see `upgrade.py`).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from layercake_contracts.events import GateOpened, GateRejected, IntakeRevised, ProjectCreated
 from layercake_contracts.values import Frozen, Gate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # The ledger's announcements that move its gate machine (GateApproved aside: see `refusal`).
 GateNews = ProjectCreated | GateOpened | GateRejected | IntakeRevised
@@ -32,8 +37,42 @@ class GateBook(Frozen):
 
     awaiting: Gate | None = None
     opened: frozenset[Gate] = frozenset()
-    approvals: dict[Gate, uuid.UUID] = Field(default_factory=dict)  # the last one acted on
+    # The last approval acted on; None: one before the book was kept (see `rebuilt`).
+    approvals: dict[Gate, uuid.UUID | None] = Field(default_factory=dict)
     seen: frozenset[uuid.UUID] = frozenset()  # every gate event followed or acted on
+
+    @classmethod
+    def rebuilt(cls, approved: Iterable[Gate], worked: Iterable[Gate]) -> GateBook:
+        """The book of a project git followed before it kept one, from what it holds.
+
+        `approved`: the gates its repository tags as approved; `worked`: those it
+        holds work of (a gate branch, documents). The ledger opens gates in order,
+        each after the approval of the one before: the gate awaiting is the one after
+        the last approved, or the last worked on if that is later (its GateOpened may
+        be still to come: following it changes nothing), G0 if neither; every gate
+        before it was approved. None awaits once G9 is approved.
+
+        Once one approval is tagged, main exists and every later one is tagged too:
+        a tag past a gap, and work past the gate after the last tag, come of an
+        approval the ledger never decided (the old version acted on any, issue #18),
+        and are not believed.
+        """
+        order = list(Gate)
+        tagged = sorted({order.index(gate) for gate in approved})
+        believed = tagged[:1]
+        for index in tagged[1:]:
+            if index != believed[-1] + 1:
+                break
+            believed.append(index)
+        ceiling = believed[-1] + 1 if believed else len(order) - 1
+        work = (order.index(gate) for gate in worked)
+        reached = max([i + 1 for i in believed] + [i for i in work if i <= ceiling], default=0)
+        awaiting = order[reached] if reached < len(order) else None
+        return cls(
+            awaiting=awaiting,
+            opened=frozenset(order[: reached + 1]),
+            approvals=dict.fromkeys(order[:reached]),
+        )
 
     def following(self, news: GateNews) -> GateBook:
         """The book once the ledger announced `news` (a copy of one seen changes nothing)."""
