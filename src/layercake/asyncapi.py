@@ -47,10 +47,10 @@ from layercake_contracts.rpc import (
     ParseQuestion,
 )
 from layercake_contracts.runtime import ServiceRuntime
-from layercake_gateway import api as gateway_api
 from layercake_gateway import app as gateway_app
 from layercake_gateway import handlers as gateway_handlers
 from layercake_gateway.core import outbox
+from layercake_gateway.routes import builds as build_routes
 from layercake_gateway.routes import prompts as prompt_routes
 from layercake_gateway.settings import Settings as GatewaySettings
 from layercake_git import app as git_app
@@ -174,7 +174,7 @@ def publishes() -> dict[str, frozenset[str]]:
         builder_app.SERVICE: returned(outcome.started, outcome.finished),
         agent_app.SERVICE: returned(AgentService.answer, ManualDesk.request),
         git_app.SERVICE: returned(GitService.commit_build, GitService.approve, GitService.export),
-        gateway_app.SERVICE: constructed(outbox, gateway_api, prompt_routes),
+        gateway_app.SERVICE: constructed(outbox, build_routes, prompt_routes),
     }
 
 

@@ -13,7 +13,8 @@ from layercake_contracts.runtime import ServiceRuntime
 from layercake_gateway import handlers
 from layercake_gateway.adapters.ledger import Ledger, NoLedger, sqlite_path
 from layercake_gateway.adapters.relay import Relay
-from layercake_gateway.api import create_api, end_streams
+from layercake_gateway.api import create_api
+from layercake_gateway.routes.events import end_streams
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -1,23 +1,27 @@
 """What the HTTP API's routers share: the caller, the ledger, the bus, a project the caller owns.
 
-The app keeps the ledger, the bus and the relay in `app.state` (see
-`api.create_api`); a router reaches them through these dependencies, never
-through globals. A person's decision runs through `Decider`: a refusal of the
-gate machine is a 409 saying what was expected, and what it announces is
-relayed at once.
+The app keeps the ledger, the bus, the relay and the runs limiter in
+`app.state` (see `api.create_api`); a router reaches them through these
+dependencies, never through globals. A person's decision runs through
+`Decider`: a refusal of the gate machine is a 409 saying what was expected,
+and what it announces is relayed at once. A question to a service over the
+bus (`question`) that nobody answers is a 503 naming it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Any
+import time
+from collections import defaultdict, deque
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator
 
 from layercake_contracts.bus import Bus
+from layercake_contracts.rpc import Unanswered, ask
 from layercake_contracts.values import Gate
 from layercake_gateway.adapters.ledger import ConcurrentChange, Ledger, UnknownProject
 from layercake_gateway.core.names import bus_id
@@ -40,6 +44,9 @@ _cookie = APIKeyCookie(
 )
 
 log = structlog.get_logger(__name__)
+_A = TypeVar("_A", bound=BaseModel)
+QUESTION_TIMEOUT_S = 10.0
+_MINUTE = 60.0
 
 
 def _upper(value: Any) -> Any:  # noqa: ANN401  # whatever was sent; the enum validates it
@@ -91,12 +98,50 @@ def the_ledger(request: Request) -> Ledger:
     return ledger
 
 
-def the_bus(request: Request) -> Bus:
-    """The bus; 503 when the app has none."""
+def any_bus(request: Request) -> Bus | None:
+    """The bus the app was made with, if any."""
     bus: Bus | None = request.app.state.bus
+    return bus
+
+
+def the_bus(bus: Annotated[Bus | None, Depends(any_bus)]) -> Bus:
+    """The bus; 503 when the app has none."""
     if bus is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the bus is not connected")
     return bus
+
+
+async def question(bus: Bus, subject: str, asked: BaseModel, answer: type[_A]) -> _A:
+    """The answer a service gives on `subject`; 503 naming the subject when none comes."""
+    try:
+        return await ask(bus.connection, subject, asked, answer, QUESTION_TIMEOUT_S)
+    except Unanswered as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+
+
+class RateLimiter:
+    """At most `per_minute` actions per user in any sliding minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, user: str) -> bool:
+        """Count one action of `user` if it fits; False when it does not."""
+        now = time.monotonic()
+        seen = self._seen[user]
+        while seen and now - seen[0] > _MINUTE:
+            seen.popleft()
+        if len(seen) >= self.per_minute:
+            return False
+        seen.append(now)
+        return True
+
+
+def the_limiter(request: Request) -> RateLimiter:
+    """The app's limit on each user's agent runs and builds."""
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
 
 
 async def owned_project(ledger: Ledger, project_id: str, who: str) -> Project:
@@ -155,3 +200,5 @@ def the_decider(request: Request) -> Decider:
 LedgerDep = Annotated[Ledger, Depends(the_ledger)]
 DeciderDep = Annotated[Decider, Depends(the_decider)]
 BusDep = Annotated[Bus, Depends(the_bus)]
+AnyBusDep = Annotated[Bus | None, Depends(any_bus)]
+LimiterDep = Annotated[RateLimiter, Depends(the_limiter)]

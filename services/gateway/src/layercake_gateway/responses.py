@@ -92,10 +92,6 @@ BUS: Responses = {
 }
 
 
-def _ref(model: type[BaseModel]) -> str:
-    return _SCHEMAS + model.__name__
-
-
 def as_json(responses: Responses) -> Responses:
     """`responses` for a route whose success is not JSON (text, HTML): its refusals still are.
 
@@ -111,3 +107,7 @@ def as_json(responses: Responses) -> Responses:
         }
         for code, answer in responses.items()
     }
+
+
+# A project's page that is not JSON (a prompt's text, a design's HTML), read from the bus.
+SHOWN: Responses = as_json(BODY_RESPONSES | SIGNED_IN | OWNED | BUS)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from layercake_gateway.api import MAX_FILE_CHARS
 from layercake_gateway.core.names import bus_id
+from layercake_gateway.routes.builds import MAX_FILE_CHARS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

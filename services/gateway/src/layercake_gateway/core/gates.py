@@ -126,3 +126,8 @@ def missing_artifacts(
             )
     missing.extend(f"{FINDING}{finding}" for finding in findings)
     return tuple(missing)
+
+
+def role_key(gate: Gate, role: Role) -> str:
+    """Where a project keeps what one role did at one gate: `G5/backend_developer`."""
+    return f"{gate.value}/{role.value}"

@@ -4,26 +4,25 @@ Core: no I/O. Each public method decides (checks rules, computes) and then
 calls one `@event` method, whose body only changes state, because it runs
 again on every replay. The ledger's own decisions (open a gate, request a
 heal, escalate) are events of this aggregate too; the relay turns them into
-bus events from the store's notification log.
+bus events from the store's notification log. It is written in parts, a module
+each: the heal policy (`heals.py`), escalations, findings, G0's revisions and
+G9's release (`release.py`), prompts; their events keep the topics they were
+first stored under (`topics.py`).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
 from layercake_contracts.values import EscalationKind, Gate, Role
-from layercake_gateway.core.attempts import (
-    build_facts,
-    build_outcome,
-    changed_paths,
-    earlier_attempt,
-    no_edits_outcome,
-)
+from layercake_gateway.core.attempts import changed_paths
 from layercake_gateway.core.errors import GateRuleBroken, LedgerError, MissingArtifacts
+from layercake_gateway.core.escalations import Escalations
+from layercake_gateway.core.findings import Findings
 from layercake_gateway.core.gates import (
     GATE_ORDER,
     REWORKS,
@@ -31,17 +30,18 @@ from layercake_gateway.core.gates import (
     GateState,
     missing_artifacts,
     next_gate,
+    role_key,
     roles_for,
 )
+from layercake_gateway.core.heals import HealDecision, Heals
 from layercake_gateway.core.prompts import AwaitsAnswers
 from layercake_gateway.core.release import IntakeAndRelease
-from layercake_gateway.core.resolutions import Resolution, action_of
-from layercake_gateway.core.resolutions import follow_up as follow_up_of
 
 if TYPE_CHECKING:
     from layercake_gateway.core.causes import Seen
 
-# The errors are the ledger's, raised here first: importers find them here too.
+# The errors are the ledger's, raised here first: importers find them here too, and the
+# heal policy's decision.
 __all__ = ["GateRuleBroken", "HealDecision", "LedgerError", "MissingArtifacts", "Project"]
 DEFAULT_HEAL_LIMIT = 3
 # How many bus event ids a project remembers: duplicates come close together.
@@ -49,16 +49,7 @@ APPLIED_MEMORY = 1000
 PROJECT_NAMESPACE = uuid.UUID("6a1f0c2e-8d3b-4f5a-9e7c-2b4d6f8a0c1e")
 
 
-@dataclass(frozen=True)
-class HealDecision:
-    """What the heal policy decided after a failed attempt."""
-
-    heal: bool
-    next_attempt: int
-    reason: str
-
-
-class Project(IntakeAndRelease, AwaitsAnswers):
+class Project(Heals, Escalations, Findings, IntakeAndRelease, AwaitsAnswers):
     """One project, as its events say it is."""
 
     # The version of the state a snapshot holds; older snapshots are upcast when read.
@@ -184,7 +175,7 @@ class Project(IntakeAndRelease, AwaitsAnswers):
 
     def base_for(self, gate: Gate, role: Role) -> dict[str, Any]:
         """Where a role's next try at `gate` starts: its own latest tree there, or the gate's."""
-        return self.manifests.get(_key(gate, role)) or self.bases.get(gate.value, {})
+        return self.manifests.get(role_key(gate, role)) or self.bases.get(gate.value, {})
 
     def run_id(self) -> uuid.UUID:
         """The run's correlation id: the ProjectCreated's, or the aggregate's when made here."""
@@ -200,7 +191,7 @@ class Project(IntakeAndRelease, AwaitsAnswers):
 
     def attempt_of(self, gate: Gate, role: Role) -> int:
         """The latest attempt of `role` at `gate` (0 before the first)."""
-        return self.attempts.get(_key(gate, role), 0)
+        return self.attempts.get(role_key(gate, role), 0)
 
     # -- decisions --------------------------------------------------------------
 
@@ -281,152 +272,9 @@ class Project(IntakeAndRelease, AwaitsAnswers):
             answer = {**answer, "changed": changed_paths(self.base_for(gate, role), manifest)}
         self._tree_written(gate.value, role.value, manifest, answer)
 
-    def record_failure(
-        self,
-        gate: Gate,
-        role: Role,
-        attempt: int,
-        errors: list[dict[str, Any]],
-        at: str,
-        manifest: dict[str, Any] | None = None,
-        build: dict[str, Any] | None = None,
-    ) -> HealDecision:
-        """A role's attempt failed: keep its errors, then heal (attempt + 1) or escalate.
-
-        `build` (core/attempts.py's `build_facts`) is what the failed build said; the
-        heal shows it, with what that attempt's answer changed.
-        """
-        key = _key(gate, role)
-        build = build or build_facts(None, None, errors)
-        answer = self.answers.get(key)
-        if answer is not None and answer["attempt"] != attempt:
-            answer = None  # an earlier answer's: this attempt's tree came from elsewhere
-        entry = earlier_attempt(attempt, answer, build, build_outcome(build))
-        history = [*self.history.get(key, []), entry]
-        heal, reason = self._heal_or_not(gate, role, attempt)
-        tree = manifest or self.base_for(gate, role)  # a build that names no tree erases none
-        self._failed(gate.value, role.value, attempt, errors, at, heal, reason, tree, build,
-                     answer, history)  # fmt: skip
-        return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
-
-    def record_refused(
-        self, gate: Gate, role: Role, attempt: int, answer: dict[str, Any], at: str
-    ) -> HealDecision:
-        """Nothing usable came of an answer: an attempt used, the last build's facts kept.
-
-        The next heal starts from the tree the last one was given, shows the last
-        build's failure again, and says why the parser got nothing.
-        """
-        key = _key(gate, role)
-        errors = [{"tool": "parser", "file": r["path"], "message": r["reason"]}
-                  for r in answer["rejected"]]  # fmt: skip
-        entry = earlier_attempt(attempt, answer, None, no_edits_outcome(answer))
-        history = [*self.history.get(key, []), entry]
-        heal, reason = self._heal_or_not(gate, role, attempt)
-        base = self.base_for(gate, role)
-        self._failed(gate.value, role.value, attempt, errors, at, heal, reason, base,
-                     self.last_builds.get(key), answer, history)  # fmt: skip
-        return HealDecision(heal=heal, next_attempt=attempt + 1, reason=reason)
-
-    def record_build_fault(  # the facts of one build, and the policy's limit
-        self,
-        gate: Gate,
-        role: Role,
-        attempt: int,
-        fault: dict[str, str],
-        manifest: dict[str, Any],
-        at: str,
-        retries: int,
-    ) -> HealDecision:
-        """A build could not run for a reason outside the project: build again, then escalate.
-
-        No heal: the model is not asked, and the attempt does not count.
-        """
-        tries = self.build_retries.get(_key(gate, role), 0) + 1
-        retry = tries <= retries
-        cause = f"{fault['cause']}: {fault['detail']}"
-        why = (
-            f"build retry {tries} of {retries} after an infrastructure fault, {cause}"
-            if retry
-            else f"the build could not run, {tries} times, for a reason outside the project, "
-            f"{cause}"
-        )
-        self._build_faulted(gate.value, role.value, attempt, fault, why, retry, tries, at,
-                            manifest)  # fmt: skip
-        return HealDecision(heal=False, next_attempt=attempt, reason=why)
-
-    def record_finding(self, gate: Gate, finding: str, facts: dict[str, Any]) -> None:
-        """Something a person must accept before `gate` is approved (once while open)."""
-        if finding not in self._open_findings(gate.value):
-            self._found(gate.value, finding, facts)
-
-    def _heal_or_not(self, gate: Gate, role: Role, attempt: int) -> tuple[bool, str]:
-        """Heal while the round's budget lasts; a round begins at its first attempt."""
-        if role is Role.USER:  # a person's own files: they mend them, no agent does
-            return False, "the files a person wrote failed; they are theirs to mend"
-        first = self.first_attempts.get(_key(gate, role), 1)
-        used = attempt - first + 1
-        heal = used < self.heal_limit
-        count = f"attempt {attempt}" if first == 1 else f"attempt {attempt} ({used} this round)"
-        reason = (
-            f"{count} of {self.heal_limit} failed"
-            if heal
-            else f"{used} attempts failed{'' if first == 1 else f' since attempt {first}'}; "
-            f"the heal limit is {self.heal_limit}"
-        )
-        return heal, reason
-
-    def accept_findings(self, by: str, reason: str) -> None:
-        """A person accepts G7's high or critical findings, with a reason: the audit passes."""
-        state = self.state_of(Gate.G7)
-        if state not in {GateState.IN_PROGRESS, GateState.AWAITING_APPROVAL}:
-            raise GateRuleBroken(Gate.G7, state, "in_progress or awaiting_approval")
-        if not reason.strip():
-            raise LedgerError("accepting findings needs a reason")
-        self._findings_accepted(Gate.G7.value, by, reason)
-
     def record_usage(self, tokens: int, cost_usd: float) -> None:
         """Add one model call's tokens and cost to the project's totals."""
         self._used(tokens, cost_usd)
-
-    def record_agent_failure(
-        self, gate: Gate, role: Role, attempt: int, reason: str, *, retryable: bool, at: str
-    ) -> HealDecision:
-        """An agent could not answer: ask again (after a wait) while retries last, else escalate."""
-        key = _key(gate, role)
-        tries = self.agent_retries.get(key, 0) + 1
-        retry = retryable and tries <= self.heal_limit
-        why = (
-            f"agent failure {tries} of {self.heal_limit} allowed: {reason}"
-            if retry
-            else f"the agent cannot go on ({'retries used up' if retryable else 'not retryable'}): "
-            f"{reason}"
-        )
-        base = self.base_for(gate, role)
-        self._agent_failed(gate.value, role.value, attempt, why, retry, tries, at, base)
-        return HealDecision(heal=retry, next_attempt=attempt, reason=why)
-
-    def resolve_escalation(  # one person's decision
-        self, index: int, decision: str, by: str, at: str, action: Resolution | None = None
-    ) -> Resolution:
-        """A person decided on escalation `index`: retry, skip, or a decision in words.
-
-        With no `action`, a decision that starts with "retry" or "skip" is that. What
-        follows is `RESOLUTIONS[kind][action]`; returns the action taken.
-        """
-        if not 0 <= index < len(self.escalations) or self.escalations[index]["resolved_at"]:
-            raise LedgerError(f"no open escalation number {index}")
-        escalation = self.escalations[index]
-        action = action or action_of(decision)
-        rebuild, follow_up = None, None
-        if action is Resolution.RETRY and escalation["kind"] == EscalationKind.INFRASTRUCTURE:
-            key = f"{escalation['gate']}/{escalation['role']}"
-            rebuild = {name: escalation[name] for name in ("gate", "role", "attempt")}
-            rebuild["manifest"] = self.manifests.get(key, {})
-        else:
-            follow_up = follow_up_of(self, escalation, action, f"{by}: {decision}")
-        self._escalation_resolved(index, decision, by, at, rebuild, follow_up, action.value)
-        return action
 
     # -- state changes (these bodies run again on replay) -----------------------
 
@@ -496,20 +344,6 @@ class Project(IntakeAndRelease, AwaitsAnswers):
     ) -> None:
         self._keep_artifact(gate, kind, name, blob, facts)
 
-    @event("FindingRecorded")
-    def _found(self, gate: str, finding: str, facts: dict[str, Any]) -> None:
-        self.findings.append(
-            {**facts, "gate": gate, "finding": finding, "accepted_by": None, "reason": None}
-        )
-
-    @event("FindingsAccepted")
-    def _findings_accepted(self, gate: str, by: str, reason: str) -> None:
-        for finding in self.findings:
-            if finding["gate"] == gate and finding["accepted_by"] is None:
-                finding.update(accepted_by=by, reason=reason)
-        facts = {"accepted_by": by, "reason": reason}
-        self._keep_artifact(gate, ArtifactKind.AUDIT.value, "accepted findings", None, facts)
-
     @event("WorkDone")
     def _work_done(
         self, gate: str, role: str, attempt: int, at: str, manifest: dict[str, Any] | None = None
@@ -531,62 +365,6 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         if answer is not None:  # events recorded before answers were kept have none
             self.answers[f"{gate}/{role}"] = answer
 
-    @event("AttemptFailed")
-    def _failed(  # noqa: PLR0913, PLR0917  # the recorded facts of a failed attempt
-        self,
-        gate: str,
-        role: str,
-        attempt: int,
-        errors: list[dict[str, Any]],
-        at: str,
-        heal: bool,
-        reason: str,
-        manifest: dict[str, Any],
-        build: dict[str, Any] | None = None,  # recorded for the heal's announcement, and kept
-        answer: dict[str, Any] | None = None,  # recorded for the heal's announcement
-        history: list[dict[str, Any]] | None = None,  # None: recorded before history was kept
-    ) -> None:
-        del answer
-        key = f"{gate}/{role}"
-        for error in errors:
-            self.errors.append(
-                {**error, "gate": gate, "role": role, "attempt": attempt, "at": at,
-                 "resolved_at": None}
-            )  # fmt: skip
-        self.manifests[key] = manifest
-        if build is not None:
-            self.last_builds[key] = build
-        if history is not None:
-            self.history[key] = history
-        self.build_retries.pop(key, None)
-        if heal:
-            self.attempts[key] = attempt + 1
-        elif role != Role.USER:
-            self._escalate(gate, role, attempt, reason, at, EscalationKind.HEAL_LIMIT)
-
-    @event("BuildFaulted")
-    def _build_faulted(  # noqa: PLR0913, PLR0917  # the recorded facts of a build that could not run
-        self,
-        gate: str,
-        role: str,
-        attempt: int,
-        fault: dict[str, str],
-        reason: str,
-        retry: bool,
-        tries: int,
-        at: str,
-        manifest: dict[str, Any],
-    ) -> None:
-        key = f"{gate}/{role}"
-        self.build_retries[key] = tries
-        self.manifests[key] = manifest
-        self.errors.append(
-            {"tool": "builder", "message": reason, "fault": fault["cause"], "gate": gate,
-             "role": role, "attempt": attempt, "at": at, "resolved_at": None}
-        )  # fmt: skip
-        if not retry:
-            self._escalate(gate, role, attempt, reason, at, EscalationKind.INFRASTRUCTURE)
-
     # Every bus event is kept (`seen`, read by `why` from the store, not held here); the
     # ones that changed the project are remembered. Recorded before: only those, unseen.
     @event("BusEventApplied")
@@ -603,66 +381,7 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         self.tokens += tokens
         self.cost_usd += cost_usd
 
-    @event("AgentFailed")
-    def _agent_failed(  # the recorded facts of a failure
-        self,
-        gate: str,
-        role: str,
-        attempt: int,
-        reason: str,
-        retry: bool,
-        tries: int,
-        at: str,
-        base: dict[str, Any] | None = None,
-    ) -> None:
-        del base  # recorded for the announcement of the retry; no state to change
-        self.agent_retries[f"{gate}/{role}"] = tries
-        self.errors.append(
-            {"tool": "agent", "message": reason, "gate": gate, "role": role, "attempt": attempt,
-             "at": at, "resolved_at": None}
-        )  # fmt: skip
-        if not retry:
-            self._escalate(gate, role, attempt, reason, at, EscalationKind.AGENT)
-
-    @event("EscalationResolved")
-    def _escalation_resolved(  # the recorded facts of a person's resolution
-        self,
-        index: int,
-        decision: str,
-        by: str,
-        at: str,
-        rebuild: dict[str, Any] | None = None,
-        follow_up: dict[str, Any] | None = None,  # see `_follow_up`
-        action: str | None = None,  # None: recorded before resolutions were actions
-    ) -> None:
-        escalation = self.escalations[index]
-        escalation.update(resolved_at=at, decision=decision, by=by, action=action)
-        if rebuild is not None:  # the build is asked again: its retries start over
-            self.build_retries.pop(f"{rebuild['gate']}/{rebuild['role']}", None)
-        if follow_up is None or follow_up["type"] == "export":
-            return
-        gate, role = follow_up["gate"], follow_up["role"]
-        key = f"{gate}/{role}"
-        if follow_up["type"] == "skip":  # the role is done with what it has
-            if role not in self.done_roles[gate]:
-                self.done_roles[gate].append(role)
-            self._resolve_errors(gate, role, at)
-            self._await_if_complete(gate)
-            return
-        # The role works again with a fresh budget: retries and heals count from here.
-        attempt = follow_up["attempt"] + (follow_up["type"] == "heal")
-        self.agent_retries.pop(key, None)
-        self.attempts[key] = self.first_attempts[key] = attempt
-
     # -- helpers of the state changes (plain methods: no event of their own) ------
-
-    def _escalate(  # one escalation's facts
-        self, gate: str, role: str, attempt: int, reason: str, at: str, kind: EscalationKind
-    ) -> None:
-        self.escalations.append(
-            {"gate": gate, "role": role, "attempt": attempt, "reason": reason, "at": at,
-             "kind": kind.value, "resolved_at": None, "decision": None, "by": None}
-        )  # fmt: skip
 
     def _keep_artifact(
         self, gate: str, kind: str, name: str, blob: str | None, facts: dict[str, Any]
@@ -684,9 +403,6 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         for kept in (self.answers, self.last_builds, self.history, self.build_retries):
             kept.pop(key, None)
 
-    def _open_findings(self, gate: str) -> list[str]:
-        return [f["finding"] for f in self.findings if f["gate"] == gate and not f["accepted_by"]]
-
     def _await_if_complete(self, gate: str) -> None:
         """A gate in progress whose proof and roles are complete awaits approval (state only)."""
         if self.gates[gate] != GateState.IN_PROGRESS.value:
@@ -697,7 +413,3 @@ class Project(IntakeAndRelease, AwaitsAnswers):
         roles_done = roles <= set(self.done_roles[gate])
         if complete and roles_done:
             self.gates[gate] = GateState.AWAITING_APPROVAL.value
-
-
-def _key(gate: Gate, role: Role) -> str:
-    return f"{gate.value}/{role.value}"

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from layercake_contracts.values import EscalationKind, Gate, Role
 from layercake_gateway.core.errors import GateRuleBroken, LedgerError
 from layercake_gateway.core.gates import ArtifactKind, GateState
+from layercake_gateway.core.topics import also_stored_as
 
 
 class IntakeAndRelease(Aggregate):
@@ -124,3 +125,9 @@ class IntakeAndRelease(Aggregate):
              "gate": gate, "role": role, "attempt": attempt, "at": at, "resolved_at": None}
         )  # fmt: skip
         self._escalate(gate, role, attempt, reason, at, EscalationKind.PUSH)
+
+
+# Recorded by `Project` itself before this part was split off (under its topics, then).
+also_stored_as(
+    IntakeAndRelease, "IntakeRevised", "ExportAsked", "ReleasePushed", "ReleasePushFailed"
+)

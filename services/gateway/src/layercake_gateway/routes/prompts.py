@@ -22,15 +22,7 @@ from layercake_gateway.dependencies import (
     User,
     owned_project,
 )
-from layercake_gateway.responses import (
-    BODY_RESPONSES,
-    BUS,
-    CHANGING,
-    DECIDED,
-    OWNED,
-    SIGNED_IN,
-    as_json,
-)
+from layercake_gateway.responses import BUS, CHANGING, DECIDED, OWNED, SHOWN, SIGNED_IN
 
 if TYPE_CHECKING:
     from layercake_gateway.core.project import Project
@@ -90,7 +82,7 @@ async def list_prompts(
 @router.get(
     "/projects/{project_id}/prompts/{number}",
     response_class=PlainTextResponse,
-    responses=as_json(BODY_RESPONSES | SIGNED_IN | OWNED | BUS),
+    responses=SHOWN,
 )
 async def read_prompt(
     project_id: str, number: PromptNumber, who: User, ledger: LedgerDep, bus: BusDep
