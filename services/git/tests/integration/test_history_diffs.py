@@ -32,10 +32,14 @@ async def test_a_huge_diff_is_cut_at_a_line_with_a_note(service, build, blobs):
     assert commit.diff_truncated
     body, note = commit.diff.rsplit("\n", 2)[0], commit.diff.splitlines()[-1]
     assert len(body) <= MAX_DIFF_CHARS
-    assert note.startswith("… ") and note.endswith("more characters of this diff not shown")
+    assert note.startswith("… ")
+    assert note.endswith("more characters of this diff not shown")
 
 
 def test_a_patch_within_its_bound_is_kept_whole():
     """Nothing is cut, and nothing is said, when the patch fits."""
     assert bounded_patch("a\nb\n", 10) == ("a\nb\n", False)
-    assert bounded_patch("abc\ndef\n", 6) == ("abc\n… 4 more characters of this diff not shown\n", True)
+    assert bounded_patch("abc\ndef\n", 6) == (
+        "abc\n… 4 more characters of this diff not shown\n",
+        True,
+    )
