@@ -14,7 +14,9 @@ import pytest
 import pytest_asyncio
 from markupsafe import escape
 
-from layercake_gateway.api import create_token
+from layercake_gateway.adapters.ledger import Ledger
+from layercake_gateway.api import create_api, create_token
+from layercake_gateway.core.policy import Policy
 from layercake_testing.story import HOSTILE, told
 
 pytestmark = [pytest.mark.nats, pytest.mark.asyncio(loop_scope="module")]
@@ -126,3 +128,41 @@ async def test_another_users_project_and_an_unknown_section_are_not_found(tale):
     unknown = await section(tale, "secrets")
     assert unknown.status_code == 404
     assert "there are documents, builds, heals, commits, errors, cost" in unknown.text
+
+
+async def test_a_project_with_nothing_yet_says_so_in_each_section(tale):
+    headers = {"Authorization": f"Bearer {create_token(tale.secret, 'cy')}"}
+    async with httpx.AsyncClient(base_url=tale.url, headers=headers, timeout=10) as client:
+        intake = {"project_id": "blank", "name": "blank", "intake": "A *new* idea."}
+        assert (await client.post("/projects", json=intake)).status_code == 201
+        pages = {n: await client.get(f"/ui/projects/blank/sections/{n}") for n in SAID}
+    for name, said in SAID.items():
+        assert pages[name].status_code == 200, name
+        assert said in pages[name].text, name
+
+
+SAID = {
+    "documents": "<em>new</em> idea",
+    "builds": "No builds yet.",
+    "heals": "No heals yet",
+    "commits": "No commits yet.",
+    "errors": "No errors yet.",
+    "cost": "No model calls yet.",
+}
+
+
+async def test_without_a_bus_each_section_says_what_it_cannot_show(tmp_path, secret):
+    api = create_api(Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", Policy()), secret)
+    headers = {"Authorization": f"Bearer {create_token(secret, 'ada')}"}
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as c:
+        await c.post("/projects", json={"project_id": "calc", "name": "c", "intake": "i"})
+        builds = (await c.get("/ui/projects/calc/sections/builds")).text
+        commits = (await c.get("/ui/projects/calc/sections/commits")).text
+        cost = (await c.get("/ui/projects/calc/sections/cost")).text
+        errors = (await c.get("/ui/projects/calc/sections/errors")).text
+    assert "Not shown now: the bus is not connected." in builds
+    assert "Not shown now: the bus is not connected." in commits
+    assert "<strong>0</strong> tokens" in cost
+    assert "Each role's share is not shown now: the bus is not connected." in cost
+    assert "No errors yet." in errors
