@@ -121,3 +121,14 @@ async def test_a_heal_shows_its_diff_and_the_models_script_stays_text(tale, brow
     browser.set_window_size(375, 800)
     # Long lines scroll inside their own box: nothing pushes the phone's page sideways.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
+
+
+@pytest.mark.parametrize("section", ["documents", "commits", "errors", "cost"])
+async def test_every_other_section_fits_a_phone_and_runs_no_model_script(tale, browser, section):
+    await signed_in(tale, browser, section)
+    for width in WIDTHS:
+        await asyncio.to_thread(shoot, browser, section, width)
+    browser.set_window_size(375, 800)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
+    assert browser.find_element(By.CSS_SELECTOR, "h2.sec-title").is_displayed()
+    assert no_alert(browser)

@@ -87,13 +87,15 @@ def test_an_openapi_document_in_json_becomes_operations_and_schemas():
         "openapi": "3.0.0", "info": {"title": "notes", "version": "1"},
         "paths": {"/notes/{id}": {
             "parameters": [{"name": "id", "in": "path", "required": True}],
-            "get": {"summary": "one note", "responses": {"404": {"description": "none"}}},
+            "get": {"summary": "one note", "description": "**only** yours <b>x</b>",
+                    "responses": {"404": {"description": "none"}}},
         }},
         "components": {"schemas": {"Note": {"type": "object"}}},
     }  # fmt: skip
     ref = reference(json.dumps(document))
     (op,) = ref.operations
     assert (op.method, op.path, op.summary) == ("GET", "/notes/{id}", "one note")
+    assert op.description == "<p><strong>only</strong> yours &lt;b&gt;x&lt;/b&gt;</p>\n"
     assert op.parameters[0].name == "id"
     assert op.parameters[0].required
     assert op.responses[0].label == "404"

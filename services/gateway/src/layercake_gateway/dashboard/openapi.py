@@ -1,7 +1,8 @@
 """An OpenAPI document (YAML or JSON, as the architect wrote it) as a reference to browse.
 
 Pure: text in, values out. Every string in the result is the model's and is
-escaped by the template; schemas are shown as indented JSON. A document that
+escaped by the template, but descriptions, which OpenAPI writes in CommonMark,
+are rendered as Markdown (raw HTML off); schemas are shown as indented JSON. A document that
 does not parse, or is not an OpenAPI object, is `NotOpenApi` naming why.
 """
 
@@ -12,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints; safe_load is Any
+from markupsafe import Markup
+
+from layercake_gateway.dashboard.markup import markdown
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -51,7 +55,7 @@ class Operation:
     method: str
     path: str
     summary: str
-    description: str
+    description: Markup
     parameters: tuple[Parameter, ...]
     request: Body | None
     responses: tuple[Body, ...]
@@ -63,7 +67,7 @@ class Reference:
 
     title: str
     version: str
-    description: str
+    description: Markup
     operations: tuple[Operation, ...]
     schemas: tuple[tuple[str, str], ...]  # (name, schema as JSON)
 
@@ -88,7 +92,7 @@ def reference(text: str) -> Reference:
     return Reference(
         title=_text(info.get("title")) or "untitled",
         version=_text(info.get("version")),
-        description=_text(info.get("description")),
+        description=markdown(_text(info.get("description"))),
         operations=operations,
         schemas=tuple((str(name), _json(schema)) for name, schema in schemas.items()),
     )
@@ -116,7 +120,7 @@ def _operation(path: str, method: str, operation: dict[str, Any], shared: list[A
     )
     return Operation(
         method=method.upper(), path=path, summary=_text(operation.get("summary")),
-        description=_text(operation.get("description")), parameters=parameters,
+        description=markdown(_text(operation.get("description"))), parameters=parameters,
         request=request, responses=responses,
     )  # fmt: skip
 
