@@ -136,3 +136,15 @@ def test_every_text_colour_of_the_stylesheet_has_a_contrast_of_4_5_or_more():
         assert ratio >= 4.5, f"{selector.strip()}: {colour.group(1)} on {under} is {ratio:.2f}:1"
         checked += 1
     assert checked > 40
+
+
+def test_a_schema_of_nested_yaml_aliases_is_shown_cut_not_expanded():
+    """Nine levels of nine aliases would be 387 million leaves; the page shows the first few."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    text = "openapi: 3.1.0\nx-bomb:\n" + "\n".join(f"  {line}" for line in levels)
+    text += "\ncomponents:\n  schemas:\n    Bomb: *a9\n"
+    ((name, shown),) = reference(text).schemas
+    assert name == "Bomb"
+    assert shown.endswith("… (the rest of this schema is not shown)")
+    assert len(shown) < 21_000

@@ -15,8 +15,10 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints; safe_load is Any
 from markupsafe import Markup
 
-from layercake_gateway.dashboard.markup import markdown
+from layercake_gateway.dashboard.markup import MAX_TEXT_CHARS, markdown
 
+# YAML aliases nest a small text into a huge tree: a schema is shown up to this many characters.
+MAX_SCHEMA_CHARS = 20_000
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -74,6 +76,8 @@ class Reference:
 
 def reference(text: str) -> Reference:
     """The reference of an OpenAPI document; `NotOpenApi` naming what is wrong."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise NotOpenApi(f"it is over {MAX_TEXT_CHARS} characters, too long to browse")
     try:
         document = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
@@ -148,4 +152,12 @@ def _text(value: object) -> str:
 
 
 def _json(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """`value` as indented JSON, cut at MAX_SCHEMA_CHARS (encoded lazily: it may be huge)."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=str, check_circular=False)
+    parts, size = [], 0
+    for chunk in encoder.iterencode(value):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_SCHEMA_CHARS:
+            return "".join(parts)[:MAX_SCHEMA_CHARS] + "\n… (the rest of this schema is not shown)"
+    return "".join(parts)
