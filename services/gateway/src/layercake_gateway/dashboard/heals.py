@@ -90,9 +90,14 @@ async def _heal(source: Source, heal: HealRequested, events: list[EventBase]) ->
         output_tail=heal.output_tail,
         findings=await findings(source, anchor, heal.diagnostics, heal.base),
         rejected=tuple((r.path, r.reason) for r in heal.rejected), warnings=heal.warnings,
-        answer=None if generated is None else await source.text(generated.answer),
+        answer=await _answer(source, generated),
         diffs=diffs, not_diffed=not_diffed, result=result, result_detail=detail,
     )  # fmt: skip
+
+
+async def _answer(source: Source, generated: CodeGenerated | None) -> str | None:
+    text = None if generated is None else await source.text(generated.answer)
+    return None if text is None else cut(text)
 
 
 def _same_attempt(event: EventBase, heal: HealRequested) -> bool:
