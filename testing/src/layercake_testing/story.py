@@ -6,7 +6,8 @@ service (already running on that bus) do their part: the parser extracts the
 files of the demo's recorded answers, the ledger asks for the heal, the git
 service commits the passing build. The backend's first answer is the demo's,
 with its real bug; its build fails with a diagnostic at the buggy line; the
-heal is the demo's SEARCH/REPLACE edit; the second build passes. The PRD, the
+heal is the demo's SEARCH/REPLACE edit; the second build passes. QA's build
+then cannot install (the registry's fault) and the security agent fails. The PRD, the
 OpenAPI document, a diagnostic and an agent's failure carry a hostile
 `<script>`: model text a page must show as text.
 """
@@ -36,7 +37,9 @@ from layercake_contracts.events import (
 )
 from layercake_contracts.values import (
     Diagnostic,
+    FaultCause,
     Gate,
+    InfrastructureFault,
     Manifest,
     Role,
     Severity,
@@ -191,6 +194,7 @@ async def tell(bus: Bus, client: httpx.AsyncClient, headers: dict[str, str]) -> 
     healed = _passed(second)
     await bus.publish(_started(second))
     await bus.publish(healed)
+    await bus.publish(_faulted(second))
     await bus.publish(AgentFailed(
         project_id=project_id, role=Role.SECURITY_ENGINEER, gate=Gate.G7, attempt=1,
         reason=f"the model is unreachable {HOSTILE}", retryable=False,
@@ -250,6 +254,16 @@ def _failed(written: FilesWritten, line: int) -> BuildFailed:
     return BuildFailed.follow(
         written, role=written.role, gate=written.gate, attempt=written.attempt,
         manifest=written.manifest, results=(_install(8.2), test), failed_step=Step.TEST,
+    )  # fmt: skip
+
+
+def _faulted(written: FilesWritten) -> BuildFailed:
+    """QA's build at G6 that could not install: the registry's fault, not the project's."""
+    fault = InfrastructureFault(cause=FaultCause.REGISTRY, detail="pypi.org answered 503")
+    install = _install(30.0).model_copy(update={"exit_code": 1, "fault": fault})
+    return BuildFailed.follow(
+        written, role=Role.QA_ENGINEER, gate=Gate.G6, attempt=1, manifest=written.manifest,
+        results=(install,), failed_step=Step.INSTALL, fault=fault,
     )  # fmt: skip
 
 

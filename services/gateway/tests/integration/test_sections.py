@@ -66,7 +66,9 @@ async def test_documents_show_the_openapi_operations_and_the_schema_highlighted(
 async def test_builds_show_steps_tests_coverage_and_a_diagnostic_linked_to_its_line(tale):
     page = (await section(tale, "builds")).text
     story = tale.story
-    assert page.count('class="sec-build') == 2
+    assert page.count('class="sec-build') == 3
+    assert "install: registry: pypi.org answered 503" in page  # QA's build could not run
+    assert '<span class="badge">could not run</span>' in page
     assert "<code>python3 -m venv .venv\n.venv/bin/pip install -q -e . pytest</code>" in page
     assert "5 passed, 3 failed, 0 skipped" in page
     assert "8 passed, 0 failed, 0 skipped" in page
@@ -109,8 +111,9 @@ async def test_commits_show_the_healed_build_with_its_diff(tale):
 
 async def test_errors_list_the_open_agent_failure_before_the_resolved_test_failure(tale):
     page = (await section(tale, "errors")).text
-    open_at, resolved_at = page.index("Open (1)"), page.index("Resolved (1)")
+    open_at, resolved_at = page.index("Open (2)"), page.index("Resolved (1)")
     assert open_at < page.index("the model is unreachable") < resolved_at
+    assert open_at < page.index("pypi.org answered 503") < resolved_at
     assert resolved_at < page.index("AssertionError")
     assert_escaped(page)
 
