@@ -35,6 +35,9 @@ A = TypeVar("A", bound=BaseModel)
 RPC_ROOT = "lc.rpc"
 # NATS's default payload limit is 1 MiB; an answer to parse must leave room for its files.
 MAX_QUESTION_CHARS = 400_000
+# A history answer's diffs: each cut at the first, all of them together at the second.
+MAX_DIFF_CHARS = 20_000
+MAX_DIFFS_CHARS = 300_000
 
 
 def rpc_subject(service: str, operation: str) -> str:
@@ -75,6 +78,7 @@ class HistoryQuestion(Frozen):
 
     project_id: str = Field(pattern=PROJECT_ID_PATTERN)
     limit: int = Field(default=100, ge=1, le=1000)
+    diffs: bool = Field(default=False, description="each commit with its diff (bounded)")
 
 
 class CommitEntry(Frozen):
@@ -90,6 +94,10 @@ class CommitEntry(Frozen):
     event_id: str | None
     files: int
     trailers: dict[str, str]
+    # Asked for (`diffs`): the patch against the first parent, at most MAX_DIFF_CHARS of it;
+    # None when not asked, or when the answer's MAX_DIFFS_CHARS were spent on newer commits.
+    diff: str | None = None
+    diff_truncated: bool = False
 
 
 class HistoryAnswer(Frozen):

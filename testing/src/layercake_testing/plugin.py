@@ -6,7 +6,8 @@ with JetStream, on a free port, storing in a temporary folder, and stops it;
 configures its own, from `nats_credentials` (an nkey and grant per service), with
 one difference: a client without credentials is taken to be the admin, because
 an in-process test plays several services (and an observer) on one connection.
-`guarded_nats_server` is the same server without that: what `up` runs.
+`guarded_nats_server` is the same server without that: what `up` runs;
+`module_nats_server` is `nats_server` shared by the tests of one module.
 
 Every test gets a LayerCake home of its own (`LAYERCAKE_HOME`) and a state folder
 of its own (`XDG_STATE_HOME`, where a running `up` is recorded): the suite never
@@ -43,9 +44,7 @@ def own_layercake_home(
 @pytest.fixture
 def nats_credentials(tmp_path_factory: pytest.TempPathFactory) -> Credentials:
     """A seed and a grant for the admin and each of the five services, as `up` issues them."""
-    credentials = Credentials(tmp_path_factory.mktemp("creds"))
-    credentials.issue_services()
-    return credentials
+    return _issued(tmp_path_factory)
 
 
 @pytest.fixture
@@ -56,12 +55,25 @@ def nats_server(
     yield from _served(tmp_path_factory, nats_credentials, nats_credentials.public_key(ADMIN))
 
 
+@pytest.fixture(scope="module")
+def module_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """`nats_server` shared by a module's tests (one setup for tests that only read)."""
+    credentials = _issued(tmp_path_factory)
+    yield from _served(tmp_path_factory, credentials, credentials.public_key(ADMIN))
+
+
 @pytest.fixture
 def guarded_nats_server(
     tmp_path_factory: pytest.TempPathFactory, nats_credentials: Credentials
 ) -> Iterator[NatsServer]:
     """A fresh nats-server that, like `up`'s, refuses a client without credentials."""
     yield from _served(tmp_path_factory, nats_credentials, None)
+
+
+def _issued(tmp_path_factory: pytest.TempPathFactory) -> Credentials:
+    credentials = Credentials(tmp_path_factory.mktemp("creds"))
+    credentials.issue_services()
+    return credentials
 
 
 def _served(

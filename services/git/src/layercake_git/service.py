@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from layercake_contracts.events import GateApproved
-from layercake_contracts.rpc import CommitEntry, HistoryAnswer
+from layercake_contracts.rpc import MAX_DIFF_CHARS, MAX_DIFFS_CHARS, CommitEntry, HistoryAnswer
 from layercake_contracts.values import Role
 from layercake_git.adapters.record import RecordFile
 from layercake_git.adapters.releases import Releases
@@ -27,6 +27,7 @@ from layercake_git.core.history import (
     COMMITTER,
     approval_message,
     author_for,
+    bounded_patch,
     build_message,
 )
 from layercake_git.core.outcome import (
@@ -134,7 +135,10 @@ class GitService:
         """The project's newest commits (none before its first)."""
         repo = self._workspaces.repository(question.project_id)
         entries = await asyncio.to_thread(repo.log) if repo.exists else []
-        return HistoryAnswer(commits=tuple(commit_entry(e) for e in entries[: question.limit]))
+        commits = [commit_entry(e) for e in entries[: question.limit]]
+        if question.diffs:
+            commits = await asyncio.to_thread(_with_patches, repo, commits)
+        return HistoryAnswer(commits=tuple(commits))
 
     async def record_artifact(self, event: ArtifactRecorded) -> None:
         """Remember `event`'s document (if it is one) for its gate's approval."""
@@ -280,6 +284,19 @@ def commit_entry(entry: LogEntry) -> CommitEntry:
         subject=entry.subject, gate=entry.gate, role=entry.role, event_id=entry.event_id,
         files=entry.files, trailers=dict(entry.trailers),
     )  # fmt: skip
+
+
+def _with_patches(repo: Repository, commits: list[CommitEntry]) -> list[CommitEntry]:
+    """Each commit with its patch, cut to fit (see `bounded_patch`), newest first."""
+    budget, patched = MAX_DIFFS_CHARS, []
+    for entry in commits:
+        if budget <= 0:  # spent on newer commits: this one's patch is left out
+            patched.append(entry.model_copy(update={"diff_truncated": True}))
+            continue
+        patch, cut = bounded_patch(repo.patch(entry.sha), min(MAX_DIFF_CHARS, budget))
+        budget -= len(patch)
+        patched.append(entry.model_copy(update={"diff": patch, "diff_truncated": cut}))
+    return patched
 
 
 def _create_and_find(repo: Repository, event_id: uuid.UUID) -> LogEntry | None:

@@ -149,6 +149,17 @@ class Repository:
         """Every commit on every branch, newest first."""
         return self._log()
 
+    def patch(self, sha: str) -> str:
+        """The commit's changes as a unified patch against its first parent (all added if none).
+
+        No external diff or text conversion runs: a tree's own `.gitattributes` names none.
+        """
+        done = self._run(
+            "show", "--format=", "--patch", "--no-color", "--no-ext-diff", "--no-textconv",
+            "--diff-merges=first-parent", sha,
+        )  # fmt: skip
+        return done.stdout.decode(errors="replace")
+
     def push(self, url: str, refspecs: tuple[str, ...], env: Mapping[str, str]) -> None:
         """Push `refspecs` to `url` (a checked network remote), with `env` for credentials."""
         self._push(url, refspecs, env=env)

@@ -153,3 +153,14 @@ def parse_trailers(block: str) -> dict[str, str]:
     """`Key: value` lines as a mapping; a later line with the same key wins."""
     pairs = (line.partition(": ") for line in block.splitlines())
     return {key: value for key, sep, value in pairs if sep}
+
+
+def bounded_patch(patch: str, limit: int) -> tuple[str, bool]:
+    """`patch`, or its whole lines within `limit` characters and a note; True when cut."""
+    if len(patch) <= limit:
+        return patch, False
+    kept = patch[:limit]
+    if "\n" in kept:
+        kept = kept[: kept.rindex("\n") + 1]
+    note = f"… {len(patch) - len(kept)} more characters of this diff not shown\n"
+    return kept + note, True
