@@ -3,7 +3,8 @@
 Each service runs its own console script (`layercake-parser run`, …) from its own venv
 (`conftest.py`: its wheel and the contracts' alone), in a folder of its own that holds its
 seed, its store and its log: no folder is shared. They meet only on a nats-server that, as
-`layercake up`'s does, refuses a client without credentials. The test is a client of the
+`layercake up`'s does, refuses a client without credentials; each one's `health` command
+(what its image's health check runs) reads the heartbeat it keeps in its folder. The test is a client of the
 gateway's HTTP API, with a token the gateway's own script signs; the demo's walk (every
 approval, design A, G7's findings accepted) drives the project `tally` to its release.
 """
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from rich.console import Console
-from tests.packaging.conftest import SERVICES, clean_env, ok
+from tests.packaging.conftest import SERVICES, clean_env, ok, run
 
 from layercake.demo import Demo
 from layercake.natsd import free_port
@@ -79,6 +80,7 @@ class Deployment:
             "HOME": str(folder),
             "LAYERCAKE_NATS_URL": self.nats_url,
             "LAYERCAKE_NATS_NKEY_SEED_FILE": str(folder / f"{service}.nk"),
+            "LAYERCAKE_HEARTBEAT_FILE": str(folder / "heartbeat"),
             "LAYERCAKE_HTTP_PORT": self.api_url.rsplit(":", 1)[1],
             **stores(service, folder),
         }
@@ -95,15 +97,28 @@ class Deployment:
                     [self.script(service), "run"], cwd=folder, env=clean_env(**self.env(service)),
                     stdout=log, stderr=subprocess.STDOUT,
                 )  # fmt: skip
+        waiting = {*SERVICES, "the API"}
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             for service, process in self.processes.items():
                 assert process.poll() is None, f"{service} exited\n{self.logs()}"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200:
-                    return
+            # Its first heartbeat: the worker is on the bus (its `health` is run after the walk).
+            waiting -= {s for s in SERVICES if (self.folders[s] / "heartbeat").exists()}
+            waiting -= {"the API"} if self._api_answers() else set()
+            if not waiting:
+                return
             time.sleep(0.3)
-        raise AssertionError("the gateway's API did not come up\n" + self.logs())
+        raise AssertionError(f"{sorted(waiting)} did not come up\n{self.logs()}")
+
+    def _api_answers(self) -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200
+        return False
+
+    def healthy(self, service: str) -> bool:
+        """Whether `layercake-SERVICE health`, a container's health check, says so."""
+        checked = run([self.script(service), "health"], self.folders[service], **self.env(service))
+        return checked.returncode == 0 and checked.stdout.startswith("healthy")
 
     def stop(self) -> dict[str, int]:
         """Each service's exit code, after SIGTERM (it drains) or, failing that, SIGKILL."""
@@ -179,3 +194,4 @@ async def test_the_five_wheels_walk_the_demo_from_g0_to_g9_each_alone(
     assert {commit["sha"] for commit in listed} == set(shas)
     released = ok(["git", "--git-dir", str(demo.remote), "rev-list", "--all"], git).split()
     assert set(shas) <= set(released)
+    assert [s for s in SERVICES if not deployment.healthy(s)] == []

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from tests.packaging.conftest import SERVICES, ok, run
 
-# What each script's help lists: the worker and that service's own commands.
+# What each script's help lists: the worker, its health check and that service's own commands.
 COMMANDS = {
-    "parser": ("run", "parse"),
-    "builder": ("run", "build"),
-    "agent": ("run", "ask"),
-    "git": ("run", "log"),
-    "gateway": ("run", "replay", "audit", "token"),
+    "parser": ("run", "health", "parse"),
+    "builder": ("run", "health", "build"),
+    "agent": ("run", "health", "ask"),
+    "git": ("run", "health", "log"),
+    "gateway": ("run", "health", "replay", "audit", "token"),
 }
 pytestmark = pytest.mark.timeout(300)
 

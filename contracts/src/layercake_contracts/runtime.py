@@ -40,6 +40,7 @@ from layercake_contracts.events import (
     parse_event,
     uncatalogued,
 )
+from layercake_contracts.heartbeat import beat
 from layercake_contracts.producers import service_named
 
 if TYPE_CHECKING:
@@ -168,6 +169,10 @@ class ServiceRuntime:
         await self.broker.connect()
         await ensure_stream(self.broker.connection.jetstream())
         await self.broker.start()
+
+    def connected(self) -> bool:
+        """Whether the broker's connection to the bus is up now."""
+        return bool(self.broker.connection.is_connected)
 
     async def stop(self) -> None:
         """Drain: finish the messages in hand, then close."""
@@ -361,6 +366,8 @@ class BusSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4223"
     # The service's own nkey seed (`up` writes one per service, 0600); None: no credentials.
     nats_nkey_seed_file: Path | None = None
+    # Touched while the worker is on the bus (see `heartbeat`); None: no heartbeat.
+    heartbeat_file: Path | None = None
     max_deliver: int = Field(default=5, ge=1)
     ack_wait_s: float = Field(default=30.0, gt=0)
 
@@ -371,19 +378,25 @@ class BusSettings(BaseSettings):
 
 def run_worker(make_runtime: Callable[[], ServiceRuntime]) -> None:
     """The body of every `layercake <service> run`: build the runtime, serve until a signal."""
-    asyncio.run(serve(make_runtime()))
+    asyncio.run(serve(make_runtime(), BusSettings().heartbeat_file))
 
 
-async def serve(runtime: ServiceRuntime) -> None:
-    """Run a service until SIGINT or SIGTERM, then drain and stop."""
+async def serve(runtime: ServiceRuntime, heartbeat: Path | None = None) -> None:
+    """Run a service until SIGINT or SIGTERM, then drain and stop.
+
+    `heartbeat`: a file to touch while on the bus (`layercake_contracts.heartbeat`).
+    """
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await runtime.start()
     log.info("service_started", service=runtime.service)
+    beating = asyncio.create_task(beat(heartbeat, runtime.connected)) if heartbeat else None
     try:
         await stopping.wait()
     finally:
+        if beating is not None:
+            beating.cancel()
         await runtime.stop()
         log.info("service_stopped", service=runtime.service)
