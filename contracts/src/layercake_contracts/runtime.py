@@ -382,10 +382,7 @@ def run_worker(make_runtime: Callable[[], ServiceRuntime]) -> None:
 
 
 async def serve(runtime: ServiceRuntime, heartbeat: Path | None = None) -> None:
-    """Run a service until SIGINT or SIGTERM, then drain and stop.
-
-    `heartbeat`: a file to touch while on the bus (`layercake_contracts.heartbeat`).
-    """
+    """Run a service until SIGINT or SIGTERM, then drain and stop; touch `heartbeat` meanwhile."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
