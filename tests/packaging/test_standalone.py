@@ -46,8 +46,8 @@ SECRET = "a-jwt-secret-of-the-gateway-alone-0123456789"  # noqa: S105  # a test'
 TESTER = "tester"
 
 
-def stores(service: str, folder: Path) -> dict[str, str]:
-    """The settings that put `service`'s stores in its own folder."""
+def stores(service: str, folder: Path, port: int) -> dict[str, str]:
+    """The settings that put `service`'s stores in its own folder (and the API on `port`)."""
     return {
         "parser": {},
         "builder": {"LAYERCAKE_BUILDER_ROOT": str(folder / "builder")},
@@ -59,6 +59,7 @@ def stores(service: str, folder: Path) -> dict[str, str]:
         "gateway": {
             "LAYERCAKE_LEDGER_URL": f"sqlite:///{folder / 'ledger.db'}",
             "LAYERCAKE_JWT_SECRET": SECRET,
+            "LAYERCAKE_HTTP_PORT": str(port),
         },
     }[service]
 
@@ -69,7 +70,8 @@ class Deployment:
     def __init__(self, root: Path, venvs: dict[str, Path], nats_url: str) -> None:
         self.venvs = venvs
         self.folders = {service: root / service for service in SERVICES}
-        self.api_url = f"http://127.0.0.1:{free_port()}"
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}"
         self.nats_url = nats_url
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -81,8 +83,7 @@ class Deployment:
             "LAYERCAKE_NATS_URL": self.nats_url,
             "LAYERCAKE_NATS_NKEY_SEED_FILE": str(folder / f"{service}.nk"),
             "LAYERCAKE_HEARTBEAT_FILE": str(folder / "heartbeat"),
-            "LAYERCAKE_HTTP_PORT": self.api_url.rsplit(":", 1)[1],
-            **stores(service, folder),
+            **stores(service, folder, self.port),
         }
 
     def script(self, service: str) -> str:
@@ -195,3 +196,7 @@ async def test_the_five_wheels_walk_the_demo_from_g0_to_g9_each_alone(
     released = ok(["git", "--git-dir", str(demo.remote), "rev-list", "--all"], git).split()
     assert set(shas) <= set(released)
     assert [s for s in SERVICES if not deployment.healthy(s)] == []
+    kept = {"gateway": "ledger.db", "git": "workspaces", "builder": "builder", "agent": "agent"}
+    assert {s: (deployment.folders[s] / f).exists() for s, f in kept.items()} == dict.fromkeys(
+        kept, True
+    )
