@@ -1,75 +1,25 @@
 """Each service as a deployable of its own: its wheel, the contracts wheel, a fresh venv.
 
-The six wheels are built from this checkout; each service goes into a venv of its own
-with only the contracts wheel beside it, its other dependencies pinned to `uv.lock`
-(so uv's cache has them). Its console script then runs as an operator would run it,
-from a folder outside the checkout and with none of our settings.
+Each service's console script runs as an operator would run it, from a folder outside the
+checkout and with none of our settings (the venvs: `conftest.py`).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.packaging.conftest import SERVICES, ok, run
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("parser", "builder", "agent", "git", "gateway")
-# What each script's help lists: the worker and that service's own commands.
+# What each script's help lists: the worker, its health check and that service's own commands.
 COMMANDS = {
-    "parser": ("run", "parse"),
-    "builder": ("run", "build"),
-    "agent": ("run", "ask"),
-    "git": ("run", "log"),
-    "gateway": ("run", "replay", "audit", "token"),
+    "parser": ("run", "health", "parse"),
+    "builder": ("run", "health", "build"),
+    "agent": ("run", "health", "ask"),
+    "git": ("run", "health", "log"),
+    "gateway": ("run", "health", "replay", "audit", "token"),
 }
 pytestmark = pytest.mark.timeout(300)
-
-
-def _run(
-    argv: list[str], cwd: Path, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.upper().startswith(("LAYERCAKE_", "VIRTUAL_ENV"))
-    }
-    return subprocess.run(  # noqa: S603
-        argv, cwd=cwd, env={**clean, **env}, input=stdin,
-        capture_output=True, text=True, check=False, timeout=240,
-    )  # fmt: skip
-
-
-def _ok(argv: list[str], cwd: Path) -> str:
-    done = _run(argv, cwd)
-    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
-    return done.stdout
-
-
-@pytest.fixture(scope="module")
-def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each service's venv (its `bin/`), holding that service's wheel and the contracts'."""
-    where = tmp_path_factory.mktemp("wheels")
-    wheels = where / "dist"
-    for package in ("contracts", *SERVICES):
-        _ok(
-            ["uv", "build", "--wheel", "--package", f"layercake-{package}", "-o", str(wheels)], ROOT
-        )
-    pins = where / "pins.txt"
-    _ok(["uv", "export", "--frozen", "--all-packages", "--no-hashes", "--no-emit-workspace",
-         "--no-dev", "-o", str(pins)], ROOT)  # fmt: skip
-    (contracts,) = wheels.glob("layercake_contracts-*.whl")
-    made = {}
-    for service in SERVICES:
-        (wheel,) = wheels.glob(f"layercake_{service}-*.whl")
-        venv = where / service
-        _ok(["uv", "venv", "--quiet", "--python", sys.executable, str(venv)], where)
-        _ok(["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-             "-c", str(pins), str(wheel), str(contracts)], where)  # fmt: skip
-        made[service] = venv / "bin"
-    return made
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -80,7 +30,7 @@ def test_each_service_s_own_script_and_module_list_its_worker_and_its_commands(
     bin_ = venvs[service]
     for argv in ([str(bin_ / f"layercake-{service}"), "--help"],
                  [str(bin_ / "python"), "-m", f"layercake_{service}", "--help"]):  # fmt: skip
-        shown = _ok(argv, tmp_path)
+        shown = ok(argv, tmp_path)
         assert all(command in shown for command in COMMANDS[service]), shown
         assert "layercake-" + service in shown, shown
 
@@ -88,7 +38,7 @@ def test_each_service_s_own_script_and_module_list_its_worker_and_its_commands(
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_s_venv_holds_no_other_service(venvs: dict[str, Path], service: str) -> None:
     """Only the contracts come along: no other service, no umbrella."""
-    listed = _ok(["uv", "pip", "list", "--python", str(venvs[service] / "python")], venvs[service])
+    listed = ok(["uv", "pip", "list", "--python", str(venvs[service] / "python")], venvs[service])
     ours = {line.split()[0] for line in listed.splitlines() if line.startswith("layercake")}
     assert ours == {"layercake-contracts", f"layercake-{service}"}
 
@@ -98,7 +48,7 @@ def test_the_parser_s_wheel_parses_an_answer_from_stdin(
 ) -> None:
     """`layercake-parser parse -` names the file a small answer writes."""
     answer = "Here it is.\n\n```python src/hello.py\nprint('hello')\n```\n"
-    done = _run(
+    done = run(
         [str(venvs["parser"] / "layercake-parser"), "parse", "-", "--json"], tmp_path, answer
     )
     assert done.returncode == 0, done.stderr
@@ -111,10 +61,10 @@ def test_the_agent_s_wheel_replays_its_packaged_recording_for_the_tally_intake(
     """The recordings are package data: found in the venv by the intake's sha256, offline."""
     python = str(venvs["agent"] / "python")
     where = "from layercake_agent.settings import SHIPPED_RECORDINGS as R; print(R)"
-    recordings = Path(_ok([python, "-c", where], tmp_path).strip())
+    recordings = Path(ok([python, "-c", where], tmp_path).strip())
     assert recordings.is_relative_to(venvs["agent"].parent), recordings
     intake = recordings / "tally" / "intake.md"
-    done = _run([str(venvs["agent"] / "layercake-agent"), "ask", "designer", "--prompt", "x",
+    done = run([str(venvs["agent"] / "layercake-agent"), "ask", "designer", "--prompt", "x",
                  "--provider", "replay", "--intake", str(intake)], tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == (recordings / "tally" / "designer" / "G4" / "attempt-1.md").read_text()
@@ -125,12 +75,12 @@ def test_the_gateway_s_wheel_creates_a_token_with_the_secret_set(
 ) -> None:
     """`layercake-gateway token create` signs a JWT with LAYERCAKE_JWT_SECRET; without it, says so."""
     script = str(venvs["gateway"] / "layercake-gateway")
-    made = _run([script, "token", "create", "alice"], tmp_path, LAYERCAKE_JWT_SECRET="s" * 32)
+    made = run([script, "token", "create", "alice"], tmp_path, LAYERCAKE_JWT_SECRET="s" * 32)
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip().count(".") == 2, made.stdout
     assert "for alice expires" in made.stderr
     assert "`layercake-gateway token revoke " in made.stderr, made.stderr
-    refused = _run([script, "token", "create", "alice"], tmp_path)
+    refused = run([script, "token", "create", "alice"], tmp_path)
     assert refused.returncode == 2, refused.stderr
     assert "LAYERCAKE_JWT_SECRET" in refused.stderr
     assert "Traceback" not in refused.stderr
@@ -143,7 +93,7 @@ def test_the_contracts_wheel_ships_a_schema_per_event(
     count = ("from layercake_contracts.schemas import schema_folder as f; "
              "from layercake_contracts.events import EVENT_TYPES as E; "
              "print(f(), len(list(f().glob('*.json'))), len(E))")  # fmt: skip
-    folder, schemas, events = _ok([str(venvs["parser"] / "python"), "-c", count], tmp_path).split()
+    folder, schemas, events = ok([str(venvs["parser"] / "python"), "-c", count], tmp_path).split()
     assert Path(folder).is_relative_to(venvs["parser"].parent), folder
     assert schemas == events
     assert int(schemas) > 0

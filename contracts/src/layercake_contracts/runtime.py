@@ -40,6 +40,7 @@ from layercake_contracts.events import (
     parse_event,
     uncatalogued,
 )
+from layercake_contracts.heartbeat import beat
 from layercake_contracts.producers import service_named
 
 if TYPE_CHECKING:
@@ -173,6 +174,10 @@ class ServiceRuntime:
             await self.broker.stop()
             raise
         await self.broker.start()
+
+    def connected(self) -> bool:
+        """Whether the broker's connection to the bus is up now."""
+        return bool(self.broker.connection.is_connected)
 
     async def stop(self) -> None:
         """Drain: finish the messages in hand, then close."""
@@ -366,6 +371,8 @@ class BusSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4223"
     # The service's own nkey seed (`up` writes one per service, 0600); None: no credentials.
     nats_nkey_seed_file: Path | None = None
+    # Touched while the worker is on the bus (see `heartbeat`); None: no heartbeat.
+    heartbeat_file: Path | None = None
     max_deliver: int = Field(default=5, ge=1)
     ack_wait_s: float = Field(default=30.0, gt=0)
 
@@ -381,21 +388,24 @@ def run_worker(make_runtime: Callable[[], ServiceRuntime]) -> None:
     the reason and the fix (exit status 1).
     """
     try:
-        asyncio.run(serve(make_runtime()))
+        asyncio.run(serve(make_runtime(), BusSettings().heartbeat_file))
     except ConsumerDrift as exc:
         raise SystemExit(str(exc)) from exc
 
 
-async def serve(runtime: ServiceRuntime) -> None:
-    """Run a service until SIGINT or SIGTERM, then drain and stop."""
+async def serve(runtime: ServiceRuntime, heartbeat: Path | None = None) -> None:
+    """Run a service until SIGINT or SIGTERM, then drain and stop; touch `heartbeat` meanwhile."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await runtime.start()
     log.info("service_started", service=runtime.service)
+    beating = asyncio.create_task(beat(heartbeat, runtime.connected)) if heartbeat else None
     try:
         await stopping.wait()
     finally:
+        if beating is not None:
+            beating.cancel()
         await runtime.stop()
         log.info("service_stopped", service=runtime.service)

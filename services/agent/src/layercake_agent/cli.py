@@ -16,6 +16,7 @@ from layercake_agent.errors import AgentError
 from layercake_agent.service import ask_model, assemble_prompt
 from layercake_agent.settings import ProviderName, Settings
 from layercake_contracts.events import AgentRequested
+from layercake_contracts.heartbeat import report
 from layercake_contracts.runtime import run_worker
 from layercake_contracts.values import Gate, Manifest, Role
 
@@ -40,6 +41,12 @@ CLI_PROJECT = "cli"
 def run() -> None:
     """Start the agent service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+@app.command()
+def health() -> None:
+    """Exit 0 while the worker's heartbeat is fresh (a container's health check), else 1."""
+    report(Settings().heartbeat_file)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from layercake_builder.core.outcome import Unchecked, assessed, blocking
 from layercake_builder.core.plan import cache_key, manifest_paths, plan_build
 from layercake_builder.service import toolchain_versions
 from layercake_builder.settings import Settings
+from layercake_contracts.heartbeat import report
 from layercake_contracts.materialise import project_files, write_tree
 from layercake_contracts.runtime import run_worker
 from layercake_contracts.values import Step, StepResult
@@ -32,6 +33,12 @@ app = typer.Typer(help="The builder service (see its README).", no_args_is_help=
 def run() -> None:
     """Start the builder service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+@app.command()
+def health() -> None:
+    """Exit 0 while the worker's heartbeat is fresh (a container's health check), else 1."""
+    report(Settings().heartbeat_file)
 
 
 @app.command()

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from layercake_contracts.heartbeat import report
 from layercake_contracts.runtime import run_worker
 from layercake_gateway.adapters.ledger import Ledger, NoLedger, UnknownProject
 from layercake_gateway.api import issue_token
@@ -31,6 +32,12 @@ app = typer.Typer(help="The gateway service (see its README).", no_args_is_help=
 def run() -> None:
     """Start the gateway service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+@app.command()
+def health() -> None:
+    """Exit 0 while the worker's heartbeat is fresh (a container's health check), else 1."""
+    report(Settings().heartbeat_file)
 
 
 audit = typer.Typer(help="Tamper evidence of the ledger.", no_args_is_help=True)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from layercake_contracts.events import PROJECT_ID_PATTERN
+from layercake_contracts.heartbeat import report
 from layercake_contracts.runtime import run_worker
 from layercake_git.app import create_runtime, create_workspaces
 from layercake_git.errors import RepositoryMissing
@@ -31,6 +32,12 @@ app = typer.Typer(help="The git service (see its README).", no_args_is_help=True
 def run() -> None:
     """Start the git service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+@app.command()
+def health() -> None:
+    """Exit 0 while the worker's heartbeat is fresh (a container's health check), else 1."""
+    report(Settings().heartbeat_file)
 
 
 @app.command()

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from layercake_contracts.heartbeat import report
 from layercake_contracts.materialise import write_tree
 from layercake_contracts.runtime import run_worker
 from layercake_parser.adapters.tree import read_tree
@@ -29,6 +30,12 @@ app = typer.Typer(help="The parser service (see its README).", no_args_is_help=T
 def run() -> None:
     """Start the parser service's bus worker; Ctrl-C drains and stops it."""
     run_worker(lambda: create_runtime(Settings()))
+
+
+@app.command()
+def health() -> None:
+    """Exit 0 while the worker's heartbeat is fresh (a container's health check), else 1."""
+    report(Settings().heartbeat_file)
 
 
 @app.command()
