@@ -49,10 +49,8 @@ from layercake_contracts.values import (
     project_path_problem,
 )
 from layercake_gateway import dashboard
-from layercake_gateway.adapters.ledger import ProjectExists
 from layercake_gateway.core.gates import ArtifactKind
-from layercake_gateway.core.names import NAME_PATTERN, bus_id, name_of
-from layercake_gateway.core.project import Project
+from layercake_gateway.core.names import name_of
 from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
 from layercake_gateway.dependencies import Decider, GateName, User, Written, owned_project
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES, BodyGuard, create_token, issue_token
@@ -68,7 +66,7 @@ from layercake_gateway.responses import (
     as_json,
 )
 from layercake_gateway.routes import escalations, intake, prompts, release, session
-from layercake_gateway.routes.intake import MAX_INTAKE_CHARS
+from layercake_gateway.routes.projects import ProjectIntake, new_project
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -77,6 +75,7 @@ if TYPE_CHECKING:
 
     from layercake_contracts.bus import Bus
     from layercake_gateway.adapters.ledger import Ledger
+    from layercake_gateway.core.project import Project
 
 # The tokens are signed in `guard.py`; the CLI and the tests have always signed them here.
 __all__ = ["create_api", "create_token", "issue_token", "openapi_document"]
@@ -87,19 +86,6 @@ QUESTION_TIMEOUT_S = 10.0
 DESIGN_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_FILE_CHARS = 400_000
 _MINUTE = 60.0
-
-
-class ProjectIntake(BaseModel):
-    """What a person says about a new project (G0)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    project_id: str = Field(
-        pattern=NAME_PATTERN, description="your name for it, unique among your projects"
-    )
-    name: Written = Field(min_length=1, max_length=200)
-    intake: Written = Field(min_length=1, max_length=MAX_INTAKE_CHARS)
-    has_ui: bool = False
 
 
 class Rejection(BaseModel):
@@ -230,23 +216,12 @@ def create_api(  # noqa: C901, PLR0915  # one closure per route
     async def owned(project_id: str, who: str) -> Project:
         return await owned_project(ledger, project_id, who)
 
-    decider = Decider(ledger, relay)
-    decide, announce = decider, decider.announce
+    decide = decider = Decider(ledger, relay)
 
     @api.post("/projects", status_code=status.HTTP_201_CREATED, responses=CHANGING | DECIDED)
     async def create_project(body: ProjectIntake, who: User) -> dict[str, Any]:
         """Create a project from its intake (G0)."""
-        project = Project(
-            project_id=bus_id(who, body.project_id), name=body.name, intake=body.intake, owner=who,
-            has_ui=body.has_ui, heal_limit=ledger.policy.heal_limit, announce=True,
-        )  # fmt: skip
-        try:
-            await asyncio.to_thread(ledger.create, project)
-        except ProjectExists as exc:
-            detail = f"you have a project {body.project_id!r} already"
-            raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
-        await announce()
-        return _summary(project)
+        return _summary(await new_project(ledger, decider, who, body))
 
     @api.get("/projects", responses=SIGNED_IN)
     async def list_projects(who: User) -> list[dict[str, Any]]:
