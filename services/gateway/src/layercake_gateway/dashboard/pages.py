@@ -111,6 +111,7 @@ async def create(  # the form's fields
     has_ui: Annotated[bool, Form()] = False,  # a checkbox
 ) -> Response:
     """Create a project from the form, as `POST /projects` does; the form again if refused."""
+    intake = intake.replace("\r\n", "\n")  # a browser sends a textarea's lines with CRLF
     form = {"name": name, "intake": intake, "has_ui": has_ui}
     problems: dict[str, str] = {}
     try:
