@@ -11,9 +11,9 @@ from selenium.common.exceptions import (
     NoSuchElementException,
     NoSuchFrameException,
     StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from tests.browser.conftest import ROOT, new_browser, shoot
 
@@ -42,22 +42,40 @@ def _shown(driver, css: str):
     return found[0] if found else None
 
 
-def _next_step(driver):
-    """What the project page asks of a person now, as (what, element), or None."""
-    gate = driver.find_element(By.ID, "gate-G9")
-    if gate.get_attribute("data-state") == "approved":
-        return ("released", gate)
+def _next_step(driver) -> tuple[str, str] | None:
+    """What the project page asks of a person now, as (what, the id of where to act), or None."""
+    if driver.find_element(By.ID, "gate-G9").get_attribute("data-state") == "approved":
+        return ("released", "gate-G9")
     for what, css in (("choose", "#choose-option-b"), ("accept", "#accept-reason"),
                       ("release", "#remote-url"), ("approve", "button[id^=approve-]")):  # fmt: skip
         if (element := _shown(driver, css)) is not None:
-            return (what, element)
+            return (what, str(element.get_attribute("id")))
     return None
 
 
-def _submit(driver, element) -> None:
-    """Click `element` and wait for the page its form leads to."""
-    element.click()
-    wait(driver, "the page after the form", expected_conditions.staleness_of(element), 30)
+def _submit(driver, button_css: str, **typed: str) -> None:
+    """Type `typed` (field id: text) into a form, press its button, wait for the next page.
+
+    The timeline may be swapped for a fresh copy at any moment (live events): each try
+    finds the fields and the button again.
+    """
+
+    def pressed(d) -> bool:
+        for field, text in typed.items():
+            box = d.find_element(By.ID, field)
+            box.clear()
+            box.send_keys(text)
+        d.execute_script("window.lcLeft = false")
+        d.find_element(By.CSS_SELECTOR, button_css).click()
+        return True
+
+    wait(driver, f"pressing {button_css}", pressed, 30)
+    WebDriverWait(driver, 30, poll_frequency=0.2, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !('lcLeft' in window)"
+        ),
+        message=f"waited 30 s for the page after {button_css}",
+    )
 
 
 def _feed(driver) -> str:
@@ -82,41 +100,35 @@ def test_the_demo_walks_from_g0_to_g9_by_clicking_in_the_dashboard(signed_in, sc
     chosen side by side, G7's finding accepted, the release named: G9 approved and pushed."""
     browser = signed_in
     shoot(browser, screenshots, "projects")
-    browser.find_element(By.ID, "name").send_keys("tally")
-    browser.find_element(By.ID, "intake").send_keys(INTAKE)
-    _submit(browser, browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]"))
+    _submit(browser, "form.stack button[type=submit]", name="tally", intake=INTAKE)
     assert browser.current_url.endswith("/ui/projects/tally"), browser.current_url
     done: list[str] = []
     while "released" not in done:
-        what, element = wait(browser, f"the next step after {done}", _next_step, 300)
-        done.append(what if what != "approve" else element.get_attribute("id"))
-        if (
-            what == "approve"
-            and element.get_attribute("id") == "approve-G3"
-            and ("rejected-G3" not in done)
-        ):
-            done[-1] = "rejected-G3"
-            browser.find_element(By.ID, "reason-G3").send_keys(REJECTION)
-            _submit(browser, browser.find_element(By.ID, "reject-G3"))
+        assert len(done) < 40, f"no end in sight: {done}"  # far more than needed
+        what, where = wait(browser, f"the next step after {done}", _next_step, 300)
+        if where == "approve-G3" and "reject-G3" not in done:
+            what, where = "reject", "reject-G3"
+            _submit(browser, "#reject-G3", **{"reason-G3": REJECTION})
         elif what == "choose":
             frames = browser.find_elements(By.CSS_SELECTOR, ".options iframe")
             assert len(frames) == 3
             assert all(f.get_attribute("sandbox") == "" for f in frames)  # no allow-scripts
             shoot(browser, screenshots, "design-options")
-            _submit(browser, element)
+            _submit(browser, f"#{where}")
         elif what == "accept":
-            element.send_keys("no audit service answers on this machine")
-            _submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action$=accept] button"))
-        elif what in {"release", "approve"}:
-            _submit(browser, element if what == "approve" else element.find_element(
-                By.XPATH, "ancestor::form//button"))  # fmt: skip
+            _submit(browser, "form[action$=accept] button", **{where: "no audit service here"})
+        elif what == "release":
+            _submit(browser, "form[action$=export] button")
+        elif what == "approve":
+            _submit(browser, f"#{where}")
+        done.append(where if what != "released" else what)
     wait(browser, "the release's push in the feed", lambda d: "PushCompleted" in _feed(d), 120)
     g3 = browser.find_element(By.ID, "gate-G3").text
     assert f"local rejected: “{REJECTION}”" in g3, g3
     assert "local approved" in g3, g3
     assert "local chose option-b" in browser.find_element(By.ID, "gate-G4").text
-    assert [s for s in done if s.startswith(("approve-", "rejected"))][:5] == [
-        "approve-G0", "approve-G1", "approve-G2", "rejected-G3", "approve-G3",
+    assert [s for s in done if s.startswith(("approve-", "reject-"))][:5] == [
+        "approve-G0", "approve-G1", "approve-G2", "reject-G3", "approve-G3",
     ]  # fmt: skip
     shoot(browser, screenshots, "timeline")
 
