@@ -7,6 +7,7 @@ The driver's path is given, so Selenium Manager never downloads one. Screenshots
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from dataclasses import dataclass
@@ -100,14 +101,21 @@ def screenshots() -> Path:
 
 
 def shoot(driver: webdriver.Chrome, folder: Path, name: str) -> list[Path]:
-    """The page as it is, whole, at phone and desktop width: `name-375.png`, `name-1280.png`."""
+    """The whole page at phone and desktop width (a viewport exactly that wide, as DevTools
+    emulates it): `name-375.png`, `name-1280.png`."""
     taken = []
     for width in WIDTHS:
-        driver.set_window_size(width, 900)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(int(height) + 100, _MAX_SHOT_HEIGHT))
+        _viewport(driver, width, 900)
+        height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+        _viewport(driver, width, min(int(height), _MAX_SHOT_HEIGHT))
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
         path = folder / f"{name}-{width}.png"
-        assert driver.save_screenshot(str(path)), f"no screenshot {path}"
+        path.write_bytes(base64.b64decode(shot["data"]))
         taken.append(path)
-    driver.set_window_size(WIDTHS[-1], 900)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return taken
+
+
+def _viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}  # a phone
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)

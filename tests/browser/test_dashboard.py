@@ -113,6 +113,8 @@ def test_the_demo_walks_from_g0_to_g9_by_clicking_in_the_dashboard(signed_in, sc
             frames = browser.find_elements(By.CSS_SELECTOR, ".options iframe")
             assert len(frames) == 3
             assert all(f.get_attribute("sandbox") == "" for f in frames)  # no allow-scripts
+            for option in ("option-a", "option-b", "option-c"):
+                wait(browser, f"{option} shown", lambda d, o=option: _framed(d, o)[0], 30)
             shoot(browser, screenshots, "design-options")
             _submit(browser, f"#{where}")
         elif what == "accept":
@@ -194,17 +196,19 @@ def test_a_design_options_script_does_not_run(dashboard, signed_in, screenshots)
     frame = browser.find_element(By.CSS_SELECTOR, "#design-option-a iframe")
     assert frame.get_attribute("sandbox") == ""
     shoot(browser, screenshots, "scripted-option")
-    inside = wait(browser, "the option's page in its frame", _framed, 30)
-    assert inside == ("untouched", "clean")
+    inside = wait(
+        browser, "the option's page in its frame", lambda d: (t := _framed(d))[0] and t, 30
+    )
+    assert inside == ("untouched", "clean")  # the heading is the page's whole text
     assert browser.title == "scripted · LayerCake"
 
 
-def _framed(driver) -> tuple[str, str] | None:
-    """The option's heading and title, read inside its frame (the timeline may swap it)."""
-    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "#design-option-a iframe"))
+def _framed(driver, option: str = "option-a") -> tuple[str, str]:
+    """An option's text and title, read inside its frame (the timeline may swap the frame)."""
+    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, f"#design-{option} iframe"))
     try:
         title = driver.find_element(By.TAG_NAME, "title").get_attribute("textContent")
-        return driver.find_element(By.ID, "t").text, title
+        return driver.find_element(By.TAG_NAME, "body").text, title
     finally:
         driver.switch_to.default_content()
 
