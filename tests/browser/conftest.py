@@ -117,5 +117,10 @@ def shoot(driver: webdriver.Chrome, folder: Path, name: str) -> list[Path]:
 
 
 def _viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
-    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}  # a phone
+    metrics = {
+        "width": width,
+        "height": height,
+        "deviceScaleFactor": 1,
+        "mobile": width < 600,
+    }  # a phone
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
