@@ -117,10 +117,6 @@ def shoot(driver: webdriver.Chrome, folder: Path, name: str) -> list[Path]:
 
 
 def _viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
-    metrics = {
-        "width": width,
-        "height": height,
-        "deviceScaleFactor": 1,
-        "mobile": width < 600,
-    }  # a phone
+    phone = width == WIDTHS[0]
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone}
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
