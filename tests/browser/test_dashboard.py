@@ -128,7 +128,7 @@ def test_the_demo_walks_from_g0_to_g9_by_clicking_in_the_dashboard(signed_in, sc
     g3 = browser.find_element(By.ID, "gate-G3").text
     assert f"local rejected: “{REJECTION}”" in g3, g3
     assert "local approved" in g3, g3
-    assert "local chose option-b" in browser.find_element(By.ID, "gate-G4").text
+    assert browser.find_element(By.ID, "gate-G4").text.count("local chose option-b") == 1
     assert [s for s in done if s.startswith(("approve-", "reject-"))][:5] == [
         "approve-G0", "approve-G1", "approve-G2", "reject-G3", "approve-G3",
     ]  # fmt: skip

@@ -19,12 +19,14 @@ def _project() -> Project:
 
 
 def test_each_stored_decision_is_said_with_its_gate_who_and_when():
-    """Approvals, rejections with their reason, a choice (G4), findings accepted, a release
-    named (G9) and an escalation's resolution (its escalation's gate) read as sentences."""
+    """Approvals, rejections with their reason, a choice (G4, its echo off the bus left out),
+    findings accepted, a release named (G9) and an escalation's resolution (its escalation's
+    gate) read as sentences."""
     stored = [
         Decided("GateApproved", AT, {"gate": "G0", "by": "ada"}),
         Decided("GateRejected", AT, {"gate": "G3", "by": "bob", "reason": "no <schema>"}),
-        Decided("OptionSelected", AT, {"option": "option-b", "by": "ada"}),
+        Decided("OptionSelected", AT, {"option": "option-b", "by": "ada", "announce": True}),
+        Decided("OptionSelected", AT, {"option": "option-b", "by": "ada", "announce": False}),
         Decided("FindingsAccepted", AT, {"gate": "G7", "by": "ada", "reason": "offline"}),
         Decided("ExportAsked", AT, {"remote_url": "v1", "by": "ada"}),
         Decided(

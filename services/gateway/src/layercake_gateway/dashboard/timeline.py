@@ -65,8 +65,13 @@ class GateRow:
 
 
 def decisions(decided: list[Decided], escalations: list[dict[str, Any]]) -> list[Decision]:
-    """The stored decisions in words, each with its gate (an escalation's gate for a resolution)."""
-    return [_in_words(d, escalations) for d in decided]
+    """The stored decisions in words, each with its gate (an escalation's gate for a resolution).
+
+    A decision made here is announced, and the ledger reads it back off the bus: an
+    OptionSelected is then recorded again, not announced (`announce` false). That echo
+    is no second decision.
+    """
+    return [_in_words(d, escalations) for d in decided if d.facts.get("announce") is not False]
 
 
 def _in_words(decided: Decided, escalations: list[dict[str, Any]]) -> Decision:
@@ -113,10 +118,10 @@ def timeline(project: Project, decided: list[Decision]) -> list[GateRow]:
     return rows
 
 
-def design_options(project: Project) -> list[str]:
-    """The names of the G4 design options the designer wrote (each served as a page)."""
+def design_options(project: Project) -> list[tuple[str, str]]:
+    """The G4 design options the designer wrote, as (name, the page's blob), by name."""
     return sorted(
-        a["name"]
+        (a["name"], a["blob"])
         for a in project.artifacts[Gate.G4.value]
         if a["kind"] == ArtifactKind.DESIGN_OPTION and a["blob"]
     )
