@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from tests.e2e.conftest import LAYERCAKE, System, running
 
 from layercake.up import LOCAL_USER, jwt_secret
@@ -25,15 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 WIDTHS = (375, 1280)
 _MAX_SHOT_HEIGHT = 6000
 
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(
-        "no /usr/bin/chromium and /usr/bin/chromedriver here "
-        "(Debian: apt-get install chromium chromium-driver; .ci/run installs them)",
-        allow_module_level=True,
-    )
-
-from selenium import webdriver  # noqa: E402  # only where there is a browser to drive
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+# Without them the tests are skipped, saying so (see `pytestmark` in each module).
+NO_BROWSER = (
+    None
+    if CHROMIUM.exists() and CHROMEDRIVER.exists()
+    else f"no {CHROMIUM} and {CHROMEDRIVER} here "
+    "(Debian: apt-get install chromium chromium-driver; .ci/run installs them)"
+)
 
 
 @dataclass

@@ -15,9 +15,9 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from tests.browser.conftest import ROOT, new_browser, shoot
+from tests.browser.conftest import NO_BROWSER, ROOT, new_browser, shoot
 
-pytestmark = pytest.mark.nats
+pytestmark = [pytest.mark.nats, pytest.mark.skipif(NO_BROWSER is not None, reason=str(NO_BROWSER))]
 INTAKE = (ROOT / "services/agent/src/layercake_agent/recordings/tally/intake.md").read_text()
 REJECTION = "Say how a file that cannot be read is reported"
 SCRIPTED = (
