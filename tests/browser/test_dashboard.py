@@ -136,7 +136,8 @@ def test_the_demo_walks_from_g0_to_g9_by_clicking_in_the_dashboard(signed_in, sc
 
 
 def test_live_events_appear_without_a_reload(signed_in, dashboard, screenshots):
-    """An approval made elsewhere (the API) shows in the feed and the timeline, no navigation."""
+    """An approval made elsewhere (the API) shows in the feed and the timeline, and the
+    escalation that follows, with no navigation; the escalation is skipped by a click."""
     browser = signed_in
     with dashboard.api() as api:
         made = api.post("/projects", json={"project_id": "live", "name": "live",
@@ -152,8 +153,13 @@ def test_live_events_appear_without_a_reload(signed_in, dashboard, screenshots):
     wait(browser, "G0 approved on the timeline",
          lambda d: d.find_element(By.ID, "gate-G0").get_attribute("data-state") == "approved", 30)  # fmt: skip
     assert len(browser.find_elements(By.CSS_SELECTOR, "#feed li")) > before
+    # G1's agent has no recording for this intake: its escalation shows up live too.
+    wait(browser, "the escalation", lambda d: _shown(d, "#escalation-0"), 60)
     assert browser.execute_script("return window.lcNotReloaded") is True
     shoot(browser, screenshots, "live")
+    _submit(browser, "#escalation-0 button[value=skip]")
+    assert _shown(browser, "#escalation-0") is None
+    assert "local resolved escalation 0 (skip)" in browser.find_element(By.ID, "gate-G1").text
 
 
 def test_another_users_project_is_not_reachable(dashboard, signed_in, screenshots):
