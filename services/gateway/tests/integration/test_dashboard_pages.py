@@ -137,3 +137,17 @@ def test_an_escalations_model_written_reason_is_shown_as_text(ada, ledger):
                        headers={"Origin": OURS}, follow_redirects=False)  # fmt: skip
     assert skipped.status_code == 303
     assert ledger.get(bus_id("ada", "calc")).escalations[0]["resolved_at"] is not None
+
+
+def test_the_project_page_loads_each_section_and_refreshes_it_on_the_feeds_events(ada):
+    """Six placeholders, each loaded on its own and again on `lc:refresh`; the feed reads the
+    project's SSE stream; the page frames nothing but the gateway's own pages."""
+    shown = ada.get("/ui/projects/calc")
+    for name in ("documents", "builds", "heals", "commits", "errors", "cost"):
+        assert f'id="sec-{name}" aria-label' in shown.text, name
+        loads = (
+            f'hx-get="/ui/projects/calc/sections/{name}" hx-trigger="load, lc:refresh from:body"'
+        )
+        assert loads in shown.text, name
+    assert 'data-source="/projects/calc/events"' in shown.text
+    assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
