@@ -50,6 +50,7 @@ from layercake_gateway.cli import (
     export,
     link,
     new,
+    open_dashboard,
     prompt,
     prompts,
     reject,
@@ -69,7 +70,7 @@ from layercake_parser.cli import parse
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
-    "answer", "escalations", "resolve", "revise", "link", "new", "export",
+    "answer", "escalations", "resolve", "revise", "link", "new", "export", "open",
 }  # fmt: skip
 # What each command reads from the home, as the settings that stand in for one: without
 # a home and without them it stops at once. `up`, `demo` and `creds` make a home; `token`
@@ -104,6 +105,7 @@ app.add_typer(token, name="token")
 for command in (new, approve, reject, accept, select, events, prompts, prompt, answer,
                 escalations, resolve, revise, link, export):  # fmt: skip
     app.command()(command)
+app.command(name="open")(open_dashboard)
 app.command(name="log")(log)
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)
 app.add_typer(creds, name="creds")

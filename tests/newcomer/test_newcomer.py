@@ -400,6 +400,24 @@ def test_a_sign_in_link_opens_a_design_in_a_browser_once(newcomer: Newcomer) -> 
     assert httpx.get(url, timeout=10).status_code in {401, 403}
 
 
+def test_open_prints_a_sign_in_url_to_the_dashboard_that_lists_the_demo(newcomer: Newcomer) -> None:
+    """`open --print-url` prints a one-time URL (a code, no token) to the dashboard; `open
+    PROJECT` with no browser says so and prints one to the project's page."""
+    shown = newcomer.layercake("open", "--print-url", cwd=ELSEWHERE)
+    assert shown.code == 0, repr(shown)
+    url = shown.out.strip()
+    assert "code=" in url, repr(shown)
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        page = browser.get(url)
+        assert page.status_code == 200, page.text
+        assert Demo.second in page.text, page.text
+    # No display (as on a server), so no browser to open, whatever this machine has.
+    project = newcomer.sh(f"DISPLAY= WAYLAND_DISPLAY= uv run --frozen layercake open {Demo.second}")
+    assert project.code == 0, repr(project)
+    assert "no browser here" in project.err, repr(project)
+    assert f"/ui/projects/{Demo.second}" in project.err, repr(project)
+
+
 def test_ctrl_c_stops_up_in_seconds_and_a_follower_ends_with_one_line(newcomer: Newcomer) -> None:
     """With `events --follow` connected, Ctrl-C stops `up` in seconds; the follower says why."""
     follower = newcomer.start("events", "notes", "--follow", log="follow.log", cwd=ELSEWHERE)

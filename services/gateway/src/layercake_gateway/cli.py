@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import os
+import sys
 import time
+import webbrowser
 from typing import Annotated, Any
 
 import httpx
@@ -332,11 +335,46 @@ def link(
     The URL alone goes to stdout; when it expires to stderr. It signs in once, for
     two minutes; the browser then keeps a session cookie, not the URL's code.
     """
-    _call("GET", f"/projects/{project}")  # a project that is not yours is named, not linked to
     page = f"/projects/{project}" + (f"/{path.lstrip('/')}" if path else "")
-    made = _call("POST", "/signin-links", {"next": page})
+    made = _signin_link(project, page)
     typer.echo(made["url"])
     typer.echo(f"opens {page} once, until {made['expires_at']}", err=True)
+
+
+def _signin_link(project: str | None, page: str) -> dict[str, Any]:
+    """A one-time sign-in link to `page`; a `project` not yours is named, not linked to."""
+    if project is not None:
+        _call("GET", f"/projects/{project}")
+    made: dict[str, Any] = _call("POST", "/signin-links", {"next": page})
+    return made
+
+
+def open_dashboard(
+    project: Annotated[
+        str | None, typer.Argument(help="A project to open (else the projects list).")
+    ] = None,
+    print_url: Annotated[
+        bool, typer.Option("--print-url", help="Print the one-time sign-in URL; open nothing.")
+    ] = False,
+) -> None:
+    """Open the dashboard in a browser, signed in (the URL holds a one-time code, no token)."""
+    page = f"/ui/projects/{project}" if project else "/ui"
+    made = _signin_link(project, page)
+    if not print_url and _opened_in_a_browser(made["url"]):
+        typer.echo(f"opened {page} in your browser")
+        return
+    typer.echo(made["url"])
+    if not print_url:
+        typer.echo("no browser here: open the URL above in one", err=True)
+    typer.echo(f"it signs in once, until {made['expires_at']}, and opens {page}", err=True)
+
+
+def _opened_in_a_browser(url: str) -> bool:
+    """Whether a graphical browser took `url`; never a text one, in this terminal."""
+    graphical = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if sys.platform.startswith("linux") and not graphical:
+        return False
+    return webbrowser.open(url)
 
 
 def events(

@@ -10,6 +10,7 @@ bus edge calls it in a thread.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime  # a dataclass field's type
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -36,6 +37,21 @@ SNAPSHOT_INTERVAL = 100
 PROJECTS_CACHED = 1000
 _RETRIES_ON_CONFLICT = 5
 SQLITE_PREFIX = "sqlite:///"
+# The project's own events that record a person's decision, each naming who (`by`).
+PERSON_DECIDED = frozenset({
+    "GateApproved", "GateRejected", "OptionSelected", "FindingsAccepted", "EscalationResolved",
+    "IntakeRevised", "ExportAsked",
+})  # fmt: skip
+_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp"})
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One decision a person made, as stored: its kind, when it was stored, what it says."""
+
+    kind: str
+    at: datetime
+    facts: dict[str, Any]
 
 
 class ConcurrentChange(LedgerError):
@@ -314,6 +330,17 @@ class Ledger:
             raise UnknownProject(project_id)
         kept = (vars(self.app.mapper.to_domain_event(e)).get("seen") for e in stored)
         return {facts["event_id"]: Seen(**facts) for facts in kept if facts}
+
+    def decided(self, project_id: str) -> list[Decided]:
+        """Each decision a person made on `project_id`, oldest first (none for no project)."""
+        found = []
+        for stored in self.recorder.select_events(Project.create_id(project_id)):
+            kind = stored.topic.rsplit(".", 1)[-1]
+            if kind in PERSON_DECIDED:
+                event = vars(self.app.mapper.to_domain_event(stored))
+                facts = {k: v for k, v in event.items() if k not in _ENVELOPE}
+                found.append(Decided(kind, event["timestamp"], facts))
+        return found
 
     def verify(self, project_id: str | None = None) -> Verification:
         """Walk each project's chain (all when none is named); what was walked and broken.

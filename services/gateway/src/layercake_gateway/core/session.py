@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from layercake_gateway.core.tokens import Refused
 
 SESSION_COOKIE = "layercake_session"
-DEFAULT_NEXT = "/projects"
+DEFAULT_NEXT = "/ui"  # the dashboard
 MAX_NEXT_CHARS = 2_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Printable ASCII without the space and the backslash: browsers read `\` as `/` and drop

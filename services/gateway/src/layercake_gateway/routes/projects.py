@@ -3,13 +3,15 @@
 A project belongs to its creator, named in a namespace of the creator's own
 (`core/names.py`): another user gets 404 for it, and creating that name makes
 them a project of their own. `project_summary` is a project's JSON, which the
-other routers answer with too.
+other routers answer with too. The API's `POST /projects` and the dashboard's
+new project form both create through `new_project`: the same checks, the same
+refusal of a name the caller has already, the same announcement.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +23,10 @@ from layercake_gateway.core.project import Project
 from layercake_gateway.dependencies import DeciderDep, LedgerDep, User, Written, owned_project
 from layercake_gateway.responses import CHANGING, DECIDED, OWNED, SIGNED_IN
 from layercake_gateway.routes.intake import MAX_INTAKE_CHARS
+
+if TYPE_CHECKING:
+    from layercake_gateway.adapters.ledger import Ledger
+    from layercake_gateway.dependencies import Decider
 
 router = APIRouter()
 
@@ -51,11 +57,8 @@ def project_summary(project: Project) -> dict[str, Any]:
     }
 
 
-@router.post("/projects", status_code=status.HTTP_201_CREATED, responses=CHANGING | DECIDED)
-async def create_project(
-    body: ProjectIntake, who: User, ledger: LedgerDep, decider: DeciderDep
-) -> dict[str, Any]:
-    """Create a project from its intake (G0)."""
+async def new_project(ledger: Ledger, decider: Decider, who: str, body: ProjectIntake) -> Project:
+    """`who`'s new project, stored and announced; 409 if they have one of that name."""
     project = Project(
         project_id=bus_id(who, body.project_id), name=body.name, intake=body.intake, owner=who,
         has_ui=body.has_ui, heal_limit=ledger.policy.heal_limit, announce=True,
@@ -66,7 +69,15 @@ async def create_project(
         detail = f"you have a project {body.project_id!r} already"
         raise HTTPException(status.HTTP_409_CONFLICT, detail) from exc
     await decider.announce()
-    return project_summary(project)
+    return project
+
+
+@router.post("/projects", status_code=status.HTTP_201_CREATED, responses=CHANGING | DECIDED)
+async def create_project(
+    body: ProjectIntake, who: User, ledger: LedgerDep, decider: DeciderDep
+) -> dict[str, Any]:
+    """Create a project from its intake (G0)."""
+    return project_summary(await new_project(ledger, decider, who, body))
 
 
 @router.get("/projects", responses=SIGNED_IN)
