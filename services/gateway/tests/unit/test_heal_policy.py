@@ -123,6 +123,22 @@ def test_a_heal_carries_the_failed_steps_diagnostics_not_an_unavailable_audits_n
     assert [d.message for d in heal.diagnostics] == [BOOM.message]
 
 
+def test_with_two_toolchains_the_heal_names_the_test_command_that_failed_not_the_last_to_run():
+    """A live walk's G6 heal said "the step `test` failed: `…pytest` exited with code 0", showing
+    the backend's passing output: the frontend's `node --test` had failed, and ran first."""
+    frontend = StepResult(step=Step.TEST, command=("node --test",), exit_code=1, duration_s=1.0,
+                          output="not ok 3 - counts a title in characters")  # fmt: skip
+    backend = StepResult(step=Step.TEST, command=("pytest -q",), exit_code=0, duration_s=1.0,
+                         output="70 passed")  # fmt: skip
+    event = BuildFailed.follow(ROOT, role=BACKEND, gate=Gate.G5, attempt=1, manifest=TREE,
+                               results=(frontend, backend), failed_step=Step.TEST)  # fmt: skip
+    [heal] = announced(react(at(Gate.G5), event, Policy()))
+    assert isinstance(heal, HealRequested)
+    assert (heal.command, heal.exit_code) == ("node --test", 1)
+    assert "not ok 3" in heal.output_tail
+    assert "70 passed" not in heal.output_tail
+
+
 def test_a_files_rejected_after_a_heal_keeps_the_base_and_the_diagnostics_for_the_next_heal():
     """Attempt 2's answer gave no file: heal 3 keeps attempt 1's tree, diagnostics and step, and says why."""
     project = at(Gate.G5)

@@ -36,10 +36,16 @@ def build_facts(
 
 
 def step_result(results: Iterable[StepResult], step: Step) -> StepResult | None:
-    """The last result of `step` among `results` (the one that failed, or passed last)."""
+    """`step`'s result among `results`: the first that did not pass, else the last.
+
+    Each toolchain (backend, frontend) runs the step in turn: the one that failed is
+    what a heal must show, whichever ran last.
+    """
     found = None
     for result in results:
         if result.step is step:
+            if not result.ok:
+                return result
             found = result
     return found
 
