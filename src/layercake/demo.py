@@ -338,13 +338,20 @@ class Demo:
         if began is None and isinstance(event, BuildSucceeded):
             return  # nothing to build (documents only); code with no toolchain fails, and shows
         p.tools_s += (event.occurred_at - began).total_seconds() if began else 0.0
-        timings = ", ".join(
-            f"{r.step.value} {'skipped' if r.skipped else f'{r.duration_s:.1f} s'}"
-            for r in event.results
-        )
-        tests = next((r.tests for r in event.results if r.tests), None)
+        # Each toolchain (backend, frontend) runs every step: one entry a step, its runs joined.
+        runs: dict[str, list[str]] = {}
+        for r in event.results:
+            runs.setdefault(r.step.value, []).append(
+                "skipped" if r.skipped else f"{r.duration_s:.1f} s"
+            )
+        timings = ", ".join(f"{step} {' + '.join(times)}" for step, times in runs.items())
+        counted = [r.tests for r in event.results if r.tests]
         coverage = next((r.coverage_percent for r in event.results if r.coverage_percent), None)
-        extra = f"; {tests.passed} passed, {tests.failed} failed" if tests else ""
+        extra = (
+            f"; {sum(t.passed for t in counted)} passed, {sum(t.failed for t in counted)} failed"
+            if counted
+            else ""
+        )
         extra += f", coverage {coverage:.0f}%" if coverage is not None else ""
         head = f"{event.gate} {event.role} attempt {event.attempt}:"
         if isinstance(event, BuildSucceeded):
@@ -354,7 +361,7 @@ class Demo:
         self.say(f"{head} [red]build failed at {event.failed_step.value}[/] ({timings}{extra})")
         for d in event.diagnostics[:5]:
             where = f"{d.file}:{d.line}" if d.file and d.line else d.file or ""
-            self.say(f"    {d.tool} {where} {d.message.splitlines()[0][:100]}")
+            self.say(f"    {d.tool} {where} {_shortened(d.message.splitlines()[0])}")
 
 
 async def _frames(lines: AsyncIterator[str]) -> AsyncIterator[tuple[int, str]]:
@@ -367,6 +374,13 @@ async def _frames(lines: AsyncIterator[str]) -> AsyncIterator[tuple[int, str]]:
         elif "data" in current:
             yield int(current["id"]), current["data"]
             current = {}
+
+
+def _shortened(line: str, limit: int = 160) -> str:
+    """`line`, cut at a word before `limit` characters, with an ellipsis when cut."""
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _few(paths: tuple[str, ...]) -> str:

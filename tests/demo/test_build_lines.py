@@ -40,7 +40,7 @@ def test_a_build_that_failed_for_want_of_a_toolchain_is_shown_with_its_reason():
                          skipped="no toolchain found")  # fmt: skip
     shown_demo, shown = demo()
     shown_demo.show(outcome(BuildFailed, skipped, failed, failed_step=Step.INSTALL))
-    assert "build failed at install (install skipped, install 0.0 s)" in shown.getvalue()
+    assert "build failed at install (install skipped + 0.0 s)" in shown.getvalue()
     assert NO_TOOLCHAIN in shown.getvalue()
     assert shown_demo.progress.failed_builds == 1
 
@@ -52,3 +52,19 @@ def test_a_documents_only_build_shows_nothing():
                          skipped="documents only")  # fmt: skip
     shown_demo.show(outcome(BuildSucceeded, skipped))
     assert shown.getvalue() == ""
+
+
+def test_two_toolchains_builds_show_each_step_once_and_add_up_their_tests():
+    """A live walk's G6 line read "test 2.2 s, test 5.2 s … 51 passed": the frontend's count
+    alone, the backend's 70 left out, and a failing test's message cut mid-word."""
+    message = "the title is valid, as the API accepts it: " + "Expected values to be equal " * 8
+    boom = Diagnostic(tool="node --test", severity=Severity.ERROR, message=message)
+    first = StepResult(step=Step.TEST, command=("node --test",), exit_code=1, duration_s=2.2,
+                       tests={"passed": 50, "failed": 1}, diagnostics=(boom,))  # fmt: skip
+    second = StepResult(step=Step.TEST, command=("pytest -q",), exit_code=0, duration_s=5.2,
+                        tests={"passed": 70, "failed": 0})  # fmt: skip
+    shown_demo, shown = demo()
+    shown_demo.show(outcome(BuildFailed, first, second, failed_step=Step.TEST))
+    text = " ".join(shown.getvalue().split())
+    assert "(test 2.2 s + 5.2 s; 120 passed, 1 failed)" in text
+    assert text.endswith("Expected values to be equal…"), "cut at a word"
