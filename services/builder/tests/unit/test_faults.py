@@ -36,7 +36,14 @@ def fixture(name: str) -> str:
         ("npm-audit-proxy-403", Step.AUDIT, NPM_AUDIT, 1, FaultCause.ADVISORY, "403"),
         ("npm-audit-enolock", Step.AUDIT, NPM_AUDIT, 1, FaultCause.ADVISORY, "lockfile"),
         ("pip-audit-proxy-403", Step.AUDIT, AUDIT_PY, 1, FaultCause.ADVISORY, "ProxyError"),
-        ("pip-audit-nothing-found", Step.AUDIT, AUDIT_PY, 0, FaultCause.ADVISORY, "8"),
+        (
+            "pip-audit-nothing-found",
+            Step.AUDIT,
+            AUDIT_PY,
+            0,
+            FaultCause.ADVISORY,
+            "none of 8 dependencies: its vulnerability service answered for none of them",
+        ),
     ],
 )
 def test_a_registry_or_advisory_service_that_refused_or_was_unreachable_is_a_fault(

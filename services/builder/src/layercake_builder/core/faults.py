@@ -146,5 +146,10 @@ def _nothing_audited(output: str) -> InfrastructureFault | None:
     if not all(reasons) or not any(_NOT_AUDITED in str(r) for r in reasons):
         return None
     first = next(str(r) for r in reasons if _NOT_AUDITED in str(r))
-    detail = f"pip-audit looked up none of {len(dependencies)} dependencies: {first}"
+    # Not a finding about one package: the service answered for none (a live walk's model
+    # took "not found on PyPI: annotated-doc" for a bogus dependency).
+    detail = (
+        f"pip-audit looked up none of {len(dependencies)} dependencies: its vulnerability "
+        f"service answered for none of them (the first said: {first})"
+    )
     return fault_of(FaultCause.ADVISORY, detail)
