@@ -33,7 +33,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state, release_root
+from layercake.stores import LOCAL_USER, jwt_secret, read_state, release_root
+from layercake.up import UpSettings
 from layercake_agent.adapters.replay import recorded_set
 from layercake_agent.errors import RecordingsInvalid
 from layercake_agent.settings import Settings as AgentSettings

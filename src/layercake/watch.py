@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from layercake.demo import Demo, DemoFailed, check_reply
-from layercake.up import LOCAL_USER, jwt_secret, read_state
+from layercake.stores import LOCAL_USER, jwt_secret, read_state
 from layercake_gateway.api import create_token
 from layercake_gateway.cli import escalation_lines
 
