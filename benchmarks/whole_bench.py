@@ -32,7 +32,7 @@ from rich.console import Console
 
 from layercake.demo import Demo, bring_up
 from layercake.natsd import free_port
-from layercake.up import jwt_secret, read_state
+from layercake.stores import jwt_secret, read_state
 from layercake_contracts.bus import STREAM_NAME
 from layercake_gateway.api import create_token
 

@@ -1,72 +1,78 @@
-"""The `layercake` command: one sub-app per service, each from its own `cli.py`, and `up`/`demo`."""
+"""The `layercake` command: one sub-app per service, each from its own `cli.py`, and `up`/`demo`.
+
+Commands are imported when they run (`COMMANDS`): `layercake parse` loads the parser's
+code and not the gateway's, which keeps each command's start short.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typer.core import TyperGroup
 
-from layercake.demo import DEFAULT_PROJECT, DemoFailed, run_demo
-from layercake.home import Home, NoHome, alive, find_home, record_path, record_up
-from layercake.natsauth import CredentialsRefused
-from layercake.ports import PortTaken, PortUnusable
-from layercake.up import (
+from layercake.home import NoHome, find_home
+from layercake.stores import (
     LOCAL_USER,
     SECRET_FILE,
-    SERVER_CONFIG,
     SERVICES,
-    AlreadyUp,
-    NatsFailed,
-    Supervisor,
-    UpSettings,
-    bus_credentials,
     environment,
     home_stores,
-    issue_reader,
-    issue_services,
     jwt_secret,
     read_state,
 )
-from layercake.watch import Stuck, run_watch
-from layercake_agent.cli import app as agent_app
-from layercake_builder.cli import app as builder_app
-from layercake_builder.cli import build
-from layercake_contracts.bus import subject_filter
-from layercake_gateway.api import create_token
-from layercake_gateway.cli import (
-    accept,
-    answer,
-    approve,
-    audit,
-    escalations,
-    events,
-    export,
-    link,
-    new,
-    open_dashboard,
-    prompt,
-    prompts,
-    reject,
-    replay,
-    resolve,
-    revise,
-    select,
-    token,
-    why,
-)
-from layercake_gateway.cli import app as gateway_app
-from layercake_gateway.cli import status as project_status
-from layercake_git.cli import app as git_app
-from layercake_git.cli import log
-from layercake_parser.cli import app as parser_app
-from layercake_parser.cli import parse
+
+if TYPE_CHECKING:  # Typer ships its own copy of Click, whose classes its own are made of
+    from typer._click import Command, Context
+
+_GATEWAY = "layercake_gateway.cli"
+# Each command and group, and where it is defined: its module is imported only when it runs
+# (or `--help` lists it), so that a command loads its own service's code and no other's.
+COMMANDS = {
+    "parse": "layercake_parser.cli:parse",
+    "build": "layercake_builder.cli:build",
+    **{name: f"{_GATEWAY}:{name}" for name in ("replay", "why", "new", "approve", "reject",
+       "accept", "select", "events", "prompts", "prompt", "answer", "escalations", "resolve",
+       "revise", "link", "export")},
+    "log": "layercake_git.cli:log",
+    **{name: f"layercake.commands:{name}" for name in ("up", "demo", "watch", "status")},
+    **{name: f"layercake_{name}.cli:app" for name in SERVICES},
+    "audit": f"{_GATEWAY}:audit",
+    "token": f"{_GATEWAY}:token",
+    "creds": "layercake.commands:creds",
+}  # fmt: skip
+
+
+class LazyGroup(TyperGroup):
+    """The `layercake` group: a command is imported from where `COMMANDS` says when asked for."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        """Every command's name, in the order of `COMMANDS`, none of them imported."""
+        return [*super().list_commands(ctx), *(n for n in COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        """The command `cmd_name`, imported the first time it is asked for."""
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(_load(cmd_name, COMMANDS[cmd_name]), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _load(name: str, where: str) -> Command:
+    """The Click command of a Typer app (a group) or of a function (a command), named `name`."""
+    module, attribute = where.split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        group = typer.main.get_group(found)
+        group.name = name
+        return group
+    single = typer.Typer(add_completion=False)  # the completion options are the root's
+    single.command(name=name)(found)
+    return typer.main.get_command(single)
+
 
 _OVER_THE_API = {
     "status", "approve", "reject", "accept", "select", "events", "token", "prompts", "prompt",
@@ -88,27 +94,10 @@ _MAKES_ONE = {"up", "demo", "creds"}
 LOCAL_TOKEN_TTL_S = 300
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="LayerCake: a project description in, a tested, committed codebase out.",
     no_args_is_help=True,
 )
-app.add_typer(parser_app, name="parser")
-app.add_typer(builder_app, name="builder")
-app.add_typer(agent_app, name="agent")
-app.add_typer(git_app, name="git")
-app.add_typer(gateway_app, name="gateway")
-app.command(name="parse")(parse)
-app.command(name="build")(build)
-app.command(name="replay")(replay)
-app.command(name="why")(why)
-app.add_typer(audit, name="audit")
-app.add_typer(token, name="token")
-for command in (new, approve, reject, accept, select, events, prompts, prompt, answer,
-                escalations, resolve, revise, link, export):  # fmt: skip
-    app.command()(command)
-app.command(name="open")(open_dashboard)
-app.command(name="log")(log)
-creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)
-app.add_typer(creds, name="creds")
 
 
 @app.callback()
@@ -153,9 +142,16 @@ def _asks_for_help() -> bool:
 def _local_credentials(home: Path) -> dict[str, str]:
     """A short-lived token signed with the home's key, and the API of its running `up`."""
     state = read_state(home)
-    url = str(state["api_url"]) if state is not None else UpSettings().api_url
+    if state is not None:
+        url = str(state["api_url"])
+    else:
+        from layercake.up import UpSettings  # noqa: PLC0415  # the bus's code: only if needed
+
+        url = UpSettings().api_url
     if environment("LAYERCAKE_JWT_SECRET") is None and not (home / SECRET_FILE).exists():
         return {"LAYERCAKE_API_URL": url}
+    from layercake_gateway.guard import create_token  # noqa: PLC0415  # jwt: only if needed
+
     secret = jwt_secret(home)
     return {
         "LAYERCAKE_JWT_SECRET": secret,
@@ -166,6 +162,8 @@ def _local_credentials(home: Path) -> dict[str, str]:
 
 def _service_credentials(home: Path, service: str) -> dict[str, str]:
     """The service's own seed in the home, and the bus of the home's running `up`."""
+    from layercake.up import UpSettings, bus_credentials  # noqa: PLC0415  # the bus's code
+
     state = read_state(home)
     url = str(state["nats_url"]) if state is not None else UpSettings().nats_url
     seed = bus_credentials(home).seed_file(service)
@@ -175,150 +173,6 @@ def _service_credentials(home: Path, service: str) -> dict[str, str]:
 def _restore(before: dict[str, str]) -> None:
     for name in set(os.environ) - set(before):
         del os.environ[name]
-
-
-@app.command()
-def up(context: typer.Context) -> None:
-    """Start a nats-server and the five services (with the HTTP API); Ctrl-C stops them all."""
-    console = Console()
-    supervisor = Supervisor(UpSettings(), lambda line: console.print(f"[bold]up[/]: {line}"))
-    console.print(f"[bold]up[/]: {escape(str(context.obj))}", highlight=False)
-    try:
-        supervisor.run(on_started=lambda: record_up(record_path(os.environ), supervisor.home))
-    except (AlreadyUp, PortTaken, PortUnusable, NatsFailed) as exc:
-        typer.echo(f"{exc}; {context.obj}", err=True)
-        raise typer.Exit(1) from exc
-
-
-@creds.command("init")
-def creds_init() -> None:
-    """Issue the services' credentials and the nats-server's config, as `up` does (for compose)."""
-    folder = issue_services(UpSettings())
-    typer.echo(f"a seed per service and {SERVER_CONFIG} in {folder}")
-
-
-@creds.command("create")
-def creds_create(
-    name: Annotated[str, typer.Argument(help="Who they are for; also their consumer's name.")],
-    read_only: Annotated[
-        bool, typer.Option("--read-only", help="Read events, nothing else (the only kind).")
-    ] = False,
-    project: Annotated[
-        str | None, typer.Option(help="Only this project's events (default: every project's).")
-    ] = None,
-) -> None:
-    """Issue NATS credentials that may follow the events and do nothing else."""
-    if not read_only:
-        typer.echo(
-            "only --read-only credentials are issued: a system that acts does it through the"
-            " HTTP API, as a user (`layercake token create USER`)",
-            err=True,
-        )
-        raise typer.Exit(2)
-    try:
-        seed = issue_reader(UpSettings(), name, project)
-    except CredentialsRefused as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    events = subject_filter(None, project or "*")
-    typer.echo(
-        f"nkey seed: {seed} (keep it secret)\n"
-        f"reads {events} through its own durable consumer {name!r} on stream LC_EVENTS,"
-        f" inbox prefix _INBOX_{name}; publishing anything is refused"
-    )
-
-
-@app.command()
-def demo(
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Approve every gate and pick design A for you.")
-    ] = False,
-    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 900.0,
-    project: Annotated[
-        str, typer.Option(help="Which shipped project: tally (a CLI) or shelf (a web app).")
-    ] = DEFAULT_PROJECT,
-) -> None:
-    """Walk a shipped project from G0 to G9, offline, with recorded model answers."""
-    console = Console()
-    try:
-        run_demo(yes=yes, timeout_s=timeout, console=console, project=project)
-    except DemoFailed as exc:
-        console.print(f"[bold red]the demo stopped[/]: {exc}")
-        raise typer.Exit(1) from exc
-
-
-@app.command()
-def watch(
-    context: typer.Context,
-    project: Annotated[str, typer.Argument(help="The project id, as `layercake new` printed it.")],
-    timeout: Annotated[
-        float, typer.Option(help="Stop watching after this many seconds.")
-    ] = 86400.0,
-) -> None:
-    """Follow a project live: each gate, role, build and heal, and what awaits you.
-
-    It ends when the release is pushed (exit 0) or at an open escalation (exit 1), saying
-    what each way of resolving it does.
-    """
-    console = Console()
-    home = context.obj.path if isinstance(context.obj, Home) else UpSettings().home.resolve()
-    try:
-        run_watch(project, home=home, timeout_s=timeout, console=console)
-    except Stuck as exc:
-        console.print(f"[bold red]{project} waits for you[/]:")
-        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
-    except DemoFailed as exc:
-        console.print(f"[bold red]stopped watching[/]: {exc}", highlight=False)
-        raise typer.Exit(1) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-
-
-@app.command()
-def status(
-    context: typer.Context,
-    project: Annotated[
-        str | None, typer.Argument(help="A project id; without one, what `up` runs.")
-    ] = None,
-) -> None:
-    """Show a project's gates, or without a project the processes `layercake up` runs."""
-    if project is not None:
-        project_status(project)
-        return
-    home: Home | None = context.obj
-    state = None if home is None else read_state(home.path)
-    if state is None:
-        where = home or "no home found"
-        typer.echo(f"LayerCake is not running ({where}): start it with `layercake up`", err=True)
-        raise typer.Exit(1)
-    typer.echo(str(home))
-    table = Table(title=f"layercake up (pid {state['pid']})")
-    for column in ("process", "pid", "running", "restarts"):
-        table.add_column(column)
-    services = state["services"]
-    assert isinstance(services, dict)  # noqa: S101  # written by `up` itself
-    for name, facts in services.items():
-        pid = facts["pid"]
-        running = isinstance(pid, int) and alive(pid)
-        table.add_row(name, str(pid), "yes" if running else "no", str(facts["restarts"]))
-    Console().print(table)
-    api = str(state["api_url"])
-    typer.echo(f"NATS {state['nats_url']}; API {api}: {_health(api)}")
-
-
-def _health(url: str) -> str:
-    """What the API's /healthz says, in a few words."""
-    try:
-        answer = httpx.get(f"{url}/healthz", timeout=5)
-    except httpx.HTTPError as exc:
-        return f"unreachable ({exc})"
-    if answer.status_code == 200:  # noqa: PLR2004
-        return "ok (store and bus answer)"
-    try:
-        return f"{answer.status_code}: {answer.json()['detail']}"
-    except (ValueError, KeyError, TypeError):
-        return f"{answer.status_code}: {answer.text[:200]}"
 
 
 def main() -> None:

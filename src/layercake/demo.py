@@ -33,7 +33,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from layercake.up import LOCAL_USER, UpSettings, jwt_secret, read_state, release_root
+from layercake.stores import LOCAL_USER, jwt_secret, read_state, release_root
+from layercake.up import UpSettings
 from layercake_agent.adapters.replay import recorded_set
 from layercake_agent.errors import RecordingsInvalid
 from layercake_agent.settings import Settings as AgentSettings
@@ -58,8 +59,8 @@ from layercake_contracts.events import (
     PushFailed,
     parse_event,
 )
-from layercake_gateway.api import create_token
 from layercake_gateway.core.gates import FINDING
+from layercake_gateway.guard import create_token
 from layercake_git.adapters.releases import release_path
 
 if TYPE_CHECKING:
@@ -451,7 +452,7 @@ def bring_up(console: Console) -> System:
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{settings.api_url}/healthz", timeout=2).status_code == 200:  # noqa: PLR2004
                 return system
-        time.sleep(0.5)
+        time.sleep(0.1)
     system.stop()
     msg = f"the API did not answer on {settings.api_url} within {_STARTUP_S:g} s"
     raise DemoFailed(msg)

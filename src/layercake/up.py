@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -36,7 +35,6 @@ import nats.errors
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from layercake.home import alive, setting
 from layercake.natsauth import ADMIN, Credentials, integrator_grant
 from layercake.natsd import NatsServer
 from layercake.ports import (
@@ -49,20 +47,21 @@ from layercake.ports import (
     layercake_up_of,
     listener,
 )
+from layercake.stores import (
+    SERVICES,
+    STATE_FILE,
+    home_stores,
+    jwt_secret,
+    read_state,
+)
 from layercake_contracts.bus import ensure_stream
 from layercake_contracts.runtime import inbox_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-SERVICES = ("parser", "builder", "agent", "git", "gateway")
-STATE_FILE = "up.json"
-SECRET_FILE = "jwt-secret"  # noqa: S105  # a file name, not a secret
-RELEASES = "releases"
 CREDS = "creds"  # the nkey seeds (0600) and grants of the bus's users, and the server's config
 SERVER_CONFIG = "nats-server.conf"
-# Who the local commands and the demo act as when no token is given.
-LOCAL_USER = "local"
 _BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 _HEALTHY_AFTER_S = 30.0  # a process that ran this long starts its backoff afresh
 _DRAIN_S = 20.0
@@ -85,24 +84,6 @@ class UpSettings(BaseSettings):
     def api_url(self) -> str:
         """Where the gateway's HTTP API answers."""
         return f"http://{self.http_host}:{self.http_port}"
-
-
-def environment(name: str) -> str | None:
-    """The variable `name` in any case, as the services' settings read it (pydantic-settings)."""
-    return setting(os.environ, name)
-
-
-def jwt_secret(home: Path) -> str:
-    """The key the API signs tokens with: `LAYERCAKE_JWT_SECRET`, else one kept in `home`."""
-    if key := environment("LAYERCAKE_JWT_SECRET"):
-        return key
-    path = home / SECRET_FILE
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
 
 
 def bus_credentials(home: Path) -> Credentials:
@@ -130,11 +111,6 @@ def issue_reader(settings: UpSettings, name: str, project: str | None) -> Path:
     return seed
 
 
-def release_root(home: Path) -> Path:
-    """Where the git service keeps the releases: `LAYERCAKE_GIT_RELEASE_ROOT`, else in `home`."""
-    return Path(os.environ.get("LAYERCAKE_GIT_RELEASE_ROOT") or home / RELEASES)
-
-
 def service_env(settings: UpSettings, home: Path) -> dict[str, str]:
     """The environment of every service: the shared names, the stores under `home`.
 
@@ -148,17 +124,6 @@ def service_env(settings: UpSettings, home: Path) -> dict[str, str]:
         **home_stores(home),
     }
     return {**defaults, **os.environ}
-
-
-def home_stores(home: Path) -> dict[str, str]:
-    """Where each service keeps its store under `home` (also what the umbrella CLI fills in)."""
-    return {
-        "LAYERCAKE_LEDGER_URL": f"sqlite:///{home / 'ledger.db'}",
-        "LAYERCAKE_WORKSPACES_ROOT": str(home / "workspaces"),
-        "LAYERCAKE_GIT_RELEASE_ROOT": str(release_root(home)),
-        "LAYERCAKE_AGENT_ROOT": str(home / "agent"),
-        "LAYERCAKE_BUILDER_ROOT": str(home / "builder"),
-    }
 
 
 class AlreadyUp(Exception):
@@ -417,13 +382,3 @@ def _state_of(up: Process) -> tuple[Path, dict[str, object]] | None:
         if state is not None and state.get("pid") == up.pid:
             return home, state
     return None
-
-
-def read_state(home: Path) -> dict[str, object] | None:
-    """What `up` wrote about the processes it runs, if it runs (None once it has stopped)."""
-    try:
-        state: dict[str, object] = json.loads((home / STATE_FILE).read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    pid = state.get("pid")
-    return state if isinstance(pid, int) and alive(pid) else None

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from layercake.demo import Demo, DemoFailed, check_reply
-from layercake.up import LOCAL_USER, jwt_secret, read_state
-from layercake_gateway.api import create_token
+from layercake.stores import LOCAL_USER, jwt_secret, read_state
 from layercake_gateway.cli import escalation_lines
+from layercake_gateway.guard import create_token
 
 if TYPE_CHECKING:
     from pathlib import Path

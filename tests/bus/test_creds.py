@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from layercake.cli import app
 from layercake.natsauth import ROLES, Credentials
 from layercake.natsd import NatsServer
-from layercake.up import STATE_FILE
+from layercake.stores import STATE_FILE
 from layercake_testing.waiting import settle
 
 ROOT = Path(__file__).resolve().parents[2]

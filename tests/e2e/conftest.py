@@ -22,7 +22,8 @@ from rich.console import Console
 from layercake.demo import Demo
 from layercake.natsauth import ADMIN
 from layercake.natsd import free_port
-from layercake.up import bus_credentials, jwt_secret, read_state
+from layercake.stores import jwt_secret, read_state
+from layercake.up import bus_credentials
 from layercake_contracts.bus import STREAM_NAME
 from layercake_contracts.events import parse_event
 from layercake_gateway.api import create_token

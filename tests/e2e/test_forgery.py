@@ -21,7 +21,8 @@ import pytest
 from nats.errors import Error as NatsError
 from tests.e2e.conftest import LAYERCAKE, TESTER
 
-from layercake.up import bus_credentials, jwt_secret
+from layercake.stores import jwt_secret
+from layercake.up import bus_credentials
 from layercake_contracts.blobs import (
     BLOB_BUCKET,
     BlobStore,

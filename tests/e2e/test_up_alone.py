@@ -14,7 +14,8 @@ import pytest
 from tests.e2e.conftest import LAYERCAKE, TESTER, System, launched
 
 from layercake.natsd import free_port
-from layercake.up import SERVER_CONFIG, SERVICES, bus_credentials, jwt_secret, read_state
+from layercake.stores import SERVICES, jwt_secret, read_state
+from layercake.up import SERVER_CONFIG, bus_credentials
 from layercake_gateway.api import create_token
 
 pytestmark = pytest.mark.nats

@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.conftest import LAYERCAKE, TESTER, System
 
 from layercake.natsd import free_port
-from layercake.up import read_state
+from layercake.stores import read_state
 from layercake_gateway.core.names import bus_id
 from layercake_testing.waiting import settle
 

@@ -34,9 +34,10 @@ UP_PORTS = (4223, 8080)  # what `layercake up` takes with no settings
 def command_tree() -> dict[str, set[str]]:
     """Each `layercake` command, and the sub-commands of each group (empty for a command)."""
     root = typer.main.get_command(app)
-    return {
-        name: set(getattr(command, "commands", ()))
-        for name, command in getattr(root, "commands", {}).items()
+    context = typer.Context(root)
+    return {  # asked for one by one: the umbrella imports each command when it is asked for
+        name: set(getattr(root.get_command(context, name), "commands", ()))
+        for name in root.list_commands(context)
     }
 
 

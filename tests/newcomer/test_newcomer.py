@@ -318,8 +318,14 @@ def test_each_service_runs_alone_beside_up_and_stops_on_ctrl_c(newcomer: Newcome
     port of its own, as its README says); Ctrl-C drains it: exit 0, no error logged."""
     logs = {line: f"{line.split()[-2]}-run.log" for line in SERVICES_ALONE}
     running = {line: newcomer.start_sh(line, log=log) for line, log in logs.items()}
-    time.sleep(8)
     for line, process in running.items():
+        newcomer.wait_for(  # started, and still running: it did not stop at once
+            f"{line} to start",
+            lambda log=logs[line], p=process: (
+                "service_started" in newcomer.output(log) or p.poll() is not None
+            ),
+            every=0.2,
+        )
         assert process.poll() is None, newcomer.output(logs[line])
         process.send_signal(signal.SIGINT)
     for line, process in running.items():

@@ -15,15 +15,12 @@ import json
 import re
 import signal
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import JStream, NatsBroker, PullSub
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError
 
 from layercake_contracts.bus import (
     STREAM_NAME,
@@ -42,9 +39,11 @@ from layercake_contracts.events import (
 )
 from layercake_contracts.heartbeat import beat
 from layercake_contracts.producers import service_named
+from layercake_contracts.settings import BusSettings, DeliveryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
     from types import TracebackType
 
     from faststream._internal.context import ContextRepo
@@ -61,24 +60,6 @@ log = structlog.get_logger(__name__)
 EVENTS = JStream(name=STREAM_NAME, declare=False)
 _DEAD_LETTER_NAMESPACE = uuid.UUID("8d0b6a52-4f4e-4d47-9a51-52b0c4c6a0f1")
 _UNKNOWN_PROJECT = "unknown"
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    """How often, and how patiently, a message is tried before it is dead-lettered."""
-
-    max_deliver: int = 5
-    ack_wait_s: float = 30.0
-    backoff_s: tuple[float, ...] = (0.5, 2.0, 5.0, 10.0)
-
-    def backoff_after(self, deliveries: int) -> float:
-        """The delay before the next delivery, after `deliveries` failed ones."""
-        return self.backoff_s[min(deliveries, len(self.backoff_s)) - 1]
-
-    @property
-    def heartbeat_s(self) -> float:
-        """How often a working handler tells the server it is still busy."""
-        return self.ack_wait_s / 3
 
 
 class Malformed(Exception):  # a message, not an error of ours
@@ -360,25 +341,6 @@ class Reliability(BaseMiddleware):
             return
         logger.error("message_dead_lettered")
         await raw.term()
-
-
-class BusSettings(BaseSettings):
-    """Settings every service shares; each service's `Settings` extends these."""
-
-    model_config = SettingsConfigDict(env_prefix="LAYERCAKE_", env_file=".env", extra="ignore")
-
-    # 4223: the port `layercake up` gives its own nats-server, beside any NATS on 4222.
-    nats_url: str = "nats://127.0.0.1:4223"
-    # The service's own nkey seed (`up` writes one per service, 0600); None: no credentials.
-    nats_nkey_seed_file: Path | None = None
-    # Touched while the worker is on the bus (see `heartbeat`); None: no heartbeat.
-    heartbeat_file: Path | None = None
-    max_deliver: int = Field(default=5, ge=1)
-    ack_wait_s: float = Field(default=30.0, gt=0)
-
-    def delivery_policy(self) -> DeliveryPolicy:
-        """The delivery policy these settings describe."""
-        return DeliveryPolicy(max_deliver=self.max_deliver, ack_wait_s=self.ack_wait_s)
 
 
 def run_worker(make_runtime: Callable[[], ServiceRuntime]) -> None:

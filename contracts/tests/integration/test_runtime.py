@@ -8,7 +8,8 @@ import uuid  # noqa: TC003  # annotations are evaluated by nobody, but kept read
 import pytest
 
 from layercake_contracts.events import Event, GateOpened, ProcessingFailed
-from layercake_contracts.runtime import DeliveryPolicy, ServiceRuntime
+from layercake_contracts.runtime import ServiceRuntime
+from layercake_contracts.settings import DeliveryPolicy
 from layercake_contracts.values import Gate
 from layercake_testing.waiting import eventually
 

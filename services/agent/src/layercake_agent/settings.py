@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr
 
 from layercake_agent.core.budget import Limits, ModelPrice
 from layercake_agent.core.retry import RetryPolicy
-from layercake_contracts.runtime import BusSettings
+from layercake_contracts.settings import BusSettings
 from layercake_contracts.values import Role
 
 

@@ -11,7 +11,7 @@ from pydantic import AliasChoices, Field
 from layercake_builder.adapters.disks import DiskQuota
 from layercake_builder.core.confinement import Limits
 from layercake_builder.core.egress import REGISTRY_HOSTS
-from layercake_contracts.runtime import BusSettings
+from layercake_contracts.settings import BusSettings
 
 
 class Settings(BusSettings):

@@ -17,15 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from layercake_contracts.heartbeat import report
-from layercake_contracts.runtime import run_worker
 from layercake_gateway.adapters.ledger import Ledger, NoLedger, UnknownProject
-from layercake_gateway.api import issue_token
-from layercake_gateway.app import create_ledger, create_runtime
 from layercake_gateway.core.audit import project_document
 from layercake_gateway.core.causes import DECISIONS, INTAKE, causes, named
 from layercake_gateway.core.names import name_of
 from layercake_gateway.core.project import LedgerError
 from layercake_gateway.core.tokens import utc_text
+from layercake_gateway.guard import issue_token
 from layercake_gateway.settings import Settings
 
 app = typer.Typer(help="The gateway service (see its README).", no_args_is_help=True)
@@ -34,6 +32,9 @@ app = typer.Typer(help="The gateway service (see its README).", no_args_is_help=
 @app.command()
 def run() -> None:
     """Start the gateway service's bus worker; Ctrl-C drains and stops it."""
+    from layercake_contracts.runtime import run_worker  # noqa: PLC0415  # the bus: only here
+    from layercake_gateway.app import create_runtime  # noqa: PLC0415  # the API: only here
+
     run_worker(lambda: create_runtime(Settings()))
 
 
@@ -114,6 +115,8 @@ app.add_typer(token, name="token")
 
 def _ledger() -> Ledger:
     """The ledger a reading command works on; exit 1, naming the URL, if there is none."""
+    from layercake_gateway.app import create_ledger  # noqa: PLC0415  # not the API's imports
+
     settings = Settings()
     try:
         return create_ledger(settings, existing=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from layercake_contracts.runtime import BusSettings
+from layercake_contracts.settings import BusSettings
 from layercake_gateway.core.policy import Policy
 from layercake_gateway.core.tokens import DEFAULT_TOKEN_TTL_S
 from layercake_gateway.guard import DEFAULT_MAX_BODY_BYTES

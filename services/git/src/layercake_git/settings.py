@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from layercake_contracts.runtime import BusSettings
+from layercake_contracts.settings import BusSettings
 from layercake_git.core.remotes import Address, address_of, token_rule
 from layercake_git.errors import Refused
 

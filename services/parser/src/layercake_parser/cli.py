@@ -14,9 +14,7 @@ from rich.table import Table
 
 from layercake_contracts.heartbeat import report
 from layercake_contracts.materialise import write_tree
-from layercake_contracts.runtime import run_worker
 from layercake_parser.adapters.tree import read_tree
-from layercake_parser.app import create_runtime
 from layercake_parser.core.answer import decode_answer
 from layercake_parser.core.extract import Extraction, extract
 from layercake_parser.core.outcome import file_mode
@@ -29,6 +27,9 @@ app = typer.Typer(help="The parser service (see its README).", no_args_is_help=T
 @app.command()
 def run() -> None:
     """Start the parser service's bus worker; Ctrl-C drains and stops it."""
+    from layercake_contracts.runtime import run_worker  # noqa: PLC0415  # the bus: only here
+    from layercake_parser.app import create_runtime  # noqa: PLC0415
+
     run_worker(lambda: create_runtime(Settings()))
 
 

@@ -1,6 +1,6 @@
 """Settings of the parser service (env vars `LAYERCAKE_...`, or a `.env` file)."""
 
-from layercake_contracts.runtime import BusSettings
+from layercake_contracts.settings import BusSettings
 
 
 class Settings(BusSettings):
