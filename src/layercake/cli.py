@@ -38,6 +38,7 @@ COMMANDS = {
     **{name: f"{_GATEWAY}:{name}" for name in ("replay", "why", "new", "approve", "reject",
        "accept", "select", "events", "prompts", "prompt", "answer", "escalations", "resolve",
        "revise", "link", "export")},
+    "open": f"{_GATEWAY}:open_dashboard",
     "log": "layercake_git.cli:log",
     **{name: f"layercake.commands:{name}" for name in ("up", "demo", "watch", "status")},
     **{name: f"layercake_{name}.cli:app" for name in SERVICES},
