@@ -19,7 +19,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from tests.e2e.conftest import LAYERCAKE, System, running
 
-from layercake.up import LOCAL_USER, jwt_secret
+from layercake.stores import LOCAL_USER, jwt_secret
 from layercake_gateway.api import create_token
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
