@@ -9,6 +9,7 @@ from layercake_contracts.events import (
     BuildSucceeded,
     FilesWritten,
     GateApproved,
+    OptionSelected,
     ProjectCreated,
 )
 from layercake_contracts.values import (
@@ -92,6 +93,26 @@ def test_the_designers_three_options_await_a_selection():
         "option-c",
     ]
     assert project.missing(Gate.G4) == ("selected_design",)
+
+
+def test_the_ledgers_own_selection_read_back_off_the_bus_is_not_recorded_again():
+    """A person chose option B; the gateway announced it and read it back: one decision, one proof."""
+    project = at(Gate.G4)
+    project.gates["G4"] = GateState.IN_PROGRESS.value
+    project = react(
+        project,
+        written(Gate.G4, Role.DESIGNER, {f"design/option-{c}.html": c for c in "abc"}),
+        Policy(),
+    )
+    project.select_option("option-b", "ada", announce=True)
+    echo = OptionSelected.follow(ROOT, gate=Gate.G4, option="option-b", by="ada")
+    project = react(project, echo, Policy())
+    assert [d["decision"] for d in project.decisions] == ["selected option-b"]
+    chosen = [a for a in project.artifacts["G4"] if a["kind"] == "selected_design"]
+    assert [a["name"] for a in chosen] == ["option-b"]
+    project = react(project, OptionSelected.follow(ROOT, gate=Gate.G4, option="option-c",
+                                                   by="ada"), Policy())  # fmt: skip
+    assert project.selected_option == "option-c", "another choice is still a choice"
 
 
 def test_coverage_below_the_setting_fails_g6_and_above_proves_it():

@@ -242,6 +242,10 @@ class Project(Heals, Escalations, Findings, IntakeAndRelease, AwaitsAnswers):
         names = {a["name"] for a in self.artifacts[Gate.G4.value] if a["kind"] == "design_option"}
         if option not in names:
             raise GateRuleBroken(Gate.G4, state, f"one of the options {sorted(names)}")
+        chosen = [a["name"] for a in self.artifacts[Gate.G4.value]
+                  if a["kind"] == ArtifactKind.SELECTED_DESIGN.value]  # fmt: skip
+        if chosen and chosen[-1] == option:
+            return  # chosen already: the ledger's own announcement, read back off the bus
         self._selected(option, by, announce)
 
     def record_artifact(
