@@ -154,7 +154,9 @@ def test_log_shows_the_demo_s_commits_from_any_folder_in_80_columns(newcomer: Ne
 
 
 def _up_is_running(newcomer: Newcomer, folder: Path) -> bool:
-    return newcomer.layercake("status", cwd=folder).code == 0
+    """`up` has written its state and its API answers (the state is written before the API)."""
+    shown = newcomer.layercake("status", cwd=folder)
+    return shown.code == 0 and "ok (store and bus answer)" in shown.out
 
 
 def test_up_runs_and_every_folder_finds_it(newcomer: Newcomer) -> None:
