@@ -89,7 +89,8 @@ _STANDS_IN = {
     "log": ("LAYERCAKE_WORKSPACES_ROOT",),
     **dict.fromkeys(_OVER_THE_API - {"token"}, ("LAYERCAKE_API_URL",)),
 }
-_MAKES_ONE = {"up", "demo", "creds"}
+_STARTS = {"up", "demo"}
+_MAKES_ONE = {*_STARTS, "creds"}
 # The token a local command signs for itself: it needs it for seconds (`events --follow`
 # authenticates once, at the start), so a copy found later is soon worthless.
 LOCAL_TOKEN_TTL_S = 300
@@ -110,7 +111,9 @@ def find_the_home(context: typer.Context) -> None:
     """
     command = context.invoked_subcommand or ""
     try:
-        home = find_home(Path.cwd(), os.environ, create=command in _MAKES_ONE)
+        home = find_home(
+            Path.cwd(), os.environ, create=command in _MAKES_ONE, starting=command in _STARTS
+        )
     except NoHome as exc:
         needed = command in _STANDS_IN and not _asks_for_help()
         if needed and not any(environment(n) for n in _STANDS_IN[command]):

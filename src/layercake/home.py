@@ -7,8 +7,10 @@ the home of the last `up` this user started, running or not (its record under
 `$XDG_STATE_HOME/layercake/`, else `~/.local/state/layercake/`, written when `up`
 starts and kept after it stops, so that after the demo its ledger and repositories
 are found from anywhere; a record of a home that is gone is ignored); else, for the
-commands that make one (`up`, `demo`, `creds`), `./.layercake`. Each answer says where it came
-from, and a search that finds nothing names every place it looked.
+commands that make one (`up`, `demo`, `creds`), `./.layercake`. The commands that start
+LayerCake (`up`, `demo`) skip a stopped `up`'s record: started in a second clone, they
+make that clone's own home rather than write into the first one's ledger. Each answer
+says where it came from, and a search that finds nothing names every place it looked.
 
 It reads the disk and the given environment, and never makes a home; `record_up` writes
 the one file it owns, the user's record.
@@ -58,8 +60,15 @@ class NoHome(Exception):
         )
 
 
-def find_home(cwd: Path, env: Mapping[str, str], *, create: bool = False) -> Home:
-    """The home to use from `cwd`; with `create`, `./.layercake` when none exists yet."""
+def find_home(
+    cwd: Path, env: Mapping[str, str], *, create: bool = False, starting: bool = False
+) -> Home:
+    """The home to use from `cwd`; with `create`, `./.layercake` when none exists yet.
+
+    `starting` (implies `create`): for a command that starts LayerCake, which follows a
+    running `up`'s record but not a stopped one's.
+    """
+    create = create or starting
     if given := setting(env, FROM_ENV):
         return Home((cwd / given).resolve(), FROM_ENV)
     cwd = cwd.resolve()
@@ -67,7 +76,7 @@ def find_home(cwd: Path, env: Mapping[str, str], *, create: bool = False) -> Hom
         if any((folder / FOLDER / mark).exists() for mark in MARKS):
             return Home(folder / FOLDER, UPWARDS)
     record = record_path(env)
-    if (last := last_up(record)) is not None:
+    if (last := last_up(record)) is not None and (last[1] or not starting):
         home, running = last
         return Home(home, RUNNING if running else LAST)
     if create:

@@ -110,6 +110,27 @@ def test_up_and_demo_make_a_new_home_in_the_current_folder_when_none_is_found(la
     assert not (outside / ".layercake").exists()
 
 
+def test_up_in_a_second_clone_makes_its_own_home_and_does_not_reuse_a_stopped_up_s(
+    layout, tmp_path
+):
+    """A stopped `up` of the first clone is found by `status` or `replay`, not by a new `up`."""
+    clone, _, env = layout
+    second = tmp_path / "second-clone"
+    second.mkdir()
+    write_record(record_path(env), clone / ".layercake", dead_pid())
+    assert find_home(second, env) == Home(clone / ".layercake", LAST)
+    assert find_home(second, env, create=True) == Home(clone / ".layercake", LAST), "creds"
+    assert find_home(second, env, starting=True) == Home(second / ".layercake", CREATED)
+    up = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        write_record(record_path(env), clone / ".layercake", up.pid)
+        running = find_home(second, env, starting=True)
+        assert running == Home(clone / ".layercake", RUNNING), "a running up is still found"
+    finally:
+        up.kill()
+        up.wait()
+
+
 def test_a_second_up_keeps_a_running_first_ones_record_and_replaces_a_stopped_ones(
     layout, tmp_path
 ):

@@ -200,6 +200,7 @@ async def test_the_cli_lists_prints_and_answers_the_oldest_prompt(manual_system,
         none = cli(system, "prompts", "bycli", "--wait", "1")
         assert none.returncode == 1
         assert "no prompt awaits an answer after 1 s" in none.stderr
+        assert none.stdout == "", "an empty table printed above the message"
         history = cli(system, "prompts", "bycli", "--all", "--json")
         [done] = [json.loads(line) for line in history.stdout.splitlines()]
         assert (done["number"], done["answered_by"]) == (entry["number"], TESTER)

@@ -199,6 +199,12 @@ def prompts(
     state = "all" if every else "awaited"
     while not (found := _listed(project, state)) and time.monotonic() < deadline:
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+    if not found:
+        what = "was announced" if every else "awaits an answer"
+        typer.echo(f"no prompt {what}" + (f" after {wait:g} s" if wait else ""), err=True)
+        if wait:
+            raise typer.Exit(1)
+        return
     if as_json:
         for entry in found:
             typer.echo(json.dumps(entry, sort_keys=True))
@@ -211,9 +217,6 @@ def prompts(
                           str(e["attempt"]), str(e["size"]), e["file"],
                           e["answered_by"] or "")  # fmt: skip
         Console(width=200).print(table)
-    if wait and not found:
-        typer.echo(f"no prompt awaits an answer after {wait:g} s", err=True)
-        raise typer.Exit(1)
 
 
 def _listed(project: str | None, state: str = "awaited") -> list[dict[str, Any]]:

@@ -244,6 +244,16 @@ def test_an_audit_that_could_not_run_passes_g5_and_blocks_g7_until_accepted():
     assert project.missing(Gate.G7) == ()
     assert project.state_of(Gate.G7) is GateState.AWAITING_APPROVAL
     assert project.findings[0]["accepted_by"] == "ada"
+    g7 = BuildSucceeded.follow(ROOT, role=Role.SECURITY_ENGINEER, gate=Gate.G7, attempt=2,
+                               manifest=TREE, results=results)  # fmt: skip
+    project = react(project, g7, Policy())
+    assert project.missing(Gate.G7) == (), "a finding accepted is not reopened by the next build"
+    project.approve(Gate.G7, by="ada")
+    g8 = BuildSucceeded.follow(ROOT, role=Role.DEVOPS_ENGINEER, gate=Gate.G8, attempt=1,
+                               manifest=TREE, results=results)  # fmt: skip
+    project = react(project, g8, Policy())
+    assert project.missing(Gate.G7) == (), "G8's build reopened G7's accepted finding"
+    assert len(project.findings) == 1
 
 
 def test_each_escalation_says_its_kind():

@@ -98,7 +98,9 @@ _CHECKS_LOCAL = (
 _RUN_WEB = (
     "`compose.yaml`: the application and what it needs (a database, if the architecture "
     "names one), with health checks, named volumes, and configuration from environment "
-    "variables with safe defaults; `docker compose up` must start a working system"
+    "variables with safe defaults; `docker compose up` must start a working system. The "
+    "listen address is one of them: a local run may keep the architecture's 127.0.0.1, the "
+    "container sets 0.0.0.0 (a server bound to its own loopback is unreachable from outside)"
 )
 _RUN_LOCAL = (
     "no long-running service: the image runs the tool once (`ENTRYPOINT`), and the README says "

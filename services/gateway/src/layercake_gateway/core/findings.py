@@ -35,8 +35,15 @@ class Findings(Aggregate):
         ) -> None: ...
 
     def record_finding(self, gate: Gate, finding: str, facts: dict[str, Any]) -> None:
-        """Something a person must accept before `gate` is approved (once while open)."""
-        if finding not in self._open_findings(gate.value):
+        """Something a person must accept before `gate` is approved.
+
+        Once: a finding already recorded at `gate` (open or accepted) is not recorded
+        again, and nothing is recorded for a gate already approved (a later gate's build
+        that meets the same fault would otherwise reopen a decision made).
+        """
+        if self.state_of(gate) is GateState.APPROVED:
+            return
+        if finding not in (f["finding"] for f in self.findings if f["gate"] == gate.value):
             self._found(gate.value, finding, facts)
 
     def accept_findings(self, by: str, reason: str) -> None:
