@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from layercake_builder.adapters.sandbox import MAX_SLOTS, SLOT_UID_BASE, _sweep
+from layercake_builder.adapters.sandbox import SLOT_UID_BASE, _claim_slot, _sweep
 from layercake_testing.waiting import settle
 
 from .conftest import codes
@@ -167,16 +167,24 @@ time.sleep(60)
 
 @pytest.fixture
 def adopted():
-    """A slot user's processes, one ended and one asleep, under a parent that never reaps."""
-    uid = SLOT_UID_BASE + MAX_SLOTS - 1
+    """A slot user's processes, one ended and one asleep, under a parent that never reaps.
+
+    The slot is claimed as a builder claims it: a builder of another test running beside
+    this one would otherwise take the same uid, and its sweep would kill the sleeper.
+    """
+    slot, lock = _claim_slot()
+    uid = SLOT_UID_BASE + slot
     adopter = subprocess.Popen(  # noqa: S603  # our own script
         [sys.executable, "-c", ADOPTER, str(uid)], stdout=subprocess.PIPE, text=True
     )
-    assert adopter.stdout is not None
-    assert adopter.stdout.readline() == "started\n"
-    yield uid, adopter.pid
-    adopter.kill()
-    adopter.wait()
+    try:
+        assert adopter.stdout is not None
+        assert adopter.stdout.readline() == "started\n"
+        yield uid, adopter.pid
+    finally:
+        adopter.kill()
+        adopter.wait()
+        os.close(lock)
 
 
 async def test_a_zombie_of_another_parent_does_not_hold_a_slot_but_a_running_process_goes(adopted):

@@ -75,9 +75,9 @@ def _read_answer(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise typer.BadParameter(
-            f"cannot read {path}: {exc.strerror}", param_hint="ANSWER"
-        ) from exc
+        # One plain line: a usage error's box would wrap a long path where a person copies it.
+        typer.echo(f"cannot read ANSWER {path}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _show(result: Extraction) -> None:

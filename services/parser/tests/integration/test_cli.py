@@ -82,7 +82,7 @@ def test_exit_status_one_when_nothing_came_out_and_two_on_bad_usage(tmp_path):
     assert "0 file(s)" in nothing.stdout
     missing = parse(str(tmp_path / "nope.md"))
     assert missing.returncode == 2
-    assert "nope.md" in missing.stderr
+    assert f"cannot read ANSWER {tmp_path / 'nope.md'}: No such file" in missing.stderr
 
 
 def test_a_script_named_without_an_extension_is_written_executable_and_git_config_is_refused(
