@@ -35,15 +35,15 @@ _GATEWAY = "layercake_gateway.cli"
 COMMANDS = {
     "parse": "layercake_parser.cli:parse",
     "build": "layercake_builder.cli:build",
-    **{name: f"{_GATEWAY}:{name}" for name in ("replay", "why", "new", "approve", "reject",
-       "accept", "select", "events", "prompts", "prompt", "answer", "escalations", "resolve",
-       "revise", "link", "export")},
-    "open": f"{_GATEWAY}:open_dashboard",
+    **{name: f"{_GATEWAY}.service:{name}" for name in ("replay", "why", "audit", "token")},
+    **{name: f"{_GATEWAY}.projects:{name}" for name in ("new", "approve", "reject", "accept",
+       "select", "events", "escalations", "resolve", "revise", "link", "export")},
+    "open": f"{_GATEWAY}.projects:open_dashboard",
+    **{name: f"{_GATEWAY}.prompts:{name}" for name in ("prompts", "prompt", "answer")},
     "log": "layercake_git.cli:log",
     **{name: f"layercake.commands:{name}" for name in ("up", "demo", "watch", "status")},
     **{name: f"layercake_{name}.cli:app" for name in SERVICES},
-    "audit": f"{_GATEWAY}:audit",
-    "token": f"{_GATEWAY}:token",
+    "gateway": f"{_GATEWAY}.service:app",  # its cli is a package: the service, its API's commands
     "creds": "layercake.commands:creds",
 }  # fmt: skip
 

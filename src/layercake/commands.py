@@ -30,7 +30,7 @@ from layercake.up import (
 )
 from layercake.watch import Stuck, run_watch
 from layercake_contracts.bus import subject_filter
-from layercake_gateway.cli import status as project_status
+from layercake_gateway.cli.projects import status as project_status
 
 creds = typer.Typer(help="Credentials for other systems on the bus.", no_args_is_help=True)
 

@@ -16,7 +16,7 @@ import httpx
 
 from layercake.demo import Demo, DemoFailed, check_reply
 from layercake.stores import LOCAL_USER, jwt_secret, read_state
-from layercake_gateway.cli import escalation_lines
+from layercake_gateway.cli.projects import escalation_lines
 from layercake_gateway.guard import create_token
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
 """`python -m layercake_gateway`: the same commands as the `layercake-gateway` script."""
 
-from layercake_gateway.cli import app
+from layercake_gateway.cli.service import app
 
 app(prog_name="layercake-gateway")

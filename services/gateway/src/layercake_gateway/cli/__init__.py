@@ -1,0 +1,1 @@
+"""The gateway's command line: its service (`service.py`) and the commands over its API."""
