@@ -135,14 +135,19 @@ def test_the_demo_walks_from_g0_to_g9_by_clicking_in_the_dashboard(signed_in, sc
     shoot(browser, screenshots, "timeline")
 
 
+def _create(api, project: str) -> None:
+    """A project `project` of the signed-in user's, made over the API; its intake has no recording."""
+    made = api.post("/projects", json={"project_id": project, "name": project,
+                                       "intake": f"# {project}\nA page that counts."})  # fmt: skip
+    assert made.status_code == 201, made.text
+
+
 def test_live_events_appear_without_a_reload(signed_in, dashboard, screenshots):
     """An approval made elsewhere (the API) shows in the feed and the timeline, and the
     escalation that follows, with no navigation; the escalation is skipped by a click."""
     browser = signed_in
     with dashboard.api() as api:
-        made = api.post("/projects", json={"project_id": "live", "name": "live",
-                                           "intake": "# Live\nA page that counts."})  # fmt: skip
-        assert made.status_code == 201, made.text
+        _create(api, "live")
         browser.get(f"{dashboard.url}/ui/projects/live")
         wait(browser, "the feed", lambda d: "ProjectCreated" in _feed(d), 30)
         browser.execute_script("window.lcNotReloaded = true")
@@ -160,6 +165,33 @@ def test_live_events_appear_without_a_reload(signed_in, dashboard, screenshots):
     _submit(browser, "#escalation-0 button[value=skip]")
     assert _shown(browser, "#escalation-0") is None
     assert "local resolved escalation 0 (skip)" in browser.find_element(By.ID, "gate-G1").text
+
+
+def test_a_refresh_of_the_timeline_keeps_the_focus_and_what_was_typed(signed_in, dashboard):
+    """A live event reloads the timeline while a person types a reason: the field keeps
+    its text and the keyboard focus, so typing goes on where it was."""
+    browser = signed_in
+    with dashboard.api() as api:
+        _create(api, "focus")
+    browser.get(f"{dashboard.url}/ui/projects/focus")
+    field = wait(browser, "G0's reason", lambda d: _shown(d, "#reason-G0"), 30)
+    field.click()
+    field.send_keys("half a rea")
+    browser.execute_script("window.lcOldTimeline = document.getElementById('timeline');"
+                           "document.body.dispatchEvent(new CustomEvent('lc:refresh'))")  # fmt: skip
+    wait(browser, "the timeline swapped", lambda d: d.execute_script(
+        "return document.getElementById('timeline') !== window.lcOldTimeline"), 30)  # fmt: skip
+    focused = browser.execute_script("return document.activeElement.id")
+    assert focused == "reason-G0", f"the focus went to {focused!r}"
+    browser.switch_to.active_element.send_keys("son")
+    assert browser.find_element(By.ID, "reason-G0").get_attribute("value") == "half a reason"
+    browser.execute_script("document.getElementById('approve-G0').focus();"
+                           "window.lcOldTimeline = document.getElementById('timeline');"
+                           "document.body.dispatchEvent(new CustomEvent('lc:refresh'))")  # fmt: skip
+    wait(browser, "the timeline swapped again", lambda d: d.execute_script(
+        "return document.getElementById('timeline') !== window.lcOldTimeline"), 30)  # fmt: skip
+    focused = browser.execute_script("return document.activeElement.id")
+    assert focused == "approve-G0", f"a button's focus went to {focused!r}"
 
 
 def test_another_users_project_is_not_reachable(dashboard, signed_in, screenshots):

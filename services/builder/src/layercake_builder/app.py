@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import stat
 import sysconfig
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import structlog
 
 from layercake_builder import handlers
 from layercake_builder.adapters.audit_tool import tool_mounts
@@ -29,6 +32,9 @@ SERVICE = "builder"
 TOOL_PATH = (SANDBOX_TOOLS, "/usr/local/bin", "/usr/bin", "/bin")
 
 
+log = structlog.get_logger(__name__)
+
+
 def create_sandbox(settings: Settings, *, own_disks: bool = False) -> Sandbox:
     """The sandbox these settings ask for; refuses to start when none works.
 
@@ -38,11 +44,8 @@ def create_sandbox(settings: Settings, *, own_disks: bool = False) -> Sandbox:
     root = settings.builder_root.resolve()
     support = root / "support"
     support.mkdir(parents=True, exist_ok=True)
-    for folder in (root, *root.parents):
-        if folder == Path("/"):
-            break
-        if os.geteuid() == 0 and not os.stat(folder).st_mode & 0o001:  # noqa: PTH116
-            folder.chmod(folder.stat().st_mode | 0o001)  # the sandbox user must reach its folders
+    if os.geteuid() == 0:
+        open_the_way(root)
     uv = Path(sysconfig.get_path("scripts")) / "uv"
     return Sandbox(
         choose_backend(settings.sandbox, support),
@@ -54,6 +57,25 @@ def create_sandbox(settings: Settings, *, own_disks: bool = False) -> Sandbox:
         egress=create_egress(settings),
         disk_quota=None if own_disks else settings.disk_quota(),
     )
+
+
+def open_the_way(root: Path) -> list[Path]:
+    """Let the slot users pass through `root` and each folder above it; the folders changed.
+
+    Search only (o+x: no listing). Each change is logged with its folder, for an operator
+    whose 0700 home (or pytest's `/tmp/pytest-of-root`) the builder root lies under.
+    """
+    opened = []
+    for folder in (root, *root.parents):
+        if folder == Path("/"):
+            break
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            folder.chmod(mode | 0o001)
+            log.warning("builder_root_made_reachable", folder=str(folder),
+                        mode=oct(stat.S_IMODE(mode | 0o001)))  # fmt: skip
+            opened.append(folder)
+    return opened
 
 
 def create_egress(settings: Settings) -> EgressProxy:
