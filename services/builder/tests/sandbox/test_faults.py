@@ -156,10 +156,11 @@ async def test_the_step_is_not_root_and_has_no_capabilities(jail):
     )
 
 
+# Both Popen objects are kept: one dropped is collected, and the next Popen reaps it (the
+# subprocess module's clean-up of its active children), so the zombie was sometimes gone.
 ADOPTER = """import subprocess, sys, time
 uid = int(sys.argv[1])
-subprocess.Popen(["true"], user=uid)
-subprocess.Popen(["sleep", "60"], user=uid)
+kept = [subprocess.Popen(["true"], user=uid), subprocess.Popen(["sleep", "60"], user=uid)]
 print("started", flush=True)
 time.sleep(60)
 """
@@ -191,7 +192,12 @@ async def test_a_zombie_of_another_parent_does_not_hold_a_slot_but_a_running_pro
     """After a builder is killed its steps' zombies belong to whoever adopted them: the sweep
     kills what still runs as the slot's user and does not wait on what only waits to be reaped."""
     uid, adopter = adopted
-    await settle(lambda: has_states(uid, adopter, ["S", "Z"]), within=30)
+    try:
+        await settle(lambda: has_states(uid, adopter, ["S", "Z"]), within=30)
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}: the adopter's children are {states_of(uid, adopter)}"
+        ) from exc
     with structlog.testing.capture_logs() as logs:
         await _sweep(uid)
     assert [e for e in logs if e["event"] == "sandbox_processes_survived"] == []
