@@ -42,8 +42,9 @@ COMMANDS = {
     **{name: f"{_GATEWAY}.prompts:{name}" for name in ("prompts", "prompt", "answer")},
     "log": "layercake_git.cli:log",
     **{name: f"layercake.commands:{name}" for name in ("up", "demo", "watch", "status")},
-    **{name: f"layercake_{name}.cli:app" for name in SERVICES},
-    "gateway": f"{_GATEWAY}.service:app",  # its cli is a package: the service, its API's commands
+    # Each service's own app; the gateway's cli is a package (its service, its API's commands).
+    **{name: f"layercake_{name}.cli:app" for name in SERVICES if name != "gateway"},
+    "gateway": f"{_GATEWAY}.service:app",
     "creds": "layercake.commands:creds",
 }  # fmt: skip
 
